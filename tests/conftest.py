@@ -1,0 +1,23 @@
+"""Shared fixtures: a store for every backend the contract suite runs against."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.store import SQLiteStore, Store
+
+BACKENDS = ["sqlite"]
+
+
+@pytest.fixture(params=BACKENDS)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """An open, empty store of each backend."""
+    if request.param == "sqlite":
+        backend: Store = SQLiteStore(tmp_path / "filmclub.db")
+    else:  # pragma: no cover - future backends
+        raise NotImplementedError(request.param)
+    async with backend:
+        yield backend
