@@ -1,0 +1,130 @@
+"""Every setting, read once from the environment (after python-dotenv loads `.env`).
+
+Problems are collected and reported together, one line each, so a new user fixes
+their `.env` in one go instead of one crash at a time.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from dotenv import dotenv_values
+from dotenv.parser import parse_stream
+
+log = logging.getLogger(__name__)
+
+DISCORD_API_BASE = "https://discord.com/api/v10"
+DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; ``problems`` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    token: str | None
+    db_path: Path
+    articles_dir: Path
+    api_base: str
+    gateway_url: str
+    dev_guild_id: int | None
+    log_level: str
+    guild_ready_timeout: float = 2.0
+
+    def require_token(self) -> str:
+        """The bot token, or a ConfigError naming DISCORD_TOKEN."""
+        if not self.token:
+            raise ConfigError(
+                ["DISCORD_TOKEN is not set: copy .env.example to .env and put your bot token there"]
+            )
+        return self.token
+
+
+def _url(env: Mapping[str, str], key: str, default: str, schemes: tuple[str, ...],
+         problems: list[str]) -> str:
+    value = env.get(key, "").strip() or default
+    parsed = urlparse(value)
+    if parsed.scheme not in schemes or not parsed.netloc:
+        problems.append(f"{key} must be a {' or '.join(schemes)} URL, got {value!r}")
+    return value.rstrip("/") if key == "DISCORD_API_BASE" else value
+
+
+def from_env(env: Mapping[str, str] | None = None) -> Config:
+    """Build the configuration from ``env`` (default: the process environment)."""
+    env = os.environ if env is None else env
+    problems: list[str] = []
+
+    token = env.get("DISCORD_TOKEN", "").strip() or None
+    if token is not None and (any(ch.isspace() for ch in token) or len(token) < 10):
+        problems.append("DISCORD_TOKEN does not look like a bot token (too short or has spaces)")
+
+    dev_guild: int | None = None
+    raw_guild = env.get("FILMCLUB_DEV_GUILD_ID", "").strip()
+    if raw_guild:
+        if raw_guild.isdigit() and int(raw_guild) > 0:
+            dev_guild = int(raw_guild)
+        else:
+            problems.append(f"FILMCLUB_DEV_GUILD_ID must be a server id, got {raw_guild!r}")
+
+    level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    if level not in LOG_LEVELS:
+        problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+
+    ready_timeout = 2.0
+    raw_timeout = env.get("FILMCLUB_GUILD_READY_TIMEOUT", "").strip()
+    if raw_timeout:
+        try:
+            ready_timeout = float(raw_timeout)
+            if not 0 <= ready_timeout <= 60:
+                raise ValueError(raw_timeout)
+        except ValueError:
+            problems.append(
+                f"FILMCLUB_GUILD_READY_TIMEOUT must be 0 to 60 seconds, got {raw_timeout!r}"
+            )
+
+    config = Config(
+        token=token,
+        db_path=Path(env.get("FILMCLUB_DB", "").strip() or "data/filmclub.db"),
+        articles_dir=Path(env.get("FILMCLUB_ARTICLES", "").strip() or "data/articles"),
+        api_base=_url(env, "DISCORD_API_BASE", DISCORD_API_BASE, ("http", "https"), problems),
+        gateway_url=_url(env, "DISCORD_GATEWAY_URL", DISCORD_GATEWAY_URL, ("ws", "wss"), problems),
+        dev_guild_id=dev_guild,
+        log_level=level,
+        guild_ready_timeout=ready_timeout,
+    )
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def load_dotenv_file(path: Path = Path(".env")) -> None:
+    """Load ``.env`` into the environment (existing variables win).
+
+    A file python-dotenv cannot parse is a ConfigError naming the line, rather than
+    the silent skip python-dotenv does by default.
+    """
+    if not path.exists():
+        return
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problem = f"{path}: cannot be read as UTF-8 text ({exc.__class__.__name__})"
+        raise ConfigError([problem]) from exc
+    bad = [b.original.line for b in parse_stream(io.StringIO(text)) if b.error]
+    if bad:
+        raise ConfigError([f"{path}: line {n} is not KEY=value" for n in bad])
+    for key, value in dotenv_values(stream=io.StringIO(text)).items():
+        if value is not None:
+            os.environ.setdefault(key, value)
