@@ -1,0 +1,1 @@
+"""Discord features, one extension each; they translate Discord objects into core calls."""

@@ -1,0 +1,156 @@
+"""Capture: every message, edit, deletion and reaction in a prompt thread, into the store.
+
+Handlers run inline as discord.py dispatches each event (see
+``FilmClub.add_inline_listener``): they see the event exactly as it arrived, cost no
+task, and only turn it into a typed record for the store's writer. Raw events are
+used, so a message the bot never cached (it restarted, or the cache rolled over)
+is handled like any other.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord.ext import commands
+
+from bot.models import (
+    Attachment,
+    MessageCreated,
+    MessageDeleted,
+    MessageEdited,
+    ReactionAdded,
+    ReactionRemoved,
+    ReactionsCleared,
+    utcnow,
+)
+
+if TYPE_CHECKING:
+    from bot.client import FilmClub
+
+log = logging.getLogger(__name__)
+
+#: Message types that are people talking (plain messages and replies), not system notices.
+CONVERSATION_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
+
+
+def comment_event(message: discord.Message) -> MessageCreated:
+    """A Discord message as the store's create event."""
+    reference = message.reference
+    parent = None
+    if (reference is not None and reference.message_id
+            and reference.channel_id == message.channel.id):
+        parent = reference.message_id
+    return MessageCreated(
+        id=message.id,
+        thread_id=message.channel.id,
+        author_id=message.author.id,
+        author_name=message.author.display_name,
+        content=message.content,
+        created_at=message.created_at,
+        parent_id=parent,
+        attachments=tuple(
+            Attachment(a.id, a.filename, a.url, a.size, a.content_type)
+            for a in message.attachments
+        ),
+        edited_at=message.edited_at,
+    )
+
+
+def is_member_message(message: discord.Message) -> bool:
+    """A person talking: not a bot, a webhook or a system notice."""
+    return (
+        not message.author.bot
+        and message.webhook_id is None
+        and message.type in CONVERSATION_TYPES
+    )
+
+
+class Capture(commands.Cog):
+    def __init__(self, bot: FilmClub) -> None:
+        self.bot = bot
+        self.store = bot.store
+        self.threads = bot.prompt_threads  # the bot's own set: prompts posted later show up
+        self._handlers: dict[str, Callable[..., None]] = {
+            "message": self.message,
+            "raw_message_edit": self.edit,
+            "raw_message_delete": self.delete,
+            "raw_bulk_message_delete": self.bulk_delete,
+            "raw_reaction_add": self.reaction_add,
+            "raw_reaction_remove": self.reaction_remove,
+            "raw_reaction_clear": self.reaction_clear,
+            "raw_reaction_clear_emoji": self.reaction_clear_emoji,
+        }
+
+    async def cog_load(self) -> None:
+        for event, handler in self._handlers.items():
+            self.bot.add_inline_listener(event, handler)
+
+    async def cog_unload(self) -> None:
+        for event, handler in self._handlers.items():
+            self.bot.remove_inline_listener(event, handler)
+
+    def message(self, message: discord.Message) -> None:
+        if message.channel.id in self.threads and is_member_message(message):
+            self.store.submit(comment_event(message))
+
+    def edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        if payload.channel_id not in self.threads:
+            return
+        data: dict[str, Any] = payload.data  # type: ignore[assignment]
+        edited = data.get("edited_timestamp")
+        if edited is None or "content" not in data:
+            return  # an embed unfolding or a pin: not an edit of the text
+        if not is_member_message(payload.message):
+            return
+        self.store.submit(MessageEdited(
+            id=payload.message_id, thread_id=payload.channel_id, content=data["content"],
+            edited_at=datetime.fromisoformat(edited),
+        ))
+
+    def delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        if payload.channel_id in self.threads:
+            self.store.submit(MessageDeleted(payload.message_id, payload.channel_id, utcnow()))
+
+    def bulk_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        if payload.channel_id in self.threads:
+            now = utcnow()
+            for message_id in sorted(payload.message_ids):
+                self.store.submit(MessageDeleted(message_id, payload.channel_id, now))
+
+    def _counts(self, payload: discord.RawReactionActionEvent) -> bool:
+        return (
+            payload.channel_id in self.threads
+            and payload.user_id != getattr(self.bot.user, "id", None)
+        )
+
+    def reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        if self._counts(payload):
+            self.store.submit(ReactionAdded(
+                payload.message_id, payload.channel_id, payload.user_id, str(payload.emoji),
+                utcnow(),
+            ))
+
+    def reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        if self._counts(payload):
+            self.store.submit(ReactionRemoved(
+                payload.message_id, payload.channel_id, payload.user_id, str(payload.emoji),
+                utcnow(),
+            ))
+
+    def reaction_clear(self, payload: discord.RawReactionClearEvent) -> None:
+        if payload.channel_id in self.threads:
+            self.store.submit(ReactionsCleared(payload.message_id, payload.channel_id, utcnow()))
+
+    def reaction_clear_emoji(self, payload: discord.RawReactionClearEmojiEvent) -> None:
+        if payload.channel_id in self.threads:
+            self.store.submit(ReactionsCleared(
+                payload.message_id, payload.channel_id, utcnow(), emoji=str(payload.emoji)
+            ))
+
+
+async def setup(bot: FilmClub) -> None:
+    await bot.add_cog(Capture(bot))
