@@ -137,11 +137,20 @@ class FilmClub(commands.Bot):
             handlers.remove(handler)
 
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
-        for handler in self._inline_listeners.get(event_name, ()):
-            try:
-                handler(*args, **kwargs)
-            except Exception:
-                log.exception("inline listener %s failed for %s", handler, event_name)
+        inline = self._inline_listeners.get(event_name)
+        if inline:
+            for handler in inline:
+                try:
+                    handler(*args, **kwargs)
+                except Exception:
+                    log.exception("inline listener %s failed for %s", handler, event_name)
+            if (not self.extra_events.get("on_" + event_name)
+                    and not self._listeners.get(event_name)
+                    and (event_name == "message" or not hasattr(self, "on_" + event_name))):
+                # Nothing else listens: skip discord.py's own dispatch. For messages that
+                # also skips commands.Bot.on_message, which would look for a text-command
+                # prefix in every message in a task of its own; filmclub has none.
+                return
         super().dispatch(event_name, *args, **kwargs)
 
     async def setup_hook(self) -> None:

@@ -61,9 +61,11 @@ def vote_key(emoji: str) -> str:
 
 def ts(value: datetime) -> str:
     """A datetime as the store keeps it: UTC ISO-8601 with microseconds (sorts as text)."""
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to the store")
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="microseconds")
 
 
 def parse_ts(value: str | None) -> datetime | None:
@@ -394,14 +396,15 @@ class SQLiteStore(Store):
         return results
 
     def _created(self, conn: sqlite3.Connection, events: list[MessageCreated]) -> None:
-        conn.executemany(_CREATE, [
-            (e.id, e.thread_id, e.author_id, e.author_name, e.parent_id, ts(e.created_at),
-             e.content, ts(e.edited_at or e.created_at), e.edited_at and ts(e.edited_at))
-            for e in events
-        ])
-        conn.executemany(_VERSION, [
-            (e.id, ts(e.edited_at or e.created_at), e.content) for e in events
-        ])
+        rows, versions = [], []
+        for e in events:  # the hot path of ingest: each time formatted once
+            created = ts(e.created_at)
+            edited = None if e.edited_at is None else ts(e.edited_at)
+            rows.append((e.id, e.thread_id, e.author_id, e.author_name, e.parent_id, created,
+                         e.content, edited or created, edited))
+            versions.append((e.id, edited or created, e.content))
+        conn.executemany(_CREATE, rows)
+        conn.executemany(_VERSION, versions)
         attachments = [
             (a.id, e.id, a.filename, a.url, a.size, a.content_type)
             for e in events for a in e.attachments

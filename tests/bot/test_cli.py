@@ -16,8 +16,9 @@ def filmclub(*args: str, cwd: Path, env: dict[str, str] | None = None
     base = {k: v for k, v in os.environ.items()
             if not k.startswith(("DISCORD_", "FILMCLUB_", "LOG_LEVEL"))}
     base["PYTHONPATH"] = str(ROOT)
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, env={**base, **(env or {})},
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd,
+                          env={**base, **(env or {})}, capture_output=True, text=True,
+                          timeout=60, check=False)
 
 
 def test_run_without_token_exits_2_with_one_line(tmp_path: Path) -> None:

@@ -1,0 +1,174 @@
+"""What the benchmarks share: the emulator process, the ceiling client and the real bot."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import statistics
+import sys
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import discord
+
+from bot.client import FilmClub, intents, serve
+from bot.config import from_env
+from bot.models import Article, Prompt, utcnow
+from bot.store import SQLiteStore
+
+log = logging.getLogger(__name__)
+ROOT = Path(__file__).parents[1]
+SENTINEL = "benchmark-done"
+
+
+class EmulatorProcess:
+    """The emulator in a child process (see benchmarks/emulator_process.py)."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, info: dict[str, Any]) -> None:
+        self.proc = proc
+        self.info = info
+
+    async def ask(self, op: str, **args: Any) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write((json.dumps({"op": op, **args}) + "\n").encode())
+        await self.proc.stdin.drain()
+        line = await self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the emulator process ended")
+        return json.loads(line)
+
+
+@asynccontextmanager
+async def emulator_process(threads: int, members: int = 50) -> AsyncIterator[EmulatorProcess]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "benchmarks.emulator_process", str(threads), str(members),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env, cwd=ROOT,
+        limit=2**24)
+    try:
+        assert proc.stdout is not None
+        info = json.loads(await asyncio.wait_for(proc.stdout.readline(), 60))
+        emulator = EmulatorProcess(proc, info)
+        yield emulator
+        problems = (await emulator.ask("problems"))["problems"]
+        if problems:
+            raise AssertionError(f"the emulator saw problems: {problems[:3]}")
+        await emulator.ask("quit") if False else None
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+def point_discord_at(info: dict[str, Any]) -> None:
+    import yarl
+
+    discord.http.Route.BASE = info["api_base"]
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(info["gateway_url"])
+
+
+async def wait_ready(client: discord.Client, task: asyncio.Task[Any]) -> None:
+    ready = asyncio.ensure_future(client.wait_until_ready())
+    done, _ = await asyncio.wait({ready, task}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+    if ready not in done:
+        ready.cancel()
+        if task.done():
+            task.result()
+        raise TimeoutError("client not ready")
+
+
+def sentinel_waiter(client: discord.Client) -> asyncio.Future[Any]:
+    """A future for the burst's last message.
+
+    The ceiling client uses wait_for (a plain Client schedules nothing else for a
+    message). The bot gets an inline listener instead: a wait_for listener would
+    make it hand every message to commands.Bot.on_message, which it skips in
+    production where no one waits for messages.
+    """
+    if not isinstance(client, FilmClub):
+        return asyncio.ensure_future(client.wait_for(
+            "message", check=lambda m: m.content == SENTINEL, timeout=600))
+    seen: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    def check(message: discord.Message) -> None:
+        if message.content == SENTINEL and not seen.done():
+            seen.set_result(message)
+            client.remove_inline_listener("message", check)
+
+    client.add_inline_listener("message", check)
+    return seen
+
+
+@asynccontextmanager
+async def ceiling_client(info: dict[str, Any]) -> AsyncIterator[discord.Client]:
+    """discord.py alone: a Client with the bot's intents and no handlers of its own."""
+    point_discord_at(info)
+    client = discord.Client(intents=intents(), guild_ready_timeout=0.05)
+    task = asyncio.create_task(client.start(info["token"]))
+    try:
+        await wait_ready(client, task)
+        yield client
+    finally:
+        await client.close()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+@dataclass
+class BotRun:
+    bot: FilmClub
+    db_path: Path
+
+
+@asynccontextmanager
+async def real_bot(info: dict[str, Any], thread: int, folder: Path) -> AsyncIterator[BotRun]:
+    """The real bot, through serve(), with ``thread`` already a prompt in its database."""
+    db_path = folder / f"bench-{thread}.db"
+    async with SQLiteStore(db_path) as store:
+        await store.add_prompt(Prompt(
+            thread_id=thread, guild_id=info["guild"], channel_id=info["channel"],
+            message_id=thread, article=Article(slug="benchmark", title="Benchmark"),
+            posted_at=utcnow()))
+    config = from_env({
+        "DISCORD_TOKEN": info["token"], "FILMCLUB_DB": str(db_path),
+        "FILMCLUB_ARTICLES": str(ROOT / "data" / "articles"),
+        "DISCORD_API_BASE": info["api_base"], "DISCORD_GATEWAY_URL": info["gateway_url"],
+        "FILMCLUB_GUILD_READY_TIMEOUT": "0.05", "LOG_LEVEL": "WARNING",
+    })
+    stop = asyncio.Event()
+    bots: list[FilmClub] = []
+    task = asyncio.create_task(serve(config, stop=stop, on_start=bots.append))
+    while not bots:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    try:
+        await wait_ready(bots[0], task)
+        yield BotRun(bots[0], db_path)
+    finally:
+        stop.set()
+        await task
+
+
+def temp_folder() -> tempfile.TemporaryDirectory[str]:
+    return tempfile.TemporaryDirectory(prefix="filmclub-bench-")
+
+
+def report(line: str) -> None:
+    """A benchmark's figures are its output: to stdout, as they come."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def quiet_logging() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("discord").setLevel(logging.ERROR)

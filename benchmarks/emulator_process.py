@@ -1,0 +1,167 @@
+"""The Discord emulator in its own process, driven over stdin/stdout with JSON lines.
+
+The benchmarks run the client under test in their own process and the emulator
+here, so the emulator's work of building and sending frames does not share a core
+with the client being measured. Frames are built and serialised before a run is
+timed; ``send`` only writes them to the socket.
+
+Commands (one JSON object a line on stdin; one JSON answer a line on stdout):
+  {"op": "build", "thread": ID, "messages": N, "reactions": R, "edits": E, "deletes": D}
+  {"op": "send"}                      send what was built, as fast as the socket takes it
+  {"op": "pace", "thread": ID, "rate": per_second, "seconds": S}
+                                      steady MESSAGE_CREATEs stamped with their send time
+  {"op": "quit"}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import sys
+import time
+from datetime import timedelta
+from typing import Any
+
+from bot.models import snowflake_time
+from tests.emulator import DiscordEmulator
+
+log = logging.getLogger(__name__)
+
+SENTINEL = "benchmark-done"
+TOKEN = "benchmark.bot.token-0123456789"
+
+
+def reply_to(payload: dict[str, Any], parent: dict[str, Any]) -> dict[str, Any]:
+    payload["type"] = 19
+    payload["message_reference"] = {"type": 0, "message_id": parent["id"],
+                                    "channel_id": parent["channel_id"],
+                                    "guild_id": parent["guild_id"]}
+    payload["referenced_message"] = None
+    return payload
+
+
+class Driver:
+    def __init__(self, emu: DiscordEmulator, guild: Any, members: list[Any]) -> None:
+        self.emu = emu
+        self.guild = guild
+        self.members = members
+        self.frames: list[tuple[str, dict[str, Any]]] = []
+        self.rng = random.Random(7)
+
+    def build(self, thread: int, messages: int, reactions: int, edits: int,
+              deletes: int) -> dict[str, Any]:
+        """The burst of the speed issue: messages (every tenth a reply), then the rest."""
+        emu, rng = self.emu, self.rng
+        created: list[dict[str, Any]] = []
+        frames: list[tuple[str, dict[str, Any]]] = []
+        replies = 0
+        reacted: set[tuple[str, int, str]] = set()
+        for i in range(messages):
+            author = self.members[i % len(self.members)]
+            text = f"message {i}: " + " ".join(rng.choice(WORDS) for _ in range(12))
+            payload = emu.message_payload(author.id, thread, text)
+            if i % 10 == 9 and created:
+                reply_to(payload, rng.choice(created))
+                replies += 1
+            created.append(payload)
+            frames.append(("MESSAGE_CREATE", payload))
+        for _ in range(reactions):
+            target = rng.choice(created)
+            user = rng.choice(self.members)
+            emoji = rng.choice(["👍", "👎", "🎬"])
+            reacted.add((target["id"], user.id, emoji))
+            frames.append(("MESSAGE_REACTION_ADD", {
+                "user_id": str(user.id), "channel_id": target["channel_id"],
+                "message_id": target["id"], "guild_id": target["guild_id"],
+                "emoji": {"id": None, "name": emoji},
+                "burst": False, "type": 0, "message_author_id": target["author"]["id"],
+                "burst_colors": [],
+            }))
+        for target in rng.sample(created, edits):
+            edited = dict(target)
+            edited["content"] = target["content"] + " (edited)"
+            edited["edited_timestamp"] = (
+                snowflake_time(int(target["id"])) + timedelta(seconds=30)).isoformat()
+            frames.append(("MESSAGE_UPDATE", edited))
+        for target in rng.sample(created, deletes):
+            frames.append(("MESSAGE_DELETE", {"id": target["id"],
+                                              "channel_id": target["channel_id"],
+                                              "guild_id": target["guild_id"]}))
+        frames.append(("MESSAGE_CREATE", emu.message_payload(self.members[0].id, thread,
+                                                             SENTINEL)))
+        self.frames = frames
+        return {"frames": len(frames), "messages": messages + 1, "replies": replies,
+                "distinct_reactions": len(reacted)}
+
+    async def send(self) -> dict[str, Any]:
+        started = time.perf_counter()
+        sent = await self.emu.dispatch_many(self.frames)
+        return {"sent": sent, "seconds": time.perf_counter() - started}
+
+    async def pace(self, thread: int, rate: int, seconds: float) -> dict[str, Any]:
+        """Steady traffic in 10 ms ticks; each message's content carries its send time."""
+        emu = self.emu
+        tick = 0.01
+        per_tick = max(1, round(rate * tick))
+        total = int(rate * seconds)
+        templates = [emu.message_payload(self.members[i % len(self.members)].id, thread, "")
+                     for i in range(total)]
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        sent = 0
+        while sent < total:
+            batch = templates[sent:sent + per_tick]
+            stamp = time.time()
+            for payload in batch:
+                payload["content"] = f"t={stamp:.6f}"
+            await emu.dispatch_many([("MESSAGE_CREATE", p) for p in batch])
+            sent += len(batch)
+            next_at = start + (sent / per_tick) * tick
+            await asyncio.sleep(max(0.0, next_at - loop.time()))
+        await emu.dispatch_many([("MESSAGE_CREATE", emu.message_payload(
+            self.members[0].id, thread, SENTINEL))])
+        return {"sent": sent, "seconds": loop.time() - start}
+
+
+WORDS = ("vertigo", "spiral", "tower", "judy", "madeleine", "scottie", "dream", "green",
+         "light", "fall", "obsession", "mirror", "bay", "bridge", "portrait", "museum")
+
+
+async def main(threads: int, members: int) -> None:
+    async with DiscordEmulator(token=TOKEN) as emu:
+        guild = emu.add_guild("Benchmark Club")
+        channel = emu.add_text_channel(guild.id, "films")
+        people = [emu.add_member(guild.id, f"Member {i}") for i in range(members)]
+        made = [emu.add_thread(channel.id, f"Prompt {i}").id for i in range(threads)]
+        driver = Driver(emu, guild, people)
+        emit({"api_base": emu.api_base, "gateway_url": emu.gateway_url, "token": emu.token,
+              "guild": guild.id, "channel": channel.id, "threads": made,
+              "bot_user_id": emu.bot_user_id})
+        reader = asyncio.StreamReader()
+        loop = asyncio.get_running_loop()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+        while line := await reader.readline():
+            command = json.loads(line)
+            op = command.pop("op")
+            if op == "quit":
+                break
+            if op == "build":
+                emit(driver.build(**command))
+            elif op == "send":
+                emit(await driver.send())
+            elif op == "pace":
+                emit(await driver.pace(**command))
+            elif op == "problems":
+                emit({"problems": list(emu.problems)})
+
+
+def emit(answer: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(answer) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    asyncio.run(main(int(sys.argv[1]), int(sys.argv[2])))

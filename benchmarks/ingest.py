@@ -1,0 +1,118 @@
+"""Ingest: the real bot storing a burst, against discord.py alone reading the same frames.
+
+    python -m benchmarks.ingest [--quick] [--rounds N]
+
+The ceiling is an unchanged discord.py Client, with the bot's intents and no
+handlers, reading the same frames from the same emulator (in its own process).
+Each round measures both, alternately; the figures are the medians. The bot's
+time runs until every event of the burst is committed to SQLite; every event is
+then checked to be in the store exactly once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import (
+    ceiling_client,
+    emulator_process,
+    median,
+    quiet_logging,
+    real_bot,
+    report,
+    sentinel_waiter,
+    temp_folder,
+)
+
+FULL = {"messages": 20_000, "reactions": 2_000, "edits": 1_000, "deletes": 500}
+QUICK = {"messages": 2_000, "reactions": 200, "edits": 100, "deletes": 50}
+
+
+def check_store(db_path: Path, thread: int, sizes: dict[str, int],
+                expected: dict[str, Any]) -> dict[str, int]:
+    """Every event of the burst is in the store once; returns what was found."""
+    with sqlite3.connect(db_path) as db:
+        def one(sql: str) -> int:
+            return db.execute(sql, (thread,)).fetchone()[0]
+
+        found = {
+            "comments": one("SELECT count(*) FROM comments WHERE thread_id = ? AND seen = 1"),
+            "deleted": one("SELECT count(*) FROM comments WHERE thread_id = ?"
+                           " AND deleted_at IS NOT NULL"),
+            "edited": one("SELECT count(*) FROM comments WHERE thread_id = ?"
+                          " AND edited_at IS NOT NULL"),
+            "versions": one("SELECT count(*) FROM versions JOIN comments ON id = comment_id"
+                            " WHERE thread_id = ?"),
+            "reactions": one("SELECT count(*) FROM reactions JOIN comments ON id = comment_id"
+                             " WHERE thread_id = ?"),
+            "replies": one("SELECT count(*) FROM comments WHERE thread_id = ?"
+                           " AND parent_id IS NOT NULL"),
+        }
+    want = {
+        "comments": sizes["messages"] + 1,  # and the sentinel
+        "deleted": sizes["deletes"],
+        "edited": sizes["edits"],
+        "versions": sizes["messages"] + 1 + sizes["edits"],
+        "reactions": expected["distinct_reactions"],
+        "replies": expected["replies"],
+    }
+    if found != want:
+        raise AssertionError(f"store does not hold the burst exactly once: {found} != {want}")
+    return found
+
+
+async def run(quick: bool, rounds: int) -> dict[str, Any]:
+    sizes = QUICK if quick else FULL
+    with temp_folder() as folder:
+        async with emulator_process(threads=rounds) as emu:
+            threads = emu.info["threads"]
+            ceiling_rates, bot_rates = [], []
+            for index in range(rounds):
+                built = await emu.ask("build", thread=threads[index], **sizes)
+                events = built["frames"]
+                async with ceiling_client(emu.info) as client:
+                    done = sentinel_waiter(client)
+                    started = time.perf_counter()
+                    await emu.ask("send")
+                    await done
+                    ceiling_rates.append(events / (time.perf_counter() - started))
+
+                async with real_bot(emu.info, threads[index], Path(folder)) as run_:
+                    done = sentinel_waiter(run_.bot)
+                    started = time.perf_counter()
+                    await emu.ask("send")
+                    await done
+                    await run_.bot.store.flush()
+                    bot_rates.append(events / (time.perf_counter() - started))
+                check_store(run_.db_path, threads[index], sizes, built)
+                report(f"round {index + 1}: {events:,} events; discord.py alone "
+                       f"{ceiling_rates[-1]:,.0f}/s, filmclub stored {bot_rates[-1]:,.0f}/s")
+    ceiling, stored = median(ceiling_rates), median(bot_rates)
+    return {"events": events, "ceiling": ceiling, "bot": stored, "ratio": stored / ceiling}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a small run, to prove it works")
+    parser.add_argument("--rounds", type=int, default=None)
+    args = parser.parse_args(argv)
+    quiet_logging()
+    rounds = args.rounds or (1 if args.quick else 3)
+    result = asyncio.run(run(args.quick, rounds))
+    sys.stdout.write(
+        f"ingest: {result['events']:,} events a round, medians of {rounds} round(s)\n"
+        f"  discord.py alone (ceiling): {result['ceiling']:,.0f} events/s\n"
+        f"  filmclub, stored and committed: {result['bot']:,.0f} events/s\n"
+        f"  ratio: {result['ratio']:.2f} (goal >= 0.80, never below 0.50)\n"
+        "  every event of every burst found in the store exactly once\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
