@@ -1,0 +1,35 @@
+"""Fixtures for end-to-end tests: an emulator, a server in it, and the running bot."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import TOKEN, RunningBot, World, discord_endpoints_restored, make_world
+from tests.emulator import DiscordEmulator
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[DiscordEmulator]:
+    """A fresh emulator; the test fails if the bot sent anything Discord would reject."""
+    with discord_endpoints_restored():
+        async with DiscordEmulator(token=TOKEN) as emulator:
+            yield emulator
+            assert emulator.problems == [], emulator.problems
+
+
+@pytest.fixture
+async def world(emu: DiscordEmulator, tmp_path: Path) -> World:
+    return await make_world(emu, tmp_path)
+
+
+@pytest.fixture
+async def running(world: World) -> AsyncIterator[RunningBot]:
+    """The bot, started as `filmclub run` starts it, stopped (exit 0) after the test."""
+    runner = RunningBot(world)
+    await runner.start()
+    yield runner
+    if runner.task is not None and not runner.task.done():
+        assert await runner.stop() == 0
