@@ -14,17 +14,25 @@ import re
 import tempfile
 import unicodedata
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import ClassVar, TextIO
 
 from bot.errors import ExportError
-from bot.models import Comment, Prompt, utcnow
+from bot.models import Comment, Prompt, ReactionRecord, utcnow
 from bot.store.base import ThreadCounts
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportOptions:
+    """How a thread is exported; the same options for every format."""
+
+    include_deleted: bool = False  # show deleted comments' text, marked as deleted
+    include_revisions: bool = False  # show the earlier texts of edited comments
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +43,13 @@ class ExportContext:
     counts: ThreadCounts
     thread_name: str | None = None
     guild_name: str | None = None
+    parent_name: str | None = None  # the channel the prompt was posted in
     exported_at: datetime = field(default_factory=utcnow)
     timezone: tzinfo = UTC
+    options: ExportOptions = field(default_factory=ExportOptions)
+    #: Names of members known before the export starts (user id -> display name), for
+    #: mentions. Exporters add the authors they meet as the thread streams by.
+    members: Mapping[int, str] = field(default_factory=dict)
 
 
 class Exporter(ABC):
@@ -67,12 +80,98 @@ def format_time(value: datetime, zone: tzinfo = UTC) -> str:
     return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()
 
 
+def iso_time(value: datetime) -> str:
+    """A datetime as ISO-8601 in UTC with its offset: '2026-11-01T20:01:00+00:00'."""
+    return value.astimezone(UTC).isoformat()
+
+
 def format_size(size: int) -> str:
     if size < 1024:
         return f"{size} B"
     if size < 1024 * 1024:
         return f"{size / 1024:.1f} KB"
     return f"{size / (1024 * 1024):.1f} MB"
+
+
+class MemberNames:
+    """Who an id is, for showing mentions: the names given up front, then every author seen.
+
+    An export streams, so a member is known from their first comment on; a mention of
+    someone who has not written yet (and was not given up front) resolves to None.
+    Memory grows with the number of participants, never with the number of comments.
+    """
+
+    __slots__ = ("_names",)
+
+    def __init__(self, known: Mapping[int, str] | None = None) -> None:
+        self._names: dict[int, str] = dict(known or {})
+
+    def learn(self, comment: Comment) -> None:
+        """Remember the author of ``comment`` (the latest name seen wins)."""
+        if comment.author_name:
+            self._names[comment.author_id] = comment.author_name
+
+    def get(self, user_id: int) -> str | None:
+        return self._names.get(user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionTally:
+    """One emoji's reactions on one comment: how many, by whom, and its vote value."""
+
+    emoji: str
+    user_ids: tuple[int, ...]
+    value: int  # +1 / -1 for a vote emoji, 0 otherwise
+
+    @property
+    def count(self) -> int:
+        return len(self.user_ids)
+
+
+def ordered_reactions(comment: Comment) -> list[ReactionRecord]:
+    """The comment's reactions oldest first; ties in a fixed order, whatever the store's."""
+    return sorted(comment.reactions, key=lambda r: (r.added_at, r.user_id, r.emoji))
+
+
+def tally_reactions(comment: Comment, *, votes: bool | None = None) -> list[ReactionTally]:
+    """Reactions grouped by emoji, in the order each emoji was first used.
+
+    ``votes=False`` keeps only the other emoji, ``votes=True`` only the vote emoji and
+    ``None`` keeps both.
+    """
+    groups: dict[str, list[int]] = {}
+    values: dict[str, int] = {}
+    for reaction in ordered_reactions(comment):
+        if votes is not None and (reaction.value != 0) != votes:
+            continue
+        groups.setdefault(reaction.emoji, []).append(reaction.user_id)
+        values.setdefault(reaction.emoji, reaction.value)
+    return [ReactionTally(emoji, tuple(users), values[emoji]) for emoji, users in groups.items()]
+
+
+_CUSTOM_EMOJI = re.compile(r"<(a?):([A-Za-z0-9_~]{1,32}):([0-9]{1,20})>")
+
+
+@dataclass(frozen=True, slots=True)
+class EmojiParts:
+    """A reaction's emoji as Discord describes it: custom ones have an id and a name."""
+
+    id: int | None
+    name: str
+    animated: bool
+
+
+def parse_emoji(emoji: str) -> EmojiParts:
+    """'<:film:123>' (as discord.py writes a custom emoji) or a Unicode emoji as is."""
+    if match := _CUSTOM_EMOJI.fullmatch(emoji):
+        return EmojiParts(int(match.group(3)), match.group(2), bool(match.group(1)))
+    return EmojiParts(None, emoji, False)
+
+
+def emoji_label(emoji: str) -> str:
+    """How a reaction reads in text: the emoji itself, or ':name:' for a custom one."""
+    parts = parse_emoji(emoji)
+    return emoji if parts.id is None else f":{parts.name}:"
 
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')

@@ -1,4 +1,14 @@
-"""Markdown: the discussion as a page, replies as nested quotes under what they answer."""
+"""Markdown: the discussion as a page, replies as nested quotes under what they answer.
+
+Options: ``include_deleted`` puts a deleted comment's text back, with "deleted <time>"
+in its line of facts; ``include_revisions`` lists a comment's earlier texts, each with
+when it was written and replaced, under the current one. Without options the output
+is the reviewed default (tests/golden/discussion.md).
+
+Member text is written verbatim: it is Markdown already (Discord's flavour), and a
+reader's Markdown renderer is the one to sanitise it. What filmclub adds itself only
+links http(s) addresses: any other attachment or article address is shown as text.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +18,14 @@ from typing import TextIO
 from bot.export.base import (
     ExportContext,
     Exporter,
+    emoji_label,
     format_score,
     format_size,
     format_time,
+    tally_reactions,
 )
-from bot.models import Comment
+from bot.export.discord_markdown import is_web_url
+from bot.models import Attachment, Comment
 from bot.store.base import ThreadCounts
 
 
@@ -44,7 +57,8 @@ class MarkdownExporter(Exporter):
         if article.author:
             facts.append(f"**Written by:** {article.author}")
         if article.url:
-            facts.append(f"**Article:** <{article.url}>")
+            shown = f"<{article.url}>" if is_web_url(article.url) else article.url
+            facts.append(f"**Article:** {shown}")
         facts.append(f"**Posted:** {format_time(context.prompt.posted_at, context.timezone)}")
         lines += ["  \n".join(facts), ""]
         if article.questions:
@@ -55,28 +69,46 @@ class MarkdownExporter(Exporter):
     @staticmethod
     def comment(comment: Comment, context: ExportContext) -> str:
         zone = context.timezone
-        if comment.deleted:
+        options = context.options
+        if comment.deleted and not options.include_deleted:
             assert comment.deleted_at is not None  # noqa: S101 - narrowed by .deleted
             lines = [f"*[comment deleted {format_time(comment.deleted_at, zone)}]*"]
         else:
             meta = [f"**{comment.author_name}**", format_time(comment.created_at, zone)]
             if comment.edited_at is not None:
                 meta.append(f"edited {format_time(comment.edited_at, zone)}")
+            if comment.deleted_at is not None:
+                meta.append(f"*deleted {format_time(comment.deleted_at, zone)}*")
             meta.append(format_score(comment.score))
-            lines = [" · ".join(meta), "", *comment.content.split("\n")]
+            lines = [" · ".join(meta)]
+            if comment.content:
+                lines += ["", *comment.content.split("\n")]
+            if options.include_revisions and comment.revisions:
+                lines += ["", "Earlier versions:", ""]
+                for revision in comment.revisions:
+                    lines.append(f"- *{format_time(revision.written_at, zone)}, replaced "
+                                 f"{format_time(revision.replaced_at, zone)}*  ")
+                    text = revision.content.split("\n") if revision.content else ["*(no text)*"]
+                    lines += [f"  {line}" if line else "" for line in text]
             if comment.attachments:
                 lines.append("")
-                lines += [
-                    f"📎 [{a.filename}]({a.url}) ({format_size(a.size)})"
-                    for a in comment.attachments
-                ]
-            others = _other_reactions(comment)
+                lines += [_attachment(a) for a in comment.attachments]
+            others = [f"{emoji_label(t.emoji)} {t.count}"
+                      for t in tally_reactions(comment, votes=False)]
             if others:
                 lines += ["", "Reactions: " + " ".join(others)]
         # Replies are quoted once per level. Member text keeps every character; only
         # the quote markers are added in front of its lines. A blank line ends the block.
         prefix = "> " * comment.depth
         return "\n".join(f"{prefix}{line}" if line else prefix.rstrip() for line in lines) + "\n\n"
+
+
+def _attachment(attachment: Attachment) -> str:
+    """A link to an attachment; an address that is not http(s) is shown, never linked."""
+    size = format_size(attachment.size)
+    if is_web_url(attachment.url):
+        return f"📎 [{attachment.filename}]({attachment.url}) ({size})"
+    return f"📎 {attachment.filename} ({size}) {attachment.url}"
 
 
 def discussion_summary(counts: ThreadCounts) -> str:
@@ -88,11 +120,3 @@ def discussion_summary(counts: ThreadCounts) -> str:
         parts.append(f"{counts.deleted} deleted")
     return ", ".join(parts)
 
-
-def _other_reactions(comment: Comment) -> list[str]:
-    """Non-vote reactions as '🎬 2', in the order they were first used."""
-    counts: dict[str, int] = {}
-    for reaction in comment.reactions:
-        if reaction.value == 0:
-            counts[reaction.emoji] = counts.get(reaction.emoji, 0) + 1
-    return [f"{emoji} {n}" for emoji, n in counts.items()]

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ExportError, NotFound
-from bot.export import export_thread
+from bot.export import ExportOptions, export_thread
 from bot.store import Store
-from tests import discussion
+from tests import discussion, hostile
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "discussion.md"
 
@@ -67,3 +67,38 @@ async def test_failed_export_leaves_no_file(filled: Store, tmp_path: Path) -> No
     blocker.write_text("")
     with pytest.raises(ExportError, match="cannot write to"):
         await export_thread(filled, discussion.THREAD, "md", blocker / "sub" / "x.md")
+
+
+async def test_markdown_include_deleted_shows_text_marked_deleted(filled: Store,
+                                                                  tmp_path: Path) -> None:
+    """With include_deleted the deleted comment's text is back, its line says deleted."""
+    out = tmp_path / "thread.md"
+    await export_thread(filled, discussion.THREAD, "md", out,
+                        options=ExportOptions(include_deleted=True))
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert "**Dee** · 2026-11-01 20:04 UTC · *deleted 2026-11-01 20:07 UTC* · 0" in lines
+    assert "Mistake, wrong thread" in lines
+
+
+async def test_markdown_include_revisions_lists_earlier_texts(filled: Store,
+                                                              tmp_path: Path) -> None:
+    """With include_revisions an edited comment lists its earlier text with its times."""
+    out = tmp_path / "thread.md"
+    await export_thread(filled, discussion.THREAD, "md", out,
+                        options=ExportOptions(include_revisions=True))
+    text = out.read_text(encoding="utf-8")
+    assert ("Earlier versions:\n\n"
+            "- *2026-11-01 20:01 UTC, replaced 2026-11-01 20:06 UTC*  \n"
+            '  Knowing early is the point: we watch "Judy" *perform* & wait.\n') in text
+    assert "Mistake, wrong thread" not in text
+
+
+async def test_markdown_links_only_web_addresses(store: Store, tmp_path: Path) -> None:
+    """An attachment or article address that is not http(s) is shown as text, not linked."""
+    await hostile.build(store)
+    out = tmp_path / "thread.md"
+    await export_thread(store, hostile.THREAD, "md", out)
+    text = out.read_text(encoding="utf-8")
+    assert "📎 \"><svg onload=alert(1)>.png (10 B) javascript:alert('file')\n" in text
+    assert "](javascript:" not in text.replace("[x](javascript:", "")
+    assert "**Article:** javascript:alert('article')  \n" in text

@@ -1,0 +1,97 @@
+"""CSV: one row per comment, for spreadsheets and scripts.
+
+Columns, in order. The first six are DiscordChatExporter's CSV columns, with the same
+names, order and meaning, so what reads its exports reads ours; filmclub's own follow:
+
+1. ``AuthorID`` — the author's user id
+2. ``Author`` — the author's display name
+3. ``Date`` — when the comment was written, ISO-8601 in UTC (``2026-11-01T20:01:00+00:00``)
+4. ``Content`` — the text as stored (empty for a deleted comment unless include_deleted)
+5. ``Attachments`` — the attachments' addresses, separated by commas
+6. ``Reactions`` — every reaction, votes included, as ``name (count)`` separated by commas
+7. ``MessageID`` — the comment's id
+8. ``ParentID`` — the id of the comment it answers, empty for a top-level comment
+9. ``Depth`` — 0 for a top-level comment, 1 for a reply, and so on
+10. ``EditedDate`` — when it was last edited, empty if never
+11. ``DeletedDate`` — when it was deleted, empty if it was not
+12. ``Score`` — the sum of its votes, as a plain integer (``-1``, not ``−1``)
+
+Rows come in reading order: each comment followed by its replies. Earlier texts of
+edited comments have no place in one row per comment; include_revisions is ignored
+here (the JSON export carries them).
+
+Encoding: UTF-8 with a byte-order mark, and CRLF line ends (RFC 4180). Without the mark
+Excel reads the file in the machine's legacy code page and mangles every accent and
+emoji; Python (``encoding="utf-8-sig"``), LibreOffice and pandas skip it.
+
+Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``,
+``-``, ``@``, a tab or a carriage return) get a leading apostrophe. That happens only
+in this file: the store and the other formats keep the text exactly as written.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import TextIO
+
+from bot.export.base import ExportContext, Exporter, iso_time, parse_emoji, tally_reactions
+from bot.models import Comment
+
+COLUMNS = (
+    "AuthorID", "Author", "Date", "Content", "Attachments", "Reactions",
+    "MessageID", "ParentID", "Depth", "EditedDate", "DeletedDate", "Score",
+)
+
+BYTE_ORDER_MARK = "\ufeff"
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: str) -> str:
+    """The cell as text a spreadsheet shows rather than runs: ``'=1+1`` for ``=1+1``."""
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+
+
+def _time(value: datetime | None) -> str:
+    return "" if value is None else iso_time(value)
+
+
+def row(comment: Comment, context: ExportContext) -> list[str]:
+    """The cells of one comment, in the order of :data:`COLUMNS`."""
+    shown = not comment.deleted or context.options.include_deleted
+    attachments = ",".join(a.url for a in comment.attachments) if shown else ""
+    reactions = ",".join(f"{parse_emoji(t.emoji).name} ({t.count})"
+                         for t in tally_reactions(comment))
+    return [
+        str(comment.author_id),
+        neutralise(comment.author_name),
+        iso_time(comment.created_at),
+        neutralise(comment.content if shown else ""),
+        neutralise(attachments),
+        neutralise(reactions),
+        str(comment.id),
+        "" if comment.parent_id is None else str(comment.parent_id),
+        str(comment.depth),
+        _time(comment.edited_at),
+        _time(comment.deleted_at),
+        str(comment.score),
+    ]
+
+
+class CsvExporter(Exporter):
+    name = "csv"
+    extension = "csv"
+    media_type = "text/csv"
+
+    async def write(self, context: ExportContext, comments: AsyncIterator[Comment],
+                    out: TextIO) -> int:
+        out.write(BYTE_ORDER_MARK)
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(COLUMNS)
+        written = 0
+        async for comment in comments:
+            writer.writerow(row(comment, context))
+            written += 1
+        return written

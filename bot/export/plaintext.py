@@ -1,0 +1,130 @@
+"""Plain text: the discussion for a terminal, an email or a fixed-width printout.
+
+A short header (title, excerpt, film, article address, the question), then every
+comment as one line of facts and its text below it::
+
+    [2026-11-01 20:01 UTC] Ana (+2, edited 20:06)
+      Knowing early is the point.
+
+      [2026-11-01 20:02 UTC] Ben (−1)
+        I disagree.
+
+The facts line is indented four spaces per level of reply, the text two more. Text is
+written verbatim: nothing is wrapped, escaped or reflowed, only the indent is put in
+front of each line. A deleted comment leaves a placeholder line (its text with
+include_deleted); attachments and the reactions that are not votes follow the text,
+and include_revisions lists the earlier texts.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime
+from typing import TextIO
+
+from bot.export.base import (
+    ExportContext,
+    Exporter,
+    emoji_label,
+    format_score,
+    format_size,
+    format_time,
+    tally_reactions,
+)
+from bot.export.markdown import discussion_summary
+from bot.models import Comment
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: wide characters two, combining marks none."""
+    width = 0
+    for ch in text:
+        if unicodedata.combining(ch) or unicodedata.category(ch) in {"Mn", "Me", "Cf"}:
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in {"W", "F"} else 1
+    return width
+
+
+def _indented(lines: Iterable[str], indent: int) -> list[str]:
+    pad = " " * indent
+    return [pad + line if line else "" for line in lines]
+
+
+def _since(value: datetime, start: datetime, context: ExportContext) -> str:
+    """'20:06' when ``value`` falls on the same local day as ``start``, else the full time."""
+    zone = context.timezone
+    local = value.astimezone(zone)
+    if local.date() == start.astimezone(zone).date():
+        return f"{local:%H:%M}"
+    return format_time(value, zone)
+
+
+class TextExporter(Exporter):
+    name = "txt"
+    extension = "txt"
+    media_type = "text/plain"
+
+    async def write(self, context: ExportContext, comments: AsyncIterator[Comment],
+                    out: TextIO) -> int:
+        out.write(self.header(context))
+        written = 0
+        async for comment in comments:
+            out.write(self.comment(comment, context))
+            written += 1
+        if not written:
+            out.write("No comments yet.\n")
+        return written
+
+    @staticmethod
+    def header(context: ExportContext) -> str:
+        article = context.prompt.article
+        lines = [article.title, "=" * max(display_width(article.title), 3), ""]
+        if article.excerpt:
+            lines += [*article.excerpt.split("\n"), ""]
+        facts: list[tuple[str, str]] = []
+        if article.film_line:
+            facts.append(("Film", article.film_line))
+        if article.author:
+            facts.append(("Written by", article.author))
+        if article.url:
+            facts.append(("Article", article.url))
+        facts += [("Question" if i == 0 else "", q) for i, q in enumerate(article.questions)]
+        facts.append(("Posted", format_time(context.prompt.posted_at, context.timezone)))
+        width = max(len(label) for label, _ in facts) + 2
+        lines += [f"{label + ':' if label else '':<{width}}{value}" for label, value in facts]
+        lines += ["", f"Discussion: {discussion_summary(context.counts)}", "", ""]
+        return "\n".join(lines)
+
+    @staticmethod
+    def comment(comment: Comment, context: ExportContext) -> str:
+        zone = context.timezone
+        options = context.options
+        indent = 4 * comment.depth
+        if comment.deleted and not options.include_deleted:
+            assert comment.deleted_at is not None  # noqa: S101 - narrowed by .deleted
+            head = f"[comment deleted {format_time(comment.deleted_at, zone)}]"
+            return "\n".join(_indented([head], indent)) + "\n\n"
+        facts = [format_score(comment.score)]
+        if comment.edited_at is not None:
+            facts.append(f"edited {_since(comment.edited_at, comment.created_at, context)}")
+        if comment.deleted_at is not None:
+            facts.append(f"deleted {_since(comment.deleted_at, comment.created_at, context)}")
+        when = format_time(comment.created_at, zone)
+        head = f"[{when}] {comment.author_name} ({', '.join(facts)})"
+        body: list[str] = comment.content.split("\n") if comment.content else []
+        if options.include_revisions:
+            for revision in comment.revisions:
+                replaced = _since(revision.replaced_at, revision.written_at, context)
+                body.append(f"Earlier text, written {format_time(revision.written_at, zone)},"
+                            f" replaced {replaced}:")
+                body += _indented(revision.content.split("\n") if revision.content
+                                  else ["(no text)"], 4)
+        body += [f"Attachment: {a.filename} ({format_size(a.size)}) {a.url}"
+                 for a in comment.attachments]
+        others = [f"{emoji_label(t.emoji)} {t.count}"
+                  for t in tally_reactions(comment, votes=False)]
+        if others:
+            body.append("Reactions: " + "  ".join(others))
+        lines = _indented([head], indent) + _indented(body, indent + 2)
+        return "\n".join(lines) + "\n\n"
