@@ -58,7 +58,7 @@ def check_store(db_path: Path, thread: int, sizes: dict[str, int],
         "comments": sizes["messages"] + 1,  # and the sentinel
         "deleted": sizes["deletes"],
         "edited": sizes["edits"],
-        "versions": sizes["messages"] + 1 + sizes["edits"],
+        "versions": 2 * sizes["edits"],  # the first text and the edit, of edited ones only
         "reactions": expected["distinct_reactions"],
         "replies": expected["replies"],
     }

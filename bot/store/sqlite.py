@@ -111,7 +111,18 @@ ON CONFLICT (id) DO UPDATE SET
                      WHEN comments.edited_at IS NULL THEN excluded.edited_at
                      ELSE max(comments.edited_at, excluded.edited_at) END
 """
-_VERSION = "INSERT OR IGNORE INTO versions (comment_id, at, content) VALUES (?, ?, ?)"
+# Versions are kept only for comments that were edited. A create adds its text as a
+# version when an edit is already there (the edit arrived first, or this is a replay).
+_CREATE_VERSION = """
+INSERT OR IGNORE INTO versions (comment_id, at, content)
+SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM versions WHERE comment_id = ?1)
+"""
+# Before an edit changes a comment, its current text becomes a version.
+_KEEP_CURRENT = """
+INSERT OR IGNORE INTO versions (comment_id, at, content)
+SELECT id, content_at, content FROM comments
+WHERE id = :id AND content IS NOT NULL AND content IS NOT :content
+"""
 _ATTACHMENT = """
 INSERT OR IGNORE INTO attachments (id, comment_id, filename, url, size, content_type)
 VALUES (?, ?, ?, ?, ?, ?)
@@ -404,7 +415,7 @@ class SQLiteStore(Store):
                          e.content, edited or created, edited))
             versions.append((e.id, edited or created, e.content))
         conn.executemany(_CREATE, rows)
-        conn.executemany(_VERSION, versions)
+        conn.executemany(_CREATE_VERSION, versions)
         attachments = [
             (a.id, e.id, a.filename, a.url, a.size, a.content_type)
             for e in events for a in e.attachments
@@ -418,6 +429,7 @@ class SQLiteStore(Store):
                 "id": e.id, "thread": e.thread_id, "created": ts(snowflake_time(e.id)),
                 "content": e.content, "at": ts(e.edited_at),
             }
+            conn.execute(_KEEP_CURRENT, params)
             conn.execute(_EDIT, params)
             conn.execute(_EDIT_VERSION, params)
 

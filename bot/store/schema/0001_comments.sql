@@ -34,8 +34,9 @@ CREATE TABLE comments (
 CREATE INDEX comments_thread ON comments (thread_id, id);
 CREATE INDEX comments_parent ON comments (parent_id) WHERE parent_id IS NOT NULL;
 
--- Every text a comment has had, keyed by when it was written: the revisions are
--- derived from it, so an edit arriving before its create still lands in order.
+-- Every text an edited comment has had, keyed by when it was written: the revisions
+-- are derived from it, so an edit arriving before its create still lands in order.
+-- A comment never edited has no rows here (its one text is comments.content).
 CREATE TABLE versions (
     comment_id INTEGER NOT NULL REFERENCES comments (id) ON DELETE CASCADE,
     at         TEXT NOT NULL,
