@@ -15,6 +15,7 @@ import itertools
 import json
 import logging
 import sqlite3
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -225,6 +226,8 @@ class SQLiteStore(Store):
         self._writer_task: asyncio.Task[None] | None = None
         self._closing = False
         self.failed_events = 0
+        #: Called after each commit with the batch and the wall-clock time (benchmarks).
+        self.commit_hooks: list[Callable[[Sequence[Event | _Op], float], None]] = []
 
     # -- life cycle ------------------------------------------------------------
     async def open(self) -> None:
@@ -353,6 +356,10 @@ class SQLiteStore(Store):
                     else:
                         item.future.set_result(result)
             self._committed += len(batch)
+            if self.commit_hooks:
+                committed_at = time.time()
+                for hook in self.commit_hooks:
+                    hook(batch, committed_at)
             if len(self._pending) < self.max_pending // 2:
                 self._space.set()
             self._release_waiters()
