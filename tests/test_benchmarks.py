@@ -1,0 +1,27 @@
+"""The benchmarks run (quick mode) and check their own correctness; speed is not asserted here."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+
+
+@pytest.mark.parametrize(("module", "expected"), [
+    ("benchmarks.ingest", r"ratio: \d+\.\d\d .*\n.*every event of every burst found in the store"),
+    ("benchmarks.latency", r"p99 \d+\.\d ms against the goal.*\n.*committed exactly once"),
+    ("benchmarks.export", r"export: 5,000 comments; slowest against its goal: \w+ at \d+\.\d\dx"),
+])
+def test_benchmark_runs_quick_and_reports(module: str, expected: str) -> None:
+    """`python -m <benchmark> --quick` exits 0 and prints its figures and ratio."""
+    done = subprocess.run([sys.executable, "-m", module, "--quick"], cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
+                          text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert re.search(expected, done.stdout), done.stdout
