@@ -14,17 +14,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import random
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import ROOT, quiet_logging, report, temp_folder
 from bot.export import FORMATS, export_thread
 from bot.models import (
     Article,
@@ -36,11 +37,18 @@ from bot.models import (
 )
 from bot.store import SQLiteStore
 
+# Not benchmarks.common: that imports discord.py, which would count in the children's memory.
+ROOT = Path(__file__).parents[1]
 THREAD = 1_300_000_000_000_000_000
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 GOALS = {"json": 3.0, "csv": 3.0, "md": 3.0, "txt": 3.0, "html": 6.0}
 WORDS = ("scene", "shot", "cut", "frame", "score", "light", "colour", "actor", "ending",
          "opening", "dialogue", "silence", "tracking", "close-up", "montage", "sound")
+
+
+def report(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 def snowflake(index: int) -> int:
@@ -167,14 +175,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", nargs=4, metavar=("MODE", "DB", "FORMAT", "OUT"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    quiet_logging()
+    logging.basicConfig(level=logging.WARNING)
     if args.child:
         mode, db, fmt, out = args.child
         asyncio.run(child(mode, Path(db), fmt, Path(out)))
         return 0
     comments = args.comments or (5_000 if args.quick else 100_000)
     huge = args.huge or (20_000 if args.quick else 1_000_000)
-    with temp_folder() as name:
+    with tempfile.TemporaryDirectory(prefix="filmclub-bench-") as name:
         folder = Path(name)
         ratios = asyncio.run(speed(folder, comments))
         peaks = asyncio.run(memory(folder, huge))
