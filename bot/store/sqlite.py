@@ -114,9 +114,9 @@ ON CONFLICT (id) DO UPDATE SET
 """
 # Versions are kept only for comments that were edited. A create adds its text as a
 # version when an edit is already there (the edit arrived first, or this is a replay).
-_CREATE_VERSION = """
-INSERT OR IGNORE INTO versions (comment_id, at, content)
-SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM versions WHERE comment_id = ?1)
+_CREATE_VERSION = "INSERT OR IGNORE INTO versions (comment_id, at, content) VALUES (?, ?, ?)"
+_HAVE_VERSIONS = """
+SELECT DISTINCT comment_id FROM versions WHERE comment_id IN (SELECT value FROM json_each(?))
 """
 # Before an edit changes a comment, its current text becomes a version.
 _KEEP_CURRENT = """
@@ -422,7 +422,12 @@ class SQLiteStore(Store):
                          e.content, edited or created, edited))
             versions.append((e.id, edited or created, e.content))
         conn.executemany(_CREATE, rows)
-        conn.executemany(_CREATE_VERSION, versions)
+        # One query for the batch instead of a check per row: each executemany row is a
+        # round trip for the GIL, which the event loop needs while the writer works.
+        have_versions = {row[0] for row in conn.execute(
+            _HAVE_VERSIONS, (json.dumps([e.id for e in events]),))}
+        if have_versions:
+            conn.executemany(_CREATE_VERSION, [v for v in versions if v[0] in have_versions])
         attachments = [
             (a.id, e.id, a.filename, a.url, a.size, a.content_type)
             for e in events for a in e.attachments
