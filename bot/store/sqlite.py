@@ -96,10 +96,11 @@ class _Op:
 
 # --- the SQL of each event; each statement is idempotent ---------------------------
 
-_CREATE = """
+_CREATE_INTO = """
 INSERT INTO comments (id, thread_id, seen, author_id, author_name, parent_id, created_at,
                       content, content_at, edited_at)
-VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)
+"""
+_CREATE_UPSERT = """
 ON CONFLICT (id) DO UPDATE SET
     seen = 1,
     author_id = excluded.author_id,
@@ -112,6 +113,15 @@ ON CONFLICT (id) DO UPDATE SET
                      WHEN comments.edited_at IS NULL THEN excluded.edited_at
                      ELSE max(comments.edited_at, excluded.edited_at) END
 """
+_CREATE = _CREATE_INTO + "VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)" + _CREATE_UPSERT
+# The same for a whole batch in one statement: the rows travel as one JSON array, so
+# SQLite inserts them all without taking the GIL back once per row. (WHERE true lets
+# SQLite tell the upsert clause from a join.) JSON text cannot carry a NUL character
+# through SQLite's ->> operator, so rows holding one take the executemany path.
+_CREATE_BATCH = _CREATE_INTO + """
+SELECT value ->> 0, value ->> 1, 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
+       value ->> 6, value ->> 7, value ->> 8
+FROM json_each(?) WHERE true""" + _CREATE_UPSERT
 # Versions are kept only for comments that were edited. A create adds its text as a
 # version when an edit is already there (the edit arrived first, or this is a replay).
 _CREATE_VERSION = "INSERT OR IGNORE INTO versions (comment_id, at, content) VALUES (?, ?, ?)"
@@ -421,7 +431,11 @@ class SQLiteStore(Store):
             rows.append((e.id, e.thread_id, e.author_id, e.author_name, e.parent_id, created,
                          e.content, edited or created, edited))
             versions.append((e.id, edited or created, e.content))
-        conn.executemany(_CREATE, rows)
+        with_nul = [r for r in rows if "\x00" in r[6] or "\x00" in r[3]]
+        if with_nul:
+            rows = [r for r in rows if not ("\x00" in r[6] or "\x00" in r[3])]
+            conn.executemany(_CREATE, with_nul)
+        conn.execute(_CREATE_BATCH, (json.dumps(rows, ensure_ascii=False),))
         # One query for the batch instead of a check per row: each executemany row is a
         # round trip for the GIL, which the event loop needs while the writer works.
         have_versions = {row[0] for row in conn.execute(

@@ -161,3 +161,17 @@ async def test_event_for_unknown_thread_is_dropped_alone(prompt_store: Store) ->
     bad = MessageCreated(sf(2), 5, 1, "x", "lost", at(2))
     rows = await play(prompt_store, [bad, good])
     assert [r[0] for r in rows] == [good.id]
+
+
+@pytest.mark.parametrize("text", [
+    "nul \x00 inside", "😀👍🏽👨‍👩‍👧 and ⬆️", "\u202eevil\u202c text", "e\u0301\u0301\u0301\u0301",
+    "zero\u200b\u200cwidth\ufeff", 'quote " back \\ slash \\u0041', "tab\tnl\ncr\r",
+    "x" * 2000, "", "\x01\x1f\x7f controls",
+])
+async def test_text_round_trips_exactly(prompt_store: Store, text: str) -> None:
+    """Whatever a member wrote comes back byte for byte, in a batch with ordinary rows."""
+    odd = created(1, 7, text)
+    odd = MessageCreated(odd.id, THREAD, 7, f"name {text[:20]}", text, odd.created_at)
+    rows = await play(prompt_store, [created(0.5, 1, "plain"), odd, created(2, 2, "plain")])
+    assert [r[3] for r in rows] == ["plain", text, "plain"]
+    assert rows[1][2] == f"name {text[:20]}"
