@@ -11,6 +11,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -42,6 +43,14 @@ class Config:
     dev_guild_id: int | None
     log_level: str
     guild_ready_timeout: float = 2.0
+    feed_interval: int = 60  # minutes between polls of a feed (issue 3)
+    fetch_timeout: float = 20.0  # seconds a page or feed download may take (issue 3)
+    catchup_days: int = 7  # days back catch-up compares messages and looks at threads (issue 6)
+    discord_timeout: float = 30.0  # seconds before posting a prompt is retried (issue 6)
+
+    @property
+    def catchup_window(self) -> timedelta:
+        return timedelta(days=self.catchup_days)
 
     def require_token(self) -> str:
         """The bot token, or a ConfigError naming DISCORD_TOKEN."""
@@ -59,6 +68,22 @@ def _url(env: Mapping[str, str], key: str, default: str, schemes: tuple[str, ...
     if parsed.scheme not in schemes or not parsed.netloc:
         problems.append(f"{key} must be a {' or '.join(schemes)} URL, got {value!r}")
     return value.rstrip("/") if key == "DISCORD_API_BASE" else value
+
+
+def _number(env: Mapping[str, str], key: str, default: float, low: float, high: float,
+            problems: list[str]) -> float:
+    """A number setting within ``low``..``high``; a problem line when it is not one."""
+    raw = env.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:
+        problems.append(f"{key} must be a number from {low:g} to {high:g}, got {raw!r}")
+        return default
+    return value
 
 
 def from_env(env: Mapping[str, str] | None = None) -> Config:
@@ -103,6 +128,10 @@ def from_env(env: Mapping[str, str] | None = None) -> Config:
         dev_guild_id=dev_guild,
         log_level=level,
         guild_ready_timeout=ready_timeout,
+        catchup_days=int(_number(env, "FILMCLUB_CATCHUP_DAYS", 7, 0, 365, problems)),
+        discord_timeout=_number(env, "FILMCLUB_DISCORD_TIMEOUT", 30.0, 0.1, 300, problems),
+        feed_interval=int(_number(env, "FILMCLUB_FEED_INTERVAL", 60, 1, 10080, problems)),
+        fetch_timeout=_number(env, "FILMCLUB_FETCH_TIMEOUT", 20.0, 1, 300, problems),
     )
     if problems:
         raise ConfigError(problems)

@@ -121,6 +121,10 @@ class Comment:
     depth: int = 0
     revisions: list[Revision] = field(default_factory=list)
     reactions: list[ReactionRecord] = field(default_factory=list)
+    #: Why it is a tombstone when not a delete seen live, e.g. DELETED_OFFLINE.
+    deleted_reason: str | None = None
+    #: When a moderator hid it (issue 5); only hidden comments asked for explicitly have it.
+    hidden_at: datetime | None = None
 
     @property
     def deleted(self) -> bool:
@@ -191,6 +195,41 @@ class ReactionsCleared:
     emoji: str | None = None
 
 
+# -- catch-up (issue 6): what a comparison with Discord's history finds -------------
+
+#: The tombstone reason of a message that catch-up found gone from Discord.
+DELETED_OFFLINE = "deleted while the bot was offline"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageVanished:
+    """A stored message Discord no longer has: deleted while the bot was not listening.
+
+    A tombstone like MessageDeleted, but marked DELETED_OFFLINE, and ``noticed_at``
+    is when catch-up found it gone (the deletion itself happened before). A delete
+    seen live keeps its own time and no reason.
+    """
+
+    id: int
+    thread_id: int
+    noticed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionsReconciled:
+    """Every (user id, emoji) on a message, as Discord listed them at ``fetched_at``.
+
+    Missing reactions are added and absent ones marked removed, except where a live
+    reaction event stored after ``fetched_at`` already says otherwise: that event is newer
+    than the listing and wins.
+    """
+
+    message_id: int
+    thread_id: int
+    fetched_at: datetime
+    reactions: frozenset[tuple[int, str]]
+
+
 Event = (
     MessageCreated
     | MessageEdited
@@ -198,4 +237,88 @@ Event = (
     | ReactionAdded
     | ReactionRemoved
     | ReactionsCleared
+    | MessageVanished
+    | ReactionsReconciled
 )
+
+
+# ---------------------------------------------------------------------------
+# Issue 3 (prompt library): articles kept in the store, feeds, the prompt queue
+# and each server's prompt settings. The schedule is ``bot.schedule.Schedule``.
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """An article read from a web page, a saved HTML file or a feed entry, kept in the store."""
+
+    article: Article
+    origin: str  # "page", "html-file" or "feed"
+    source: str  # the URL or file it was read from
+    keys: tuple[str, ...]  # what identifies it: "url:…", "hash:…", "entry:…"
+    added_at: datetime
+    feed_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """An RSS or Atom feed bound to a channel; its new entries become prompts."""
+
+    id: int
+    url: str
+    channel_id: int
+    guild_id: int | None  # None until the bot has seen the channel (feeds added offline)
+    mode: str  # "queue": new entries join the server's queue; "post": posted at once
+    interval_minutes: int
+    added_at: datetime
+    etag: str | None = None
+    last_modified: str | None = None
+    polled_at: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    """An article waiting in a server's prompt queue."""
+
+    id: int
+    guild_id: int | None
+    slug: str
+    position: int
+    added_at: datetime
+    added_by: int | None = None
+    channel_id: int | None = None  # where to post it; None: the schedule's channel
+    question: str | None = None  # the moderator's question, for an article that asks none
+    post_now: bool = False  # from a feed in "post" mode: post at the next tick
+    feed_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PromptSettings:
+    """A server's settings for posting prompts."""
+
+    guild_id: int
+    archive_minutes: int = 10080
+    mention_role_id: int | None = None
+    default_question: str | None = None
+
+
+# ---------------------------------------------------------------------------
+# Issue 4 (exports): the history of exports, which `--since-last` continues from.
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRecord:
+    """One export made: what it covered and the change mark it was read at."""
+
+    scope_key: str  # scope, target, format and options: what "the same export" means
+    scope: str  # "thread" or "guild"
+    target_id: int
+    format: str
+    mark: int  # every change up to this generation is in this export or an earlier one
+    exported_at: datetime
+    comments: int
+    since_mark: int | None = None  # the mark it continued from; None: everything
+    exported_by: int | None = None  # the member who asked; None: the command line
+    id: int | None = None

@@ -11,6 +11,7 @@ order of arrival (see the SQL below), so replays and reorderings are harmless.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 import logging
@@ -19,31 +20,62 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
-from datetime import UTC, datetime
+from dataclasses import asdict, replace
+from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from bot.errors import StoreError
+from bot.errors import NotFound, StoreError
 from bot.models import (
+    DELETED_OFFLINE,
     Article,
     Attachment,
     Comment,
     Event,
+    ExportRecord,
+    Feed,
     MessageCreated,
     MessageDeleted,
     MessageEdited,
+    MessageVanished,
     Prompt,
+    PromptSettings,
+    QueueItem,
     ReactionAdded,
     ReactionRecord,
     ReactionRemoved,
     ReactionsCleared,
+    ReactionsReconciled,
     Revision,
+    StoredArticle,
     snowflake_time,
 )
-from bot.store.base import Store, ThreadCounts
+from bot.moderation import AuditEntry, CloseTimer, GuildSettings, HiddenComment, votes_from_json
+from bot.privacy import CastReaction, ForgetReport, MemberData, OwnComment
+from bot.schedule import Schedule
+from bot.stats import (
+    ACTIVE_DAYS,
+    MemberTotals,
+    ScoredComment,
+    ServerStats,
+    ThreadStats,
+    busiest_hour,
+    parse_hour_bucket,
+)
+from bot.store import moderation_sql as msql
+from bot.store.base import (
+    COMMENT_ORDERS,
+    Bound,
+    CommentOrder,
+    PollRecord,
+    Store,
+    StoredMessage,
+    ThreadCounts,
+    ThreadStatus,
+)
 from bot.store.migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -58,6 +90,11 @@ _VARIATION = "\ufe0f\ufe0e"
 def vote_key(emoji: str) -> str:
     """The emoji without variation selectors and skin tones: 👍🏽 and 👍 are one vote."""
     return emoji.translate({ord(c): None for c in _SKIN_TONES + _VARIATION})
+
+
+def _keyed_votes(settings: GuildSettings) -> dict[str, int]:
+    """A server's vote emoji keyed as the writer looks reactions up (issue 5)."""
+    return {vote_key(emoji): value for emoji, value in settings.vote_values().items()}
 
 
 def ts(value: datetime) -> str:
@@ -175,35 +212,109 @@ UPDATE reactions SET removed_at = ?
 WHERE comment_id = ? AND user_id = ? AND emoji = ? AND removed_at IS NULL
 """
 _CLEAR_ALL = "UPDATE reactions SET removed_at = ? WHERE comment_id = ? AND removed_at IS NULL"
+# A tombstone for a message catch-up found gone; a delete seen live keeps its time and reason.
+_VANISH = """
+UPDATE comments SET deleted_reason = ?, deleted_at = ?
+WHERE id = ? AND thread_id = ? AND deleted_at IS NULL
+"""
 _CLEAR_EMOJI = """
 UPDATE reactions SET removed_at = ? WHERE comment_id = ? AND emoji = ? AND removed_at IS NULL
 """
 
-_TREE = """
+# The reading order: a recursive walk from the top-level comments down, ordered by the
+# path of sort keys from the top. A comment is "chosen" when it passes every filter;
+# a chosen comment whose parent is not chosen starts a branch at the top level.
+# Hidden comments (issue 5) are left out unless :hidden. Issue 4 (exports) adds the
+# window (:after_* / :before_*: a message id or a time), :min_score and :changed (an
+# export mark). The SQL text depends only on the sort and on whether scores are needed
+# (see _tree_sql), so SQLite prepares it once and every value is a bound parameter.
+_CHOSEN = """
+{a}.thread_id = :thread AND {a}.seen = 1
+AND (:hidden OR NOT EXISTS (SELECT 1 FROM hidden_comments h WHERE h.comment_id = {a}.id))
+AND (:after_id IS NULL OR {a}.id > :after_id) AND (:before_id IS NULL OR {a}.id < :before_id)
+AND (:after_at IS NULL OR {a}.created_at > :after_at)
+AND (:before_at IS NULL OR {a}.created_at < :before_at)
+AND (:changed IS NULL OR EXISTS (SELECT 1 FROM comment_changes x
+                                 WHERE x.comment_id = {a}.id AND x.generation > :changed))
+"""
+# A comment's score: each member's latest vote, summed (as _SCORES below, for one comment).
+_SCORE_OF = """
+(SELECT coalesce(sum(value), 0) FROM (
+    SELECT value, row_number() OVER (PARTITION BY user_id ORDER BY added_at DESC, emoji) AS latest
+    FROM reactions WHERE comment_id = {a}.id AND removed_at IS NULL AND value != 0)
+ WHERE latest = 1)
+"""
+# Sibling keys, fixed width so that a path sorts level by level.
+_SORT_KEYS = {
+    "oldest": "printf('%020d', {a}.id)",
+    "newest": "printf('%020d', 9223372036854775807 - {a}.id)",
+    "top": "printf('%012d%020d', 100000000000 - {score}, {a}.id)",
+}
+
+
+@functools.cache
+def _tree_sql(sort: str, scored: bool) -> str:
+    """The reading-order query for ``sort``; ``scored`` adds the :min_score filter."""
+    def chosen(a: str) -> str:
+        condition = _CHOSEN.format(a=a)
+        if scored:
+            condition += f"AND (:min_score IS NULL OR {_SCORE_OF.format(a=a)} >= :min_score)"
+        return condition
+
+    key = _SORT_KEYS[sort].format(a="c", score=_SCORE_OF.format(a="c"))
+    return f"""
 WITH RECURSIVE tree (id, depth, path) AS (
-    SELECT c.id, 0, printf('%020d', c.id) FROM comments c
-    WHERE c.thread_id = :thread AND c.seen = 1
-      AND NOT EXISTS (SELECT 1 FROM comments p
-                      WHERE p.id = c.parent_id AND p.thread_id = c.thread_id AND p.seen = 1)
+    SELECT c.id, 0, {key} FROM comments c
+    WHERE {chosen("c")}
+      AND NOT EXISTS (SELECT 1 FROM comments p WHERE p.id = c.parent_id AND {chosen("p")})
     UNION ALL
-    SELECT c.id, tree.depth + 1, tree.path || printf('%020d', c.id)
+    SELECT c.id, tree.depth + 1, tree.path || {key}
     FROM comments c JOIN tree ON c.parent_id = tree.id
-    WHERE c.thread_id = :thread AND c.seen = 1 AND c.id > tree.id
+    WHERE c.id > tree.id AND {chosen("c")}
 )
 SELECT c.id, c.thread_id, c.author_id, c.author_name, c.parent_id, c.created_at, c.content,
-       c.edited_at, c.deleted_at, tree.depth
+       c.edited_at, c.deleted_at, tree.depth, c.deleted_reason
 FROM tree JOIN comments c ON c.id = tree.id
 ORDER BY tree.path
-"""
+"""  # noqa: S608 - only fixed fragments of this module are put together here
 
+
+def _bound_params(name: str, bound: datetime | int | None) -> dict[str, Any]:
+    """``:name_id`` and ``:name_at`` for a window bound: a message id or a time."""
+    if bound is None:
+        return {f"{name}_id": None, f"{name}_at": None}
+    if isinstance(bound, datetime):
+        return {f"{name}_id": None, f"{name}_at": ts(bound)}
+    return {f"{name}_id": int(bound), f"{name}_at": None}
+
+# Ids are passed as one JSON array (``_ids_param``), so the text stays the same for
+# every batch and SQLite's statement cache holds one entry, not one per batch.
 _SCORES = """
 SELECT comment_id, sum(value) FROM (
     SELECT comment_id, value, row_number() OVER (
         PARTITION BY comment_id, user_id ORDER BY added_at DESC, emoji) AS latest
     FROM reactions
-    WHERE comment_id IN ({ids}) AND removed_at IS NULL AND value != 0)
+    WHERE comment_id IN (SELECT value FROM json_each(?)) AND removed_at IS NULL AND value != 0)
 WHERE latest = 1 GROUP BY comment_id
 """
+_ATTACHMENTS = """
+SELECT comment_id, id, filename, url, size, content_type FROM attachments
+WHERE comment_id IN (SELECT value FROM json_each(?)) ORDER BY id
+"""
+_VERSIONS = """
+SELECT comment_id, at, content FROM versions
+WHERE comment_id IN (SELECT value FROM json_each(?)) ORDER BY comment_id, at
+"""
+_REACTIONS = """
+SELECT comment_id, user_id, emoji, added_at, value FROM reactions
+WHERE comment_id IN (SELECT value FROM json_each(?)) AND removed_at IS NULL
+ORDER BY comment_id, added_at
+"""
+
+
+def _ids_param(ids: Iterable[int]) -> tuple[str]:
+    """Comment ids as the one parameter of an ``_IN_IDS`` query."""
+    return (json.dumps(list(ids)),)
 
 
 class SQLiteStore(Store):
@@ -236,6 +347,10 @@ class SQLiteStore(Store):
         self._writer_task: asyncio.Task[None] | None = None
         self._closing = False
         self.failed_events = 0
+        #: Vote emoji of servers that chose their own (vote_key -> value), and which
+        #: server each prompt thread is in; both used by the writer thread only.
+        self._guild_votes: dict[int, dict[str, int]] = {}
+        self._thread_guilds: dict[int, int] = {}
         #: Called after each commit with the batch and the wall-clock time (benchmarks).
         self.commit_hooks: list[Callable[[Sequence[Event | _Op], float], None]] = []
 
@@ -266,6 +381,7 @@ class SQLiteStore(Store):
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
+            self._load_guild_votes(conn)
         except BaseException:
             conn.close()
             raise
@@ -473,7 +589,7 @@ class SQLiteStore(Store):
     def _reacted(self, conn: sqlite3.Connection, events: list[ReactionAdded]) -> None:
         self._placeholders(conn, events)
         conn.executemany(_REACT, [
-            (e.message_id, e.user_id, e.emoji, self.vote_values.get(vote_key(e.emoji), 0),
+            (e.message_id, e.user_id, e.emoji, self._vote_value(conn, e.thread_id, e.emoji),
              ts(e.at))
             for e in events
         ])
@@ -490,6 +606,38 @@ class SQLiteStore(Store):
             else:
                 conn.execute(_CLEAR_EMOJI, (ts(e.at), e.message_id, e.emoji))
 
+    # -- catch-up (issue 6): tombstones for messages found gone, reaction listings ----
+    def _vanished(self, conn: sqlite3.Connection, events: list[MessageVanished]) -> None:
+        conn.executemany(_VANISH, [
+            (DELETED_OFFLINE, ts(e.noticed_at), e.id, e.thread_id) for e in events
+        ])
+
+    def _reconciled(self, conn: sqlite3.Connection, events: list[ReactionsReconciled]) -> None:
+        """Make a message's active reactions Discord's listing, unless newer rows disagree."""
+        for e in events:
+            at = ts(e.fetched_at)
+            rows = conn.execute(
+                "SELECT user_id, emoji, added_at, removed_at FROM reactions WHERE comment_id = ?",
+                (e.message_id,),
+            ).fetchall()
+            known = {(user, emoji): (added, removed) for user, emoji, added, removed in rows}
+            gone = [
+                (at, e.message_id, user, emoji)
+                for (user, emoji), (added, removed) in known.items()
+                if removed is None and added < at and (user, emoji) not in e.reactions
+            ]
+            conn.executemany(_UNREACT, gone)
+            back = [
+                (e.message_id, user, emoji, self._vote_value(conn, e.thread_id, emoji), at)
+                for user, emoji in sorted(e.reactions)
+                if (user, emoji) not in known
+                or (known[user, emoji][1] is not None and known[user, emoji][1] < at)
+            ]
+            if back:
+                conn.execute(_PLACEHOLDER, (e.message_id, e.thread_id,
+                                            ts(snowflake_time(e.message_id))))
+                conn.executemany(_REACT, back)
+
     _HANDLERS: Mapping[type, Callable[..., None]] = {
         MessageCreated: _created,
         MessageEdited: _edited,
@@ -497,6 +645,8 @@ class SQLiteStore(Store):
         ReactionAdded: _reacted,
         ReactionRemoved: _unreacted,
         ReactionsCleared: _cleared,
+        MessageVanished: _vanished,
+        ReactionsReconciled: _reconciled,
     }
 
     # -- reads -----------------------------------------------------------------
@@ -542,19 +692,29 @@ class SQLiteStore(Store):
             return [self._prompt(row) async for row in cur]
 
     async def iter_comments(
-        self, thread_id: int, *, with_history: bool = True, batch_size: int = 500
+        self, thread_id: int, *, with_history: bool = True, include_hidden: bool = False,
+        sort: CommentOrder = "oldest", after: Bound | None = None, before: Bound | None = None,
+        min_score: int | None = None, changed_after: int | None = None, batch_size: int = 500,
     ) -> AsyncIterator[Comment]:
-        async with self._db.execute(_TREE, {"thread": thread_id}) as cursor:
+        if sort not in COMMENT_ORDERS:
+            raise ValueError(f"unknown comment order {sort!r}")
+        params = {"thread": thread_id, "hidden": include_hidden, "min_score": min_score,
+                  "changed": changed_after,
+                  **_bound_params("after", after), **_bound_params("before", before)}
+        sql = _tree_sql(sort, scored=min_score is not None)
+        async with self._db.execute(sql, params) as cursor:
             while rows := await cursor.fetchmany(batch_size):
                 comments = [self._comment(row) for row in rows]
                 await self._fill(comments, with_history=with_history)
+                if include_hidden:
+                    await self._mark_hidden(comments)
                 for comment in comments:
                     yield comment
 
     async def get_comment(self, comment_id: int) -> Comment | None:
         sql = (
             "SELECT id, thread_id, author_id, author_name, parent_id, created_at, content,"
-            " edited_at, deleted_at, 0 FROM comments WHERE id = ? AND seen = 1"
+            " edited_at, deleted_at, 0, deleted_reason FROM comments WHERE id = ? AND seen = 1"
         )
         async with self._db.execute(sql, (comment_id,)) as cur:
             row = await cur.fetchone()
@@ -564,61 +724,840 @@ class SQLiteStore(Store):
         await self._fill([comment], with_history=True)
         return comment
 
-    async def thread_counts(self, thread_id: int) -> ThreadCounts:
+    async def thread_counts(self, thread_id: int, *,
+                            include_hidden: bool = False) -> ThreadCounts:
         sql = (
-            "SELECT count(*), count(deleted_at), count(DISTINCT author_id) FROM comments"
-            " WHERE thread_id = ? AND seen = 1"
+            "SELECT count(*), count(deleted_at), count(DISTINCT author_id) FROM comments c"
+            " WHERE thread_id = ? AND seen = 1 AND (? OR NOT EXISTS"
+            " (SELECT 1 FROM hidden_comments h WHERE h.comment_id = c.id))"
         )
-        async with self._db.execute(sql, (thread_id,)) as cur:
+        async with self._db.execute(sql, (thread_id, include_hidden)) as cur:
             total, deleted, people = await cur.fetchone()  # type: ignore[misc]
         return ThreadCounts(comments=total, deleted=deleted, participants=people)
 
     @staticmethod
     def _comment(row: Sequence[Any]) -> Comment:
         (cid, thread_id, author_id, author_name, parent_id, created_at, content,
-         edited_at, deleted_at, depth) = row
+         edited_at, deleted_at, depth, deleted_reason) = row
         return Comment(
             id=cid, thread_id=thread_id, author_id=author_id, author_name=author_name or "",
             content=content or "", created_at=datetime.fromisoformat(created_at),
             parent_id=parent_id, edited_at=parse_ts(edited_at), deleted_at=parse_ts(deleted_at),
-            depth=depth,
+            depth=depth, deleted_reason=deleted_reason,
         )
 
     async def _fill(self, comments: list[Comment], *, with_history: bool) -> None:
         """Attach scores, attachments and (optionally) revisions and reactions."""
         by_id = {c.id: c for c in comments}
-        ids = ",".join(str(i) for i in by_id)  # ints from our own rows: safe to inline
+        ids = _ids_param(by_id)
         db = self._db
-        async with db.execute(_SCORES.format(ids=ids)) as cur:
+        async with db.execute(_SCORES, ids) as cur:
             async for cid, score in cur:
                 by_id[cid].score = score
-        sql = (
-            "SELECT comment_id, id, filename, url, size, content_type FROM attachments"  # noqa: S608
-            f" WHERE comment_id IN ({ids}) ORDER BY id"
-        )
-        async with db.execute(sql) as cur:
+        async with db.execute(_ATTACHMENTS, ids) as cur:
             async for cid, aid, filename, url, size, ctype in cur:
                 by_id[cid].attachments.append(Attachment(aid, filename, url, size, ctype))
         if not with_history:
             return
-        sql = (
-            f"SELECT comment_id, at, content FROM versions WHERE comment_id IN ({ids})"  # noqa: S608
-            " ORDER BY comment_id, at"
-        )
-        async with db.execute(sql) as cur:
+        async with db.execute(_VERSIONS, ids) as cur:
             rows = await cur.fetchall()
         for cid, versions in itertools.groupby(rows, key=lambda r: r[0]):
             by_id[cid].revisions = _revisions([(at, text) for _, at, text in versions])
-        sql = (
-            "SELECT comment_id, user_id, emoji, added_at, value FROM reactions"  # noqa: S608
-            f" WHERE comment_id IN ({ids}) AND removed_at IS NULL ORDER BY comment_id, added_at"
-        )
-        async with db.execute(sql) as cur:
+        async with db.execute(_REACTIONS, ids) as cur:
             async for cid, uid, emoji, added_at, value in cur:
                 by_id[cid].reactions.append(
                     ReactionRecord(uid, emoji, datetime.fromisoformat(added_at), value)
                 )
 
+    # -- issue 3: the prompt library (stored articles, feeds, queue, settings, schedule) --
+
+    _ARTICLE_COLUMNS = "slug, article, origin, source, feed_id, added_at"
+
+    async def _stored_articles(self, where: str = "", params: Sequence[Any] = ()
+                               ) -> list[StoredArticle]:
+        sql = f"SELECT {self._ARTICLE_COLUMNS} FROM articles {where}"  # noqa: S608
+        async with self._db.execute(sql, params) as cur:
+            rows = await cur.fetchall()
+        if not rows:
+            return []
+        slugs = [row[0] for row in rows]
+        keys: dict[str, list[str]] = {slug: [] for slug in slugs}
+        marks = ",".join("?" * len(slugs))
+        async with self._db.execute(
+            f"SELECT slug, key FROM article_keys WHERE slug IN ({marks})",  # noqa: S608
+            slugs,
+        ) as cur:
+            async for slug, key in cur:
+                keys[slug].append(key)
+        return [
+            StoredArticle(article=article_from_json(article), origin=origin, source=source,
+                          keys=_ordered_keys(keys[slug]), added_at=datetime.fromisoformat(added),
+                          feed_id=feed_id)
+            for slug, article, origin, source, feed_id, added in rows
+        ]
+
+    @staticmethod
+    def _insert_article(conn: sqlite3.Connection, entry: StoredArticle) -> None:
+        article = entry.article
+        conn.execute(
+            "INSERT INTO articles (slug, title, article, origin, source, feed_id, added_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (article.slug, article.title, article_to_json(article), entry.origin, entry.source,
+             entry.feed_id, ts(entry.added_at)),
+        )
+        conn.executemany("INSERT INTO article_keys (key, slug) VALUES (?, ?)",
+                         [(key, article.slug) for key in entry.keys])
+
+    async def add_article(self, entry: StoredArticle) -> None:
+        try:
+            await self._call(lambda conn: self._insert_article(conn, entry))
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(
+                f"article {entry.article.slug!r} (or one of its keys) is already stored"
+            ) from exc
+
+    async def get_article(self, slug: str) -> StoredArticle | None:
+        found = await self._stored_articles("WHERE slug = ?", (slug,))
+        return found[0] if found else None
+
+    async def list_articles(self) -> list[StoredArticle]:
+        return await self._stored_articles("ORDER BY added_at, slug")
+
+    async def find_article(self, keys: Sequence[str]) -> StoredArticle | None:
+        if not keys:
+            return None
+        marks = ",".join("?" * len(keys))
+        sql = f"SELECT slug FROM article_keys WHERE key IN ({marks}) LIMIT 1"  # noqa: S608
+        async with self._db.execute(sql, list(keys)) as cur:
+            row = await cur.fetchone()
+        return None if row is None else await self.get_article(row[0])
+
+    async def posted_keys(self, guild_id: int) -> set[str]:
+        async with self._db.execute("SELECT key FROM posted_keys WHERE guild_id = ?",
+                                    (guild_id,)) as cur:
+            return {row[0] async for row in cur}
+
+    async def posted_thread(self, guild_id: int, keys: Sequence[str]) -> int | None:
+        if not keys:
+            return None
+        marks = ",".join("?" * len(keys))
+        sql = (
+            f"SELECT thread_id FROM posted_keys WHERE guild_id = ? AND key IN ({marks})"  # noqa: S608
+            " ORDER BY thread_id DESC LIMIT 1"
+        )
+        async with self._db.execute(sql, [guild_id, *keys]) as cur:
+            row = await cur.fetchone()
+        return None if row is None else row[0]
+
+    async def record_prompt(self, prompt: Prompt, keys: Sequence[str], *,
+                            queue_item_id: int | None = None) -> None:
+        row = (
+            prompt.thread_id, prompt.guild_id, prompt.channel_id, prompt.message_id,
+            prompt.article.slug, article_to_json(prompt.article), ts(prompt.posted_at),
+            prompt.posted_by,
+        )
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT OR IGNORE INTO prompts (thread_id, guild_id, channel_id, message_id,"
+                " article_slug, article, posted_at, posted_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+            conn.executemany(
+                "INSERT INTO posted_keys (guild_id, key, thread_id) VALUES (?, ?, ?)"
+                " ON CONFLICT DO UPDATE SET thread_id = excluded.thread_id",
+                [(prompt.guild_id, key, prompt.thread_id) for key in dict.fromkeys(keys)],
+            )
+            if queue_item_id is not None:
+                conn.execute("DELETE FROM queue WHERE id = ?", (queue_item_id,))
+            # Posted by hand while it waited in the queue: it must not be posted again.
+            conn.execute("DELETE FROM queue WHERE guild_id = ? AND slug = ?",
+                         (prompt.guild_id, prompt.article.slug))
+
+        await self._call(write)
+
+    # feeds
+
+    _FEED_COLUMNS = ("id, url, channel_id, guild_id, mode, interval_minutes, added_at, etag,"
+                     " last_modified, polled_at, last_error")
+
+    @staticmethod
+    def _feed(row: Sequence[Any]) -> Feed:
+        (fid, url, channel_id, guild_id, mode, interval, added_at, etag, last_modified,
+         polled_at, last_error) = row
+        return Feed(id=fid, url=url, channel_id=channel_id, guild_id=guild_id, mode=mode,
+                    interval_minutes=interval, added_at=datetime.fromisoformat(added_at),
+                    etag=etag, last_modified=last_modified, polled_at=parse_ts(polled_at),
+                    last_error=last_error)
+
+    async def add_feed(self, url: str, channel_id: int, *, guild_id: int | None, mode: str,
+                       interval_minutes: int, added_at: datetime, seen: Sequence[str] = (),
+                       etag: str | None = None, last_modified: str | None = None,
+                       polled_at: datetime | None = None) -> Feed:
+        def write(conn: sqlite3.Connection) -> Feed:
+            cur = conn.execute(
+                "INSERT INTO feeds (url, channel_id, guild_id, mode, interval_minutes,"
+                " etag, last_modified, polled_at, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (url, channel_id, guild_id, mode, interval_minutes, etag, last_modified,
+                 polled_at and ts(polled_at), ts(added_at)),
+            )
+            feed_id = cur.lastrowid
+            conn.executemany(
+                "INSERT OR IGNORE INTO feed_entries (feed_id, key, seen_at) VALUES (?, ?, ?)",
+                [(feed_id, key, ts(added_at)) for key in seen],
+            )
+            sql = f"SELECT {self._FEED_COLUMNS} FROM feeds WHERE id = ?"  # noqa: S608
+            return self._feed(conn.execute(sql, (feed_id,)).fetchone())
+
+        try:
+            result: Feed = await self._call(write)
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"{url} is already a feed of channel {channel_id}") from exc
+        return result
+
+    async def list_feeds(self) -> list[Feed]:
+        sql = f"SELECT {self._FEED_COLUMNS} FROM feeds ORDER BY id"  # noqa: S608
+        async with self._db.execute(sql) as cur:
+            return [self._feed(row) async for row in cur]
+
+    async def remove_feed(self, feed_id: int) -> bool:
+        def write(conn: sqlite3.Connection) -> bool:
+            return conn.execute("DELETE FROM feeds WHERE id = ?", (feed_id,)).rowcount > 0
+
+        removed: bool = await self._call(write)
+        return removed
+
+    async def set_channel_guild(self, channel_id: int, guild_id: int) -> int:
+        def write(conn: sqlite3.Connection) -> int:
+            changed = conn.execute(
+                "UPDATE feeds SET guild_id = ? WHERE channel_id = ? AND guild_id IS NULL",
+                (guild_id, channel_id),
+            ).rowcount
+            conn.execute(
+                "UPDATE queue SET guild_id = ? WHERE channel_id = ? AND guild_id IS NULL",
+                (guild_id, channel_id),
+            )
+            return changed
+
+        changed: int = await self._call(write)
+        return changed
+
+    async def feed_seen(self, feed_id: int) -> set[str]:
+        async with self._db.execute("SELECT key FROM feed_entries WHERE feed_id = ?",
+                                    (feed_id,)) as cur:
+            return {row[0] async for row in cur}
+
+    async def record_poll(self, poll: PollRecord) -> list[QueueItem]:
+        def write(conn: sqlite3.Connection) -> list[QueueItem]:
+            feed = conn.execute("SELECT guild_id, channel_id, mode FROM feeds WHERE id = ?",
+                                (poll.feed_id,)).fetchone()
+            if feed is None:  # removed while it was polled
+                return []
+            guild_id, channel_id, mode = feed
+            if poll.error is None:
+                conn.execute(
+                    "UPDATE feeds SET polled_at = ?, last_error = NULL,"
+                    " etag = coalesce(?, etag), last_modified = coalesce(?, last_modified)"
+                    " WHERE id = ?",
+                    (ts(poll.polled_at), poll.etag, poll.last_modified, poll.feed_id),
+                )
+            else:
+                conn.execute("UPDATE feeds SET polled_at = ?, last_error = ? WHERE id = ?",
+                             (ts(poll.polled_at), poll.error, poll.feed_id))
+            conn.executemany(
+                "INSERT OR IGNORE INTO feed_entries (feed_id, key, seen_at) VALUES (?, ?, ?)",
+                [(poll.feed_id, key, ts(poll.polled_at)) for key in poll.seen],
+            )
+            for entry in poll.articles:
+                self._insert_article(conn, entry)
+            ids = [
+                self._enqueue(conn, guild_id, slug, added_at=poll.polled_at, added_by=None,
+                              channel_id=channel_id, question=None, post_now=mode == "post",
+                              feed_id=poll.feed_id)
+                for slug in dict.fromkeys(poll.queue)
+                if not conn.execute("SELECT 1 FROM queue WHERE guild_id IS ? AND slug = ?",
+                                    (guild_id, slug)).fetchone()
+            ]
+            return [self._queue_item(row) for row in self._queue_rows(conn, "id", ids)]
+
+        try:
+            items: list[QueueItem] = await self._call(write)
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"the poll of feed {poll.feed_id} was not stored: one of its "
+                             f"articles is stored already ({exc})") from exc
+        return items
+
+    # the queue
+
+    _QUEUE_COLUMNS = ("id, guild_id, slug, position, added_at, added_by, channel_id, question,"
+                      " post_now, feed_id")
+
+    @staticmethod
+    def _queue_item(row: Sequence[Any]) -> QueueItem:
+        (qid, guild_id, slug, position, added_at, added_by, channel_id, question, post_now,
+         feed_id) = row
+        return QueueItem(id=qid, guild_id=guild_id, slug=slug, position=position,
+                         added_at=datetime.fromisoformat(added_at), added_by=added_by,
+                         channel_id=channel_id, question=question, post_now=bool(post_now),
+                         feed_id=feed_id)
+
+    def _queue_rows(self, conn: sqlite3.Connection, column: str, values: Sequence[Any]
+                    ) -> list[Any]:
+        if not values:
+            return []
+        marks = ",".join("?" * len(values))
+        sql = (f"SELECT {self._QUEUE_COLUMNS} FROM queue WHERE {column} IN ({marks})"  # noqa: S608
+               " ORDER BY position, id")
+        return conn.execute(sql, list(values)).fetchall()
+
+    @staticmethod
+    def _enqueue(conn: sqlite3.Connection, guild_id: int | None, slug: str, *,
+                 added_at: datetime, added_by: int | None, channel_id: int | None,
+                 question: str | None, post_now: bool, feed_id: int | None) -> int:
+        position = conn.execute("SELECT coalesce(max(position), 0) + 1 FROM queue").fetchone()[0]
+        cur = conn.execute(
+            "INSERT INTO queue (guild_id, channel_id, slug, position, question, post_now,"
+            " feed_id, added_by, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (guild_id, channel_id, slug, position, question, int(post_now), feed_id, added_by,
+             ts(added_at)),
+        )
+        return int(cur.lastrowid or 0)
+
+    async def enqueue(self, guild_id: int, slug: str, *, added_at: datetime,
+                      added_by: int | None = None, channel_id: int | None = None,
+                      question: str | None = None) -> QueueItem:
+        def write(conn: sqlite3.Connection) -> QueueItem | None:
+            if conn.execute("SELECT 1 FROM queue WHERE guild_id = ? AND slug = ?",
+                            (guild_id, slug)).fetchone():
+                return None
+            item_id = self._enqueue(conn, guild_id, slug, added_at=added_at, added_by=added_by,
+                                    channel_id=channel_id, question=question, post_now=False,
+                                    feed_id=None)
+            return self._queue_item(self._queue_rows(conn, "id", [item_id])[0])
+
+        item: QueueItem | None = await self._call(write)
+        if item is None:
+            raise StoreError(f"{slug!r} is already in the queue")
+        return item
+
+    async def list_queue(self, guild_id: int) -> list[QueueItem]:
+        sql = (f"SELECT {self._QUEUE_COLUMNS} FROM queue WHERE guild_id = ?"  # noqa: S608
+               " ORDER BY position, id")
+        async with self._db.execute(sql, (guild_id,)) as cur:
+            return [self._queue_item(row) async for row in cur]
+
+    async def unqueue(self, guild_id: int, item_id: int) -> QueueItem | None:
+        def write(conn: sqlite3.Connection) -> QueueItem | None:
+            rows = [r for r in self._queue_rows(conn, "id", [item_id]) if r[1] == guild_id]
+            if not rows:
+                return None
+            conn.execute("DELETE FROM queue WHERE id = ?", (item_id,))
+            return self._queue_item(rows[0])
+
+        item: QueueItem | None = await self._call(write)
+        return item
+
+    async def move_queued(self, guild_id: int, item_id: int, position: int) -> list[QueueItem]:
+        def write(conn: sqlite3.Connection) -> list[QueueItem] | None:
+            rows = self._queue_rows(conn, "guild_id", [guild_id])
+            ids = [row[0] for row in rows]
+            if item_id not in ids:
+                return None
+            slots = sorted(row[3] for row in rows)
+            ids.remove(item_id)
+            ids.insert(min(max(position, 1), len(ids) + 1) - 1, item_id)
+            conn.executemany("UPDATE queue SET position = ? WHERE id = ?",
+                             list(zip(slots, ids, strict=True)))
+            return [self._queue_item(row) for row in self._queue_rows(conn, "guild_id",
+                                                                      [guild_id])]
+
+        items: list[QueueItem] | None = await self._call(write)
+        if items is None:
+            raise NotFound(f"there is no queue item {item_id} in this server")
+        return items
+
+    async def pending_posts(self) -> list[QueueItem]:
+        sql = (f"SELECT {self._QUEUE_COLUMNS} FROM queue"  # noqa: S608
+               " WHERE post_now = 1 AND guild_id IS NOT NULL ORDER BY position, id")
+        async with self._db.execute(sql) as cur:
+            return [self._queue_item(row) async for row in cur]
+
+    # settings and the schedule
+
+    async def get_prompt_settings(self, guild_id: int) -> PromptSettings:
+        sql = ("SELECT archive_minutes, mention_role_id, default_question"
+               " FROM prompt_settings WHERE guild_id = ?")
+        async with self._db.execute(sql, (guild_id,)) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return PromptSettings(guild_id)
+        return PromptSettings(guild_id, *row)
+
+    async def set_prompt_settings(self, settings: PromptSettings) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO prompt_settings (guild_id, archive_minutes, mention_role_id,"
+                " default_question) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (guild_id) DO UPDATE SET archive_minutes = excluded.archive_minutes,"
+                " mention_role_id = excluded.mention_role_id,"
+                " default_question = excluded.default_question",
+                (settings.guild_id, settings.archive_minutes, settings.mention_role_id,
+                 settings.default_question),
+            )
+
+        await self._call(write)
+
+    _SCHEDULE_COLUMNS = ("guild_id, channel_id, cadence, weekdays, at, timezone, set_at,"
+                         " last_slot, skip_slot, empty_notified")
+
+    @staticmethod
+    def _schedule(row: Sequence[Any]) -> Schedule:
+        (guild_id, channel_id, cadence, weekdays, at, timezone, set_at, last_slot, skip_slot,
+         notified) = row
+        return Schedule(
+            guild_id=guild_id, channel_id=channel_id, cadence=cadence,
+            weekdays=tuple(int(d) for d in weekdays.split(",") if d),
+            at=dt_time.fromisoformat(at), timezone=timezone,
+            set_at=datetime.fromisoformat(set_at), last_slot=parse_ts(last_slot),
+            skip_slot=parse_ts(skip_slot), empty_notified=bool(notified),
+        )
+
+    async def get_schedule(self, guild_id: int) -> Schedule | None:
+        sql = f"SELECT {self._SCHEDULE_COLUMNS} FROM schedules WHERE guild_id = ?"  # noqa: S608
+        async with self._db.execute(sql, (guild_id,)) as cur:
+            row = await cur.fetchone()
+        return None if row is None else self._schedule(row)
+
+    async def list_schedules(self) -> list[Schedule]:
+        sql = f"SELECT {self._SCHEDULE_COLUMNS} FROM schedules ORDER BY guild_id"  # noqa: S608
+        async with self._db.execute(sql) as cur:
+            return [self._schedule(row) async for row in cur]
+
+    async def set_schedule(self, schedule: Schedule) -> None:
+        row = (
+            schedule.guild_id, schedule.channel_id, schedule.cadence,
+            ",".join(str(d) for d in schedule.weekdays), schedule.at.strftime("%H:%M"),
+            schedule.timezone, ts(schedule.set_at),
+            schedule.last_slot and ts(schedule.last_slot),
+            schedule.skip_slot and ts(schedule.skip_slot), int(schedule.empty_notified),
+        )
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                f"INSERT OR REPLACE INTO schedules ({self._SCHEDULE_COLUMNS})"  # noqa: S608
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+
+        await self._call(write)
+
+    async def clear_schedule(self, guild_id: int) -> bool:
+        def write(conn: sqlite3.Connection) -> bool:
+            return conn.execute("DELETE FROM schedules WHERE guild_id = ?",
+                                (guild_id,)).rowcount > 0
+
+        cleared: bool = await self._call(write)
+        return cleared
+
+    async def claim_slot(self, guild_id: int, slot: datetime) -> bool:
+        def write(conn: sqlite3.Connection) -> bool:
+            return conn.execute(
+                "UPDATE schedules SET last_slot = ?1,"
+                " skip_slot = CASE WHEN skip_slot <= ?1 THEN NULL ELSE skip_slot END"
+                " WHERE guild_id = ?2 AND (last_slot IS NULL OR last_slot < ?1)",
+                (ts(slot), guild_id),
+            ).rowcount > 0
+
+        claimed: bool = await self._call(write)
+        return claimed
+
+    async def set_skip_slot(self, guild_id: int, slot: datetime | None) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute("UPDATE schedules SET skip_slot = ? WHERE guild_id = ?",
+                         (slot and ts(slot), guild_id))
+
+        await self._call(write)
+
+    async def set_empty_notified(self, guild_id: int, notified: bool) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute("UPDATE schedules SET empty_notified = ? WHERE guild_id = ?",
+                         (int(notified), guild_id))
+
+        await self._call(write)
+
+    # -- catch-up (issue 6): what is stored, to compare with Discord's history -------
+    async def newest_comment_id(self, thread_id: int) -> int | None:
+        sql = "SELECT max(id) FROM comments WHERE thread_id = ? AND seen = 1"
+        async with self._db.execute(sql, (thread_id,)) as cur:
+            row = await cur.fetchone()
+        return None if row is None else row[0]
+
+    async def stored_messages(self, thread_id: int, after_id: int) -> dict[int, StoredMessage]:
+        active: dict[int, set[tuple[int, str]]] = {}
+        sql = (
+            "SELECT r.comment_id, r.user_id, r.emoji FROM reactions r"
+            " JOIN comments c ON c.id = r.comment_id"
+            " WHERE c.thread_id = ? AND c.id > ? AND r.removed_at IS NULL"
+        )
+        async with self._db.execute(sql, (thread_id, after_id)) as cur:
+            async for cid, user, emoji in cur:
+                active.setdefault(cid, set()).add((user, emoji))
+        sql = (
+            "SELECT id, seen, content, edited_at, deleted_at FROM comments"
+            " WHERE thread_id = ? AND id > ? ORDER BY id"
+        )
+        async with self._db.execute(sql, (thread_id, after_id)) as cur:
+            return {
+                cid: StoredMessage(cid, bool(seen), content, parse_ts(edited_at),
+                                   deleted_at is not None, frozenset(active.get(cid, ())))
+                async for cid, seen, content, edited_at, deleted_at in cur
+            }
+
+    async def thread_statuses(self) -> dict[int, ThreadStatus]:
+        sql = (
+            "SELECT thread_id, archived_at, gone_at, no_access_at, caught_up_at"
+            " FROM thread_status"
+        )
+        async with self._db.execute(sql) as cur:
+            return {
+                row[0]: ThreadStatus(row[0], *(parse_ts(v) for v in row[1:]))
+                async for row in cur
+            }
+
+    async def save_thread_status(self, status: ThreadStatus) -> None:
+        row = (
+            status.thread_id,
+            *(None if v is None else ts(v) for v in (
+                status.archived_at, status.gone_at, status.no_access_at, status.caught_up_at)),
+        )
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO thread_status (thread_id, archived_at, gone_at, no_access_at,"
+                " caught_up_at) SELECT ?, ?, ?, ?, ? WHERE EXISTS"
+                " (SELECT 1 FROM prompts WHERE thread_id = ?1)"
+                " ON CONFLICT (thread_id) DO UPDATE SET archived_at = excluded.archived_at,"
+                " gone_at = excluded.gone_at, no_access_at = excluded.no_access_at,"
+                " caught_up_at = excluded.caught_up_at",
+                row,
+            )
+
+        await self._call(write)
+
+    # -- issue 5: moderation, settings, leaderboards and personal data ----------------
+
+    def _load_guild_votes(self, conn: sqlite3.Connection) -> None:
+        """Read the vote emoji of servers that chose their own (at open, in the writer)."""
+        self._guild_votes = {}
+        for guild_id, text in conn.execute(msql.CUSTOM_VOTES):
+            up, down = votes_from_json(text)
+            chosen = GuildSettings(guild_id, upvote_emoji=up, downvote_emoji=down)
+            self._guild_votes[guild_id] = _keyed_votes(chosen)
+
+    def _vote_value(self, conn: sqlite3.Connection, thread_id: int, emoji: str) -> int:
+        """A reaction's value under its server's vote emoji (in the writer, per reaction)."""
+        values = self.vote_values
+        if self._guild_votes:
+            guild = self._thread_guilds.get(thread_id)
+            if guild is None:
+                row = conn.execute("SELECT guild_id FROM prompts WHERE thread_id = ?",
+                                   (thread_id,)).fetchone()
+                if row is not None:
+                    guild = self._thread_guilds[thread_id] = row[0]
+            if guild is not None:
+                values = self._guild_votes.get(guild, values)
+        return values.get(vote_key(emoji), 0)
+
+    async def get_settings(self, guild_id: int) -> GuildSettings:
+        sql = f"SELECT {msql.SETTINGS_COLUMNS} FROM guild_settings WHERE guild_id = ?"  # noqa: S608
+        async with self._db.execute(sql, (guild_id,)) as cur:
+            row = await cur.fetchone()
+        return msql.settings_from_row(guild_id, row)
+
+    async def save_settings(self, settings: GuildSettings) -> int:
+        row = msql.settings_row(settings, settings.updated_at and ts(settings.updated_at))
+        guild_id = settings.guild_id
+        keyed = _keyed_votes(settings)
+
+        def write(conn: sqlite3.Connection) -> int:
+            old = conn.execute("SELECT vote_emoji FROM guild_settings WHERE guild_id = ?",
+                               (guild_id,)).fetchone()
+            conn.execute(msql.SAVE_SETTINGS, row)
+            if (None if old is None else old[0]) == row[3]:
+                return 0
+            changes = [
+                (new, comment_id, user_id, emoji)
+                for comment_id, user_id, emoji, value in conn.execute(msql.GUILD_REACTIONS,
+                                                                      (guild_id,))
+                if (new := keyed.get(vote_key(emoji), 0)) != value
+            ]
+            conn.executemany(msql.SET_REACTION_VALUE, changes)
+            if settings.custom_votes:
+                self._guild_votes[guild_id] = keyed
+            else:
+                self._guild_votes.pop(guild_id, None)
+            return len(changes)
+
+        return await self._call(write)
+
+    @staticmethod
+    def _hidden(row: Sequence[Any]) -> HiddenComment:
+        comment_id, hidden_by, hidden_at, reason, notice_id = row
+        return HiddenComment(comment_id, hidden_by, datetime.fromisoformat(hidden_at), reason,
+                             notice_id)
+
+    async def hide_comment(self, hidden: HiddenComment) -> None:
+        row = (hidden.comment_id, hidden.hidden_by, ts(hidden.hidden_at), hidden.reason,
+               hidden.notice_id)
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(msql.HIDE, row)
+
+        await self._call(write)
+
+    async def set_hidden_notice(self, comment_id: int, notice_id: int) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute("UPDATE hidden_comments SET notice_id = ? WHERE comment_id = ?",
+                         (notice_id, comment_id))
+
+        await self._call(write)
+
+    async def restore_comment(self, comment_id: int) -> HiddenComment | None:
+        sql = f"SELECT {msql.HIDDEN_COLUMNS} FROM hidden_comments WHERE comment_id = ?"  # noqa: S608
+
+        def write(conn: sqlite3.Connection) -> tuple[Any, ...] | None:
+            row = conn.execute(sql, (comment_id,)).fetchone()
+            if row is not None:
+                conn.execute("DELETE FROM hidden_comments WHERE comment_id = ?", (comment_id,))
+            return row
+
+        row = await self._call(write)
+        return None if row is None else self._hidden(row)
+
+    async def get_hidden(self, comment_id: int) -> HiddenComment | None:
+        sql = f"SELECT {msql.HIDDEN_COLUMNS} FROM hidden_comments WHERE comment_id = ?"  # noqa: S608
+        async with self._db.execute(sql, (comment_id,)) as cur:
+            row = await cur.fetchone()
+        return None if row is None else self._hidden(row)
+
+    async def _mark_hidden(self, comments: list[Comment]) -> None:
+        by_id = {c.id: c for c in comments}
+        sql = ("SELECT comment_id, hidden_at FROM hidden_comments"
+               " WHERE comment_id IN (SELECT value FROM json_each(?))")
+        async with self._db.execute(sql, _ids_param(by_id)) as cur:
+            async for comment_id, hidden_at in cur:
+                by_id[comment_id].hidden_at = datetime.fromisoformat(hidden_at)
+
+    async def add_audit(self, entry: AuditEntry) -> AuditEntry:
+        row = (entry.guild_id, entry.thread_id, entry.comment_id, entry.actor_id, entry.action,
+               entry.target, entry.reason, ts(entry.at))
+
+        def write(conn: sqlite3.Connection) -> int | None:
+            return conn.execute(msql.ADD_AUDIT, row).lastrowid
+
+        return replace(entry, id=await self._call(write))
+
+    async def list_audit(self, guild_id: int, *, thread_id: int | None = None,
+                         limit: int = 1000) -> list[AuditEntry]:
+        sql = f"SELECT {msql.AUDIT_COLUMNS} FROM audit_log WHERE guild_id = ?"  # noqa: S608
+        params: list[Any] = [guild_id]
+        if thread_id is not None:
+            sql += " AND thread_id = ?"
+            params.append(thread_id)
+        sql += " ORDER BY id DESC LIMIT ?"
+        params.append(limit)
+        async with self._db.execute(sql, params) as cur:
+            return [
+                AuditEntry(guild_id=guild, thread_id=thread, comment_id=comment, actor_id=actor,
+                           action=action, target=target, reason=reason,
+                           at=datetime.fromisoformat(at), id=entry_id)
+                async for entry_id, guild, thread, comment, actor, action, target, reason, at
+                in cur
+            ]
+
+    @staticmethod
+    def _timer(row: Sequence[Any]) -> CloseTimer:
+        thread_id, guild_id, due_at, set_by, set_at, reason = row
+        return CloseTimer(thread_id, guild_id, datetime.fromisoformat(due_at), set_by,
+                          datetime.fromisoformat(set_at), reason)
+
+    async def set_close_timer(self, timer: CloseTimer) -> None:
+        row = (timer.thread_id, timer.guild_id, ts(timer.due_at), timer.set_by,
+               ts(timer.set_at), timer.reason)
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(msql.SET_TIMER, row)
+
+        await self._call(write)
+
+    async def cancel_close_timer(self, thread_id: int, *,
+                                 audit: AuditEntry | None = None) -> CloseTimer | None:
+        sql = f"SELECT {msql.TIMER_COLUMNS} FROM close_timers WHERE thread_id = ?"  # noqa: S608
+        entry = None if audit is None else (
+            audit.guild_id, audit.thread_id, audit.comment_id, audit.actor_id, audit.action,
+            audit.target, audit.reason, ts(audit.at))
+
+        def write(conn: sqlite3.Connection) -> tuple[Any, ...] | None:
+            row = conn.execute(sql, (thread_id,)).fetchone()
+            if row is not None:
+                conn.execute("DELETE FROM close_timers WHERE thread_id = ?", (thread_id,))
+                if entry is not None:
+                    conn.execute(msql.ADD_AUDIT, entry)
+            return row
+
+        row = await self._call(write)
+        return None if row is None else self._timer(row)
+
+    async def close_timers(self) -> list[CloseTimer]:
+        sql = f"SELECT {msql.TIMER_COLUMNS} FROM close_timers ORDER BY due_at, thread_id"  # noqa: S608
+        async with self._db.execute(sql) as cur:
+            return [self._timer(row) async for row in cur]
+
+    @staticmethod
+    def _stats_params(guild_id: int | None, thread_id: int | None,
+                      since: datetime | None) -> dict[str, Any]:
+        return {"guild": guild_id, "thread": thread_id,
+                "since": None if since is None else ts(since)}
+
+    async def top_comments(self, guild_id: int, *, thread_id: int | None = None,
+                           since: datetime | None = None, limit: int = 100
+                           ) -> list[ScoredComment]:
+        scope = msql.GUILD_SCOPE if thread_id is None else msql.THREAD_SCOPE
+        params = {**self._stats_params(guild_id, thread_id, since), "limit": limit}
+        titles: dict[int, str] = {}
+        found = []
+        async with self._db.execute(msql.TOP_COMMENTS[scope], params) as cur:
+            async for (cid, thread, author, name, content, created, score, guild,
+                       article) in cur:
+                if thread not in titles:
+                    titles[thread] = article_from_json(article).title
+                found.append(ScoredComment(
+                    id=cid, thread_id=thread, guild_id=guild, author_id=author,
+                    author_name=name or "", content=content or "", score=score,
+                    created_at=datetime.fromisoformat(created), article_title=titles[thread],
+                ))
+        return found
+
+    async def member_totals(self, guild_id: int, *,
+                            since: datetime | None = None) -> list[MemberTotals]:
+        params = self._stats_params(guild_id, None, since)
+        async with self._db.execute(msql.MEMBER_TOTALS, params) as cur:
+            return [
+                MemberTotals(user_id=user, name=name or str(user), comments=comments,
+                             votes=votes, first_comment_id=first)
+                async for user, comments, votes, first, name in cur
+            ]
+
+    async def _hour_counts(self, scope: str, params: Mapping[str, Any]) -> dict[datetime, int]:
+        async with self._db.execute(msql.HOURS[scope], params) as cur:
+            return {parse_hour_bucket(hour): count async for hour, count in cur}
+
+    async def thread_stats(self, thread_id: int, zone: tzinfo, zone_name: str) -> ThreadStats:
+        params = self._stats_params(None, thread_id, None)
+        async with self._db.execute(msql.COUNTS[msql.THREAD_SCOPE], params) as cur:
+            comments, people, up, down = await cur.fetchone()  # type: ignore[misc]
+        hours = await self._hour_counts(msql.THREAD_SCOPE, params)
+        return ThreadStats(thread_id, comments, people, up, down,
+                           busiest_hour(hours, zone, zone_name))
+
+    async def server_stats(self, guild_id: int, *, now: datetime, zone: tzinfo,
+                           zone_name: str) -> ServerStats:
+        params = {**self._stats_params(guild_id, None, None),
+                  "active_since": ts(now - timedelta(days=ACTIVE_DAYS))}
+        async with self._db.execute(msql.SERVER_COUNTS, params) as cur:
+            prompts, comments, members, active = await cur.fetchone()  # type: ignore[misc]
+        hours = await self._hour_counts(msql.GUILD_SCOPE, params)
+        return ServerStats(guild_id, prompts, comments, members, active,
+                           busiest_hour(hours, zone, zone_name))
+
+    async def member_data(self, user_id: int) -> MemberData:
+        data = MemberData(user_id)
+        titles: dict[int, str] = {}
+        async with self._db.execute(msql.OWN_COMMENTS, (user_id,)) as cur:
+            while rows := await cur.fetchmany(500):
+                batch = []
+                for guild_id, article, hidden, *columns in rows:
+                    comment = self._comment(columns)
+                    if comment.thread_id not in titles:
+                        titles[comment.thread_id] = article_from_json(article).title
+                    batch.append(OwnComment(comment, guild_id, titles[comment.thread_id],
+                                            bool(hidden)))
+                await self._fill([own.comment for own in batch], with_history=True)
+                data.comments.extend(batch)
+        async with self._db.execute(msql.OWN_REACTIONS, (user_id,)) as cur:
+            data.reactions = [
+                CastReaction(comment_id, thread_id, emoji, value,
+                             datetime.fromisoformat(added_at), parse_ts(removed_at))
+                async for comment_id, thread_id, emoji, value, added_at, removed_at in cur
+            ]
+        async with self._db.execute(
+            "SELECT forgotten_at FROM forgotten_members WHERE user_id = ?", (user_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        data.forgotten_at = None if row is None else datetime.fromisoformat(row[0])
+        return data
+
+    async def forget_member(self, user_id: int, at: datetime) -> ForgetReport:
+        stamp = ts(at)
+        return await self._call(lambda conn: msql.forget(conn, user_id, stamp))
+
+
+    # -- issue 4: exports (the prompt a message id names, export history, change marks) --
+
+    async def find_prompt(self, prompt_id: int) -> Prompt | None:
+        sql = (f"SELECT {self._PROMPT_COLUMNS} FROM prompts"  # noqa: S608
+               " WHERE thread_id = ?1 OR message_id = ?1 ORDER BY thread_id = ?1 DESC LIMIT 1")
+        async with self._db.execute(sql, (prompt_id,)) as cur:
+            row = await cur.fetchone()
+        return None if row is None else self._prompt(row)
+
+    async def export_mark(self) -> int:
+        def write(conn: sqlite3.Connection) -> int:
+            row = conn.execute("UPDATE export_state SET generation = generation + 1"
+                               " WHERE id = 1 RETURNING generation - 1").fetchone()
+            return int(row[0])
+
+        mark: int = await self._call(write)
+        return mark
+
+    _EXPORT_COLUMNS = ("id, scope_key, scope, target_id, format, mark, since_mark, comments,"
+                       " exported_at, exported_by")
+
+    @staticmethod
+    def _export_record(row: Sequence[Any]) -> ExportRecord:
+        (rid, key, scope, target, fmt, mark, since, comments, at, by) = row
+        return ExportRecord(scope_key=key, scope=scope, target_id=target, format=fmt, mark=mark,
+                            exported_at=datetime.fromisoformat(at), comments=comments,
+                            since_mark=since, exported_by=by, id=rid)
+
+    async def record_export(self, record: ExportRecord) -> ExportRecord:
+        row = (record.scope_key, record.scope, record.target_id, record.format, record.mark,
+               record.since_mark, record.comments, ts(record.exported_at), record.exported_by)
+
+        def write(conn: sqlite3.Connection) -> int:
+            cur = conn.execute(
+                "INSERT INTO export_history (scope_key, scope, target_id, format, mark,"
+                " since_mark, comments, exported_at, exported_by)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+            return int(cur.lastrowid or 0)
+
+        record_id: int = await self._call(write)
+        return replace(record, id=record_id)
+
+    async def last_export(self, scope_key: str) -> ExportRecord | None:
+        sql = (f"SELECT {self._EXPORT_COLUMNS} FROM export_history"  # noqa: S608
+               " WHERE scope_key = ? ORDER BY id DESC LIMIT 1")
+        async with self._db.execute(sql, (scope_key,)) as cur:
+            row = await cur.fetchone()
+        return None if row is None else self._export_record(row)
+
+    async def changed_thread_ids(self, guild_id: int, changed_after: int) -> set[int]:
+        sql = ("SELECT DISTINCT c.thread_id FROM comment_changes x"
+               " JOIN comments c ON c.id = x.comment_id"
+               " JOIN prompts p ON p.thread_id = c.thread_id"
+               " WHERE x.generation > ? AND p.guild_id = ? AND c.seen = 1")
+        async with self._db.execute(sql, (changed_after, guild_id)) as cur:
+            return {row[0] async for row in cur}
 
 def _revisions(versions: list[tuple[str, str]]) -> list[Revision]:
     """Texts a comment had before its current one, skipping edits that changed nothing."""
@@ -639,3 +1578,14 @@ async def open_store(path: Path | str, **options: Any) -> SQLiteStore:
     await store.open()
     return store
 
+
+_KEY_ORDER = ("slug:", "url:", "entry:", "hash:")
+
+
+def _ordered_keys(keys: Iterable[str]) -> tuple[str, ...]:
+    """Keys in a stable order: slug, url, entry, hash."""
+    def rank(key: str) -> tuple[int, str]:
+        prefix = next((i for i, p in enumerate(_KEY_ORDER) if key.startswith(p)), len(_KEY_ORDER))
+        return prefix, key
+
+    return tuple(sorted(keys, key=rank))

@@ -51,6 +51,10 @@ def test_env_example_lists_every_key() -> None:
     ("DISCORD_GATEWAY_URL", "http://x/", "DISCORD_GATEWAY_URL"),
     ("DISCORD_TOKEN", "short", "DISCORD_TOKEN"),
     ("FILMCLUB_GUILD_READY_TIMEOUT", "soon", "FILMCLUB_GUILD_READY_TIMEOUT"),
+    ("FILMCLUB_FEED_INTERVAL", "hourly", "FILMCLUB_FEED_INTERVAL"),
+    ("FILMCLUB_FEED_INTERVAL", "0", "FILMCLUB_FEED_INTERVAL"),
+    ("FILMCLUB_FETCH_TIMEOUT", "nan", "FILMCLUB_FETCH_TIMEOUT"),
+    ("FILMCLUB_FETCH_TIMEOUT", "900", "FILMCLUB_FETCH_TIMEOUT"),
 ])
 def test_bad_values_are_one_line_each(key: str, value: str, named: str) -> None:
     """A bad value is reported on one line naming its key."""
@@ -73,3 +77,10 @@ def test_malformed_dotenv_names_the_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_dotenv_file(env)
     assert caught.value.problems == [f"{env}: line 2 is not KEY=value"]
+
+
+def test_feed_interval_and_fetch_timeout_are_read() -> None:
+    """FILMCLUB_FEED_INTERVAL (minutes) and FILMCLUB_FETCH_TIMEOUT (seconds) have defaults."""
+    assert (from_env({}).feed_interval, from_env({}).fetch_timeout) == (60, 20.0)
+    config = from_env({"FILMCLUB_FEED_INTERVAL": "15", "FILMCLUB_FETCH_TIMEOUT": "7.5"})
+    assert (config.feed_interval, config.fetch_timeout) == (15, 7.5)
