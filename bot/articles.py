@@ -1,6 +1,7 @@
-"""Article library: Markdown files with YAML front matter, read into ``Article`` records.
+"""Article library: the folder of article files, and the catalog of every postable article.
 
-An article file looks like::
+Files are Markdown with YAML front matter, or plain text (the first line is the
+title, then a blank line, then the body). A Markdown file looks like::
 
     ---
     title: Why Vertigo keeps falling
@@ -10,9 +11,20 @@ An article file looks like::
     ---
     The Markdown body...
 
-The slug is the file's stem. Every problem with a file becomes an ``ArticleError``
-whose message is one line naming the file and the problem, so a loader can report
-a broken file and carry on with the rest.
+A plain-text file is just::
+
+    Why Vertigo keeps falling
+
+    The body...
+
+The slug is the file's stem. When the front matter asks no question, the
+article's own closing questions are used (``bot.questions``). Every problem
+with a file becomes an ``ArticleError`` whose message is one line naming the file
+and the problem, so a loader can report a broken file and carry on with the rest.
+
+Articles read from web pages and feeds are kept in the store; ``Catalog`` puts them
+together with the folder's files, and knows what makes two articles the same one
+(``article_keys``: canonical URL, feed entry id, content hash).
 
 Plain Python: nothing here knows about Discord. Reads are small and cached, but they
 are blocking file I/O; an async caller that cares can wrap them in ``asyncio.to_thread``.
@@ -20,24 +32,36 @@ are blocking file I/O; an async caller that cares can wrap them in ``asyncio.to_
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import hashlib
 import logging
 import re
+import threading
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yaml
 
 from bot.errors import FilmclubError
-from bot.models import Article
+from bot.models import Article, StoredArticle
+from bot.prose import EXCERPT_CHARS, excerpt
+from bot.questions import closing_questions
+from bot.store.base import Store
 
 log = logging.getLogger(__name__)
 
 #: Files bigger than this are refused rather than read.
 MAX_FILE_BYTES = 1024 * 1024
-#: Longest excerpt taken from the body when the front matter gives none.
-EXCERPT_CHARS = 600
+#: File name endings the library reads: Markdown with front matter, and plain text.
+SUFFIXES = (".md", ".txt")
+
+__all__ = ["EXCERPT_CHARS", "MAX_FILE_BYTES", "ArticleError", "ArticleLibrary",
+           "ArticleNotFound", "Catalog", "article_keys", "canonical_url", "parse_article"]
 
 _FENCE = "---"
 _KNOWN_KEYS = frozenset(
@@ -91,8 +115,24 @@ def _one_line(text: str) -> str:
 
 def parse_article(path: Path) -> Article:
     """Read one article file; raise ``ArticleError`` naming the file if it is unusable."""
-    meta, body = _split_front_matter(path, _read_text(path))
+    text = _read_text(path)
+    if path.suffix.lower() == ".txt":
+        return _plain_article(path, text)
+    meta, body = _split_front_matter(path, text)
     return _build_article(path, meta, body)
+
+
+def _plain_article(path: Path, text: str) -> Article:
+    """A plain-text article: the first line is the title, a blank line, then the body."""
+    lines = text.strip("\n").split("\n")
+    title = _one_line(lines[0])
+    if len(lines) > 1 and lines[1].strip():
+        raise ArticleError(path, "plain-text article: line 2 must be blank (line 1 is the title)")
+    if len(title) > 300:
+        raise ArticleError(path, "plain-text article: line 1 (the title) is over 300 characters")
+    body = "\n".join(lines[2:]).strip("\n")
+    return Article(slug=path.stem, title=title, body=body, excerpt=_excerpt_from_body(body),
+                   questions=closing_questions(body))
 
 
 def _read_text(path: Path) -> str:
@@ -162,15 +202,15 @@ def _build_article(path: Path, meta: dict[Any, Any], body: str) -> Article:
     if not fields["title"]:
         raise ArticleError(path, "front matter has no title")
 
-    excerpt = fields.pop("excerpt") or _excerpt_from_body(body)
+    given = fields.pop("excerpt")
     return Article(
         slug=path.stem,
         body=body,
         year=_year(path, meta.get("year")),
         published=_published(path, meta.get("published")),
         tags=_string_list(path, meta, "tags"),
-        questions=_questions(path, meta),
-        excerpt=excerpt,
+        questions=_questions(path, meta) or closing_questions(body),
+        excerpt=given or _excerpt_from_body(body),
         **fields,
     )
 
@@ -247,100 +287,9 @@ def _questions(path: Path, meta: dict[Any, Any]) -> tuple[str, ...]:
     return _string_list(path, meta, "questions")
 
 
-# ---------------------------------------------------------------------------
-# Excerpts
-# ---------------------------------------------------------------------------
-
-_HEADING = re.compile(r"#{1,6}(\s|$)")
-_SETEXT_UNDERLINE = re.compile(r"(=+|-+)\s*")
-_RULE = re.compile(r"([-*_])(\s*\1){2,}\s*")
-_IMAGE_LINE = re.compile(r"\[?!\[[^\]]*\](\([^)]*\)|\[[^\]]*\])(\]\([^)]*\)|\]\[[^\]]*\])?\s*")
-_LINK_DEFINITION = re.compile(r"\[[^\]]+\]:\s")
-_LIST_ITEM = re.compile(r"([-*+]|\d{1,9}[.)])(\s|$)")
-_CODE_FENCE = re.compile(r"(```|~~~)")
-#: A sentence ends at . ! ? or …, perhaps followed by closing quotes, brackets or emphasis.
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]*_]*(?=\s|$)")
-#: Words that end in a full stop without ending the sentence.
-_ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "mt", "vs", "dir", "e.g", "i.e", "cf"})
-
-
-def _paragraphs(body: str) -> list[list[str]]:
-    """The body's blocks of ordinary lines, with headings, images, rules and code removed."""
-    blocks: list[list[str]] = []
-    current: list[str] = []
-    in_code = False
-
-    def flush() -> None:
-        if current:
-            blocks.append(current.copy())
-            current.clear()
-
-    for raw in body.split("\n"):
-        line = raw.strip()
-        if _CODE_FENCE.match(line):
-            flush()
-            in_code = not in_code
-            continue
-        if in_code:
-            continue
-        if current and _SETEXT_UNDERLINE.fullmatch(line):
-            current.clear()  # the lines above were a heading
-            continue
-        if (
-            not line
-            or _HEADING.match(line)
-            or _RULE.fullmatch(line)
-            or _IMAGE_LINE.fullmatch(line)
-            or _LINK_DEFINITION.match(line)
-        ):
-            flush()
-            continue
-        current.append(line)
-    flush()
-    return blocks
-
-
-def _is_real_paragraph(block: list[str]) -> bool:
-    first = block[0]
-    return not (first.startswith((">", "<", "|")) or _LIST_ITEM.match(first))
-
-
-def _cut_at_sentence(text: str, limit: int = EXCERPT_CHARS) -> str:
-    """``text`` if it fits, else its longest run of whole sentences within ``limit``."""
-    if len(text) <= limit:
-        return text
-    best = 0
-    for match in _SENTENCE_END.finditer(text):
-        if match.end() > limit:
-            break
-        if text[match.start()] == "." and _is_abbreviation(text[: match.start()]):
-            continue
-        best = match.end()
-    if best:
-        return text[:best]
-    # One enormous sentence: cut at a word boundary and say so.
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:-—") + "…"
-
-
-def _is_abbreviation(before: str) -> bool:
-    words = before.split()
-    if not words:
-        return False
-    word = words[-1].lstrip("(\"'“‘*_")
-    is_initial = len(word) == 1 and word.isupper()
-    return is_initial or word.lower() in _ABBREVIATIONS
-
-
 def _excerpt_from_body(body: str) -> str:
     """The first real paragraph of ``body`` on one line, cut to at most 600 characters."""
-    for block in _paragraphs(body):
-        if _is_real_paragraph(block):
-            return _cut_at_sentence(" ".join(" ".join(block).split()))
-    return ""
+    return excerpt(body, EXCERPT_CHARS)
 
 
 # ---------------------------------------------------------------------------
@@ -356,7 +305,7 @@ class _Cached:
 
 
 class ArticleLibrary:
-    """The articles in one folder (``<slug>.md`` files), parsed on demand and cached.
+    """The articles in one folder (``<slug>.md`` and ``<slug>.txt``), parsed on demand, cached.
 
     A missing folder is an empty library. Parsed files (and their errors) are kept,
     keyed by path, modification time and size, so that repeated calls such as
@@ -366,13 +315,17 @@ class ArticleLibrary:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self._cache: dict[Path, _Cached] = {}
+        self._lock = threading.RLock()  # callers may use worker threads (asyncio.to_thread)
 
     def __repr__(self) -> str:
         return f"ArticleLibrary({str(self.root)!r})"
 
     def _paths(self) -> list[Path]:
         try:
-            candidates = sorted(self.root.glob("*.md"))
+            candidates = sorted(
+                (p for suffix in SUFFIXES for p in self.root.glob(f"*{suffix}")),
+                key=lambda p: (p.stem, SUFFIXES.index(p.suffix)),
+            )
         except OSError as exc:
             log.warning("cannot list articles in %s: %s", self.root, exc)
             return []
@@ -380,6 +333,10 @@ class ArticleLibrary:
 
     def _load(self, path: Path) -> Article | ArticleError:
         """The article at ``path`` or its error, parsed again only if the file changed."""
+        with self._lock:
+            return self._load_unlocked(path)
+
+    def _load_unlocked(self, path: Path) -> Article | ArticleError:
         try:
             stat = path.stat()
         except OSError as exc:
@@ -396,31 +353,46 @@ class ArticleLibrary:
         return result
 
     def _load_all(self) -> list[Article | ArticleError]:
+        with self._lock:
+            return self._load_all_unlocked()
+
+    def _load_all_unlocked(self) -> list[Article | ArticleError]:
         paths = self._paths()
-        results = [self._load(path) for path in paths]
+        results: list[Article | ArticleError] = []
+        seen: dict[str, Path] = {}
+        for path in paths:
+            if path.stem in seen:  # notes.md and notes.txt: the Markdown file is the article
+                results.append(ArticleError(
+                    path, f"slug {path.stem!r} is already taken by {seen[path.stem].name}"))
+                continue
+            seen[path.stem] = path
+            results.append(self._load(path))
         for gone in self._cache.keys() - set(paths):
             del self._cache[gone]
         return results
 
     def slugs(self) -> list[str]:
         """The slugs of all article files, sorted, without parsing them."""
-        return [path.stem for path in self._paths()]
+        return list(dict.fromkeys(path.stem for path in self._paths()))
+
+    def path_of(self, slug: str) -> Path | None:
+        """The file that holds ``slug``, if there is one (Markdown before plain text)."""
+        if not _plain_name(slug):
+            return None
+        for suffix in SUFFIXES:
+            path = self.root / f"{slug}{suffix}"
+            if path.is_file():
+                return path
+        return None
 
     def get(self, slug: str) -> Article:
         """The article named ``slug``; ``ArticleNotFound`` if there is none."""
-        if (
-            not slug
-            or "/" in slug
-            or "\\" in slug
-            or ".." in slug
-            or "\0" in slug
-            or slug.startswith(".")
-        ):
+        if not _plain_name(slug):
             raise ArticleNotFound(
                 slug, self.root, f"invalid article slug {slug!r}: not a plain file name"
             )
-        path = self.root / f"{slug}.md"
-        if not path.is_file():
+        path = self.path_of(slug)
+        if path is None:
             raise ArticleNotFound(slug, self.root)
         result = self._load(path)
         if isinstance(result, ArticleError):
@@ -446,18 +418,233 @@ class ArticleLibrary:
         """
         if limit <= 0:
             return []
-        needle = text.strip().casefold()
-        ranked: list[tuple[int, str, str, Article]] = []
-        for result in self._load_all():
-            if isinstance(result, ArticleError):
-                continue
-            slug, title = result.slug.casefold(), result.title.casefold()
-            if slug.startswith(needle) or title.startswith(needle):
-                rank = 0
-            elif needle in slug or needle in title:
-                rank = 1
-            else:
-                continue
-            ranked.append((rank, title, slug, result))
-        ranked.sort(key=lambda item: item[:3])
-        return [item[3] for item in ranked[:limit]]
+        found = [r for r in self._load_all() if not isinstance(r, ArticleError)]
+        return rank_articles(found, text, limit)
+
+
+def _plain_name(slug: str) -> bool:
+    return not (
+        not slug or "/" in slug or "\\" in slug or ".." in slug or "\0" in slug
+        or slug.startswith(".")
+    )
+
+
+def rank_articles(articles: list[Article], text: str, limit: int = 25) -> list[Article]:
+    """Articles whose slug or title contains ``text`` (any case): prefix matches, then others.
+
+    Within each group articles are ordered by title; an empty ``text`` matches all.
+    """
+    if limit <= 0:
+        return []
+    needle = text.strip().casefold()
+    ranked: list[tuple[int, str, str, Article]] = []
+    for article in articles:
+        slug, title = article.slug.casefold(), article.title.casefold()
+        if slug.startswith(needle) or title.startswith(needle):
+            rank = 0
+        elif needle in slug or needle in title:
+            rank = 1
+        else:
+            continue
+        ranked.append((rank, title, slug, article))
+    ranked.sort(key=lambda item: item[:3])
+    return [item[3] for item in ranked[:limit]]
+
+
+# ---------------------------------------------------------------------------
+# What makes two articles the same one
+# ---------------------------------------------------------------------------
+
+#: Query parameters that track a click rather than name a page.
+_TRACKING = re.compile(
+    r"(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|ref|ref_src|cmpid|src|share)",
+    re.IGNORECASE,
+)
+#: Bodies shorter than this many words get no content hash (too likely to collide).
+HASH_MIN_WORDS = 40
+SLUG_CHARS = 60
+
+
+def canonical_url(url: str | None) -> str | None:
+    """``url`` reduced to what names the page: https, no www., no fragment or tracking query.
+
+    ``http://www.Example.com/a/?utm_source=x#top`` and ``https://example.com/a`` are the
+    same page. Returns None for anything that is not an http(s) URL.
+    """
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower().rstrip(".")
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    host = host.removeprefix("www.")
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+    path = re.sub(r"/{2,}", "/", parts.path or "/")
+    if len(path) > 1:
+        path = path.rstrip("/")
+    query = urlencode(sorted(
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not _TRACKING.fullmatch(k)
+    ))
+    return urlunsplit(("https", netloc, path, query, ""))
+
+
+def content_hash(body: str) -> str | None:
+    """A hash of the body's words (no markup, links or case); None for a short body."""
+    text = re.sub(r"\]\([^)]*\)", "]", body)
+    text = re.sub(r"https?://\S+", " ", text)
+    words = re.findall(r"\w+", text.casefold())
+    if len(words) < HASH_MIN_WORDS:
+        return None
+    return hashlib.sha256(" ".join(words).encode()).hexdigest()[:32]
+
+
+def article_keys(article: Article, *, entry_id: str | None = None) -> tuple[str, ...]:
+    """What identifies an article wherever it came from: canonical URL, feed entry, content hash."""
+    keys = []
+    url = canonical_url(article.url)
+    if url:
+        keys.append(f"url:{url}")
+    if entry_id:
+        keys.append(f"entry:{entry_id}")
+    digest = content_hash(article.body)
+    if digest:
+        keys.append(f"hash:{digest}")
+    return tuple(keys)
+
+
+def slugify(title: str) -> str:
+    """A file-name-safe slug: 'Vertigo: the second fall' → 'vertigo-the-second-fall'."""
+    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if len(slug) > SLUG_CHARS:
+        slug = slug[:SLUG_CHARS].rsplit("-", 1)[0] or slug[:SLUG_CHARS]
+    return slug or "article"
+
+
+# ---------------------------------------------------------------------------
+# The catalog: files and stored articles together
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    """An article and where it lives: a file in the folder, or the store."""
+
+    article: Article
+    origin: str  # "file", "page", "html-file" or "feed"
+    source: str  # the file's path, or the URL / file it was read from
+    keys: tuple[str, ...]
+
+
+class Catalog:
+    """Every article the club can post: the library folder's files and the stored articles.
+
+    A slug names one article in either place (new stored articles get a slug no file
+    has). Files win if a file is later given a stored article's slug.
+    """
+
+    def __init__(self, library: ArticleLibrary, store: Store) -> None:
+        self.library = library
+        self.store = store
+
+    async def get(self, slug: str) -> Article:
+        """The article named ``slug``; ``ArticleNotFound`` (or the file's error) otherwise."""
+        try:
+            return await asyncio.to_thread(self.library.get, slug)
+        except ArticleNotFound as missing:
+            if _plain_name(slug):
+                stored = await self.store.get_article(slug)
+                if stored is not None:
+                    return stored.article
+            raise missing from None
+
+    async def search(self, text: str, limit: int = 25) -> list[Article]:
+        """Articles whose slug or title contains ``text``, prefix matches first (autocomplete)."""
+        files = await asyncio.to_thread(self.library.search, text, limit)
+        taken = {a.slug for a in files}
+        stored = [s.article for s in await self.store.list_articles()
+                  if s.article.slug not in taken]
+        return rank_articles(files + stored, text, limit)
+
+    async def entries(self) -> tuple[list[CatalogEntry], list[ArticleError]]:
+        """Every article (files by slug, then stored ones oldest first) and each file's error."""
+        files, errors = await asyncio.to_thread(self.library.all)
+        found = [
+            CatalogEntry(a, "file", str(self.library.path_of(a.slug) or a.slug), article_keys(a))
+            for a in files
+        ]
+        taken = {a.slug for a in files}
+        for stored in await self.store.list_articles():
+            if stored.article.slug not in taken:
+                found.append(CatalogEntry(stored.article, stored.origin, stored.source,
+                                          stored.keys))
+        return found, errors
+
+    async def find(self, keys: tuple[str, ...]) -> CatalogEntry | None:
+        """An article that shares an identity key with ``keys`` (the same article), if any."""
+        if not keys:
+            return None
+        stored = await self.store.find_article(keys)
+        if stored is not None:
+            return CatalogEntry(stored.article, stored.origin, stored.source, stored.keys)
+        wanted = set(keys)
+        files, _ = await asyncio.to_thread(self.library.all)
+        for article in files:
+            if wanted & set(article_keys(article)):
+                path = self.library.path_of(article.slug)
+                return CatalogEntry(article, "file", str(path or article.slug),
+                                    article_keys(article))
+        return None
+
+    async def keys_of(self, article: Article) -> tuple[str, ...]:
+        """Every key a prompt of ``article`` is remembered by: its slug and identity keys."""
+        stored = await self.store.get_article(article.slug)
+        identity = stored.keys if stored is not None else article_keys(article)
+        return (f"slug:{article.slug}", *identity)
+
+    async def free_slug(self, title: str, *, taken: set[str] | frozenset[str] = frozenset(),
+                        ) -> str:
+        """A slug for ``title`` that no file, no stored article and nothing in ``taken`` has."""
+        base = slugify(title)
+        taken = set(taken) | set(await asyncio.to_thread(self.library.slugs))
+        taken.update(s.article.slug for s in await self.store.list_articles())
+        slug, number = base, 1
+        while slug in taken:
+            number += 1
+            slug = f"{base}-{number}"
+        return slug
+
+    async def add(self, article: Article, *, origin: str, source: str, now: datetime,
+                  entry_id: str | None = None, feed_id: int | None = None,
+                  ) -> tuple[StoredArticle | CatalogEntry, bool]:
+        """Keep ``article`` in the store under a free slug: ``(stored, True)``.
+
+        When the same article is already in the catalog (a key matches), nothing is
+        added and ``(existing, False)`` is returned.
+        """
+        keys = article_keys(article, entry_id=entry_id)
+        existing = await self.find(keys)
+        if existing is not None:
+            return existing, False
+        slug = await self.free_slug(article.title)
+        stored = StoredArticle(dataclasses.replace(article, slug=slug), origin, source, keys,
+                               now, feed_id)
+        await self.store.add_article(stored)
+        return stored, True
+
+    async def unposted(self, guild_id: int, *, exclude: set[str] | frozenset[str] = frozenset(),
+                       ) -> list[Article]:
+        """Articles never posted in the server (by any key), minus the slugs in ``exclude``."""
+        posted = await self.store.posted_keys(guild_id)
+        found, _ = await self.entries()
+        return [
+            entry.article for entry in found
+            if entry.article.slug not in exclude
+            and f"slug:{entry.article.slug}" not in posted
+            and not posted.intersection(entry.keys)
+        ]

@@ -6,7 +6,11 @@ the chat services we target); an adapter turns the dict into its own message typ
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.models import Article
 
@@ -17,50 +21,100 @@ FIELD_VALUE_LIMIT = 1024
 FOOTER_LIMIT = 2048
 TOTAL_LIMIT = 6000
 THREAD_NAME_LIMIT = 100
+URL_LIMIT = 2048
+FORUM_TAGS_LIMIT = 5
 ELLIPSIS = "…"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 
 
 def fit(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` characters at a word boundary, with an ellipsis if cut."""
-    text = text.strip()
+    text = _CONTROL.sub("", text).strip()
     if len(text) <= limit:
         return text
     cut = text[: limit - len(ELLIPSIS)]
     space = cut.rfind(" ")
-    if space >= limit // 2:
+    if not text[len(cut)].isspace() and space >= limit // 2:  # do not end inside a word
         cut = cut[:space]
     return cut.rstrip(" ,;:-–—") + ELLIPSIS
 
 
 def thread_name(article: Article) -> str:
     """The name of a prompt's discussion thread."""
-    return fit(" ".join(article.title.split()), THREAD_NAME_LIMIT) or article.slug[:100]
+    return fit(_line(article.title), THREAD_NAME_LIMIT) or article.slug[:100] or "Discussion"
+
+
+def _line(text: str) -> str:
+    """``text`` on one line: control characters dropped, runs of whitespace made one space."""
+    return " ".join(_CONTROL.sub("", text).split())
+
+
+def link(url: str | None) -> str | None:
+    """``url`` if a chat service will take it as a link (http(s), a host, no spaces), else None."""
+    if not url or len(url) > URL_LIMIT or any(ch.isspace() for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def card_size(card: dict[str, Any]) -> int:
+    """Characters that count towards the 6,000 a message's embeds may hold."""
+    size = len(card.get("title", "")) + len(card.get("description", ""))
+    size += len((card.get("footer") or {}).get("text", ""))
+    size += len((card.get("author") or {}).get("name", ""))
+    return size + sum(len(f["name"]) + len(f["value"]) for f in card.get("fields", []))
+
+
+def _tag_key(name: str) -> str:
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode() or name
+    return re.sub(r"[\W_]+", "", folded.casefold())
+
+
+def forum_tags(available: Sequence[str], wanted: Iterable[str],
+               limit: int = FORUM_TAGS_LIMIT) -> list[str]:
+    """The forum's tag names that match the article's tags (any case, spacing or hyphens).
+
+    In the article's order, each once, at most ``limit`` (Discord allows five per post).
+    """
+    by_key = {}
+    for name in available:
+        by_key.setdefault(_tag_key(name), name)
+    chosen: list[str] = []
+    for tag in wanted:
+        name = by_key.get(_tag_key(tag))
+        if name is not None and name not in chosen:
+            chosen.append(name)
+    return chosen[:limit]
 
 
 def prompt_card(article: Article, question: str | None = None) -> dict[str, Any]:
     """The prompt as an embed-shaped dict within every size limit."""
     question = question or article.question
-    card: dict[str, Any] = {"title": fit(article.title, TITLE_LIMIT), "type": "rich"}
-    if article.url:
+    title = fit(_line(article.title), TITLE_LIMIT) or fit(article.slug, TITLE_LIMIT) or "Untitled"
+    card: dict[str, Any] = {"title": title, "type": "rich"}
+    if link(article.url):
         card["url"] = article.url
     fields = []
-    if article.film_line:
-        fields.append({"name": "Film", "value": fit(article.film_line, FIELD_VALUE_LIMIT),
-                       "inline": True})
-    if article.author:
-        fields.append({"name": "Written by", "value": fit(article.author, FIELD_VALUE_LIMIT),
-                       "inline": True})
-    if question:
-        fields.append({"name": "The question", "value": fit(question, FIELD_VALUE_LIMIT),
-                       "inline": False})
+    for name, value, inline in (
+        ("Film", article.film_line, True),
+        ("Written by", article.author, True),
+        ("The question", question, False),
+    ):
+        text = fit(_line(value or ""), FIELD_VALUE_LIMIT)
+        if text:
+            fields.append({"name": name, "value": text, "inline": inline})
     card["fields"] = fields
     footer = "Reply in the thread below: every reply is a comment, 👍/👎 reactions are votes."
     card["footer"] = {"text": footer}
     used = len(card["title"]) + len(footer) + sum(
         len(f["name"]) + len(f["value"]) for f in fields
     )
-    if article.excerpt:
-        card["description"] = fit(article.excerpt, min(DESCRIPTION_LIMIT, TOTAL_LIMIT - used))
-    if article.image and article.image.startswith(("https://", "http://")):
+    description = fit(article.excerpt, min(DESCRIPTION_LIMIT, TOTAL_LIMIT - used))
+    if description:
+        card["description"] = description
+    if link(article.image):
         card["image"] = {"url": article.image}
     return card

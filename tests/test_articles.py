@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from bot.articles import (
 )
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "articles"
+NOW = datetime(2024, 3, 4, 12, 0, tzinfo=UTC)
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -304,10 +307,11 @@ def test_slugs_are_sorted_file_stems(library: ArticleLibrary) -> None:
 
 
 def test_slugs_skip_other_files(tmp_path: Path) -> None:
-    """Hidden files, non-Markdown files and folders are not articles."""
+    """Hidden files, files neither Markdown nor plain text, and folders are not articles."""
     write(tmp_path, "real.md", article_text())
     write(tmp_path, ".draft.md", article_text())
-    write(tmp_path, "notes.txt", "hello")
+    write(tmp_path, "notes.rst", "hello")
+    write(tmp_path, "still.jpg", "not an article")
     (tmp_path / "folder.md").mkdir()
     assert ArticleLibrary(tmp_path).slugs() == ["real"]
 
@@ -441,3 +445,109 @@ def test_fixed_file_leaves_the_error_list(library: ArticleLibrary) -> None:
     found, errors = library.all()
     assert errors == []
     assert "broken-vertigo" in {a.slug for a in found}
+
+
+# ---------------------------------------------------------------------------
+# Plain-text articles, closing questions, identity and the catalog (issue 3)
+# ---------------------------------------------------------------------------
+
+
+def test_plain_text_file_is_title_blank_line_body(tmp_path: Path) -> None:
+    """A .txt file's first line is the title and the rest, after a blank line, the body."""
+    path = write(tmp_path, "plain.txt", "Night of the Hunter\n\nA fable. Who is the hunter?\n")
+    article = parse_article(path)
+    assert (article.slug, article.title, article.body) == (
+        "plain", "Night of the Hunter", "A fable. Who is the hunter?")
+    assert article.questions == ("Who is the hunter?",)
+
+
+def test_body_questions_are_used_when_front_matter_has_none(tmp_path: Path) -> None:
+    """Without question(s) in the front matter, the article's closing questions are used."""
+    path = write(tmp_path, "q.md", article_text(body="Some text.\n\nWhy? And how?"))
+    assert parse_article(path).questions == ("Why?", "And how?")
+
+
+def test_library_reads_text_files_and_reports_a_slug_clash(tmp_path: Path) -> None:
+    """x.md and x.txt: the Markdown file is the article, the text file an error naming both."""
+    write(tmp_path, "x.md", article_text(title="Markdown"))
+    write(tmp_path, "x.txt", "Plain\n\nBody.\n")
+    write(tmp_path, "y.txt", "Only plain\n\nBody.\n")
+    library = ArticleLibrary(tmp_path)
+    found, errors = library.all()
+    assert [(a.slug, a.title) for a in found] == [("x", "Markdown"), ("y", "Only plain")]
+    assert len(errors) == 1 and "already taken by x.md" in str(errors[0])
+    assert library.slugs() == ["x", "y"]
+    assert library.get("y").title == "Only plain"
+
+
+@pytest.mark.parametrize(("url", "canonical"), [
+    ("http://www.Example.com/a/?utm_source=x&fbclid=1#top", "https://example.com/a"),
+    ("https://example.com:443/a?b=2&a=1", "https://example.com/a?a=1&b=2"),
+    ("https://example.com", "https://example.com/"),
+    ("https://example.com:8080//a//b/", "https://example.com:8080/a/b"),
+    ("ftp://example.com/a", None),
+    ("not a url", None),
+    ("https://example.com:99999/", None),
+])
+def test_canonical_url(url: str, canonical: str | None) -> None:
+    """Scheme, www., default port, fragment, tracking and query order don't make a new page."""
+    assert articles.canonical_url(url) == canonical
+
+
+def test_content_hash_ignores_markup_and_case() -> None:
+    """The same words as Markdown or plain text hash alike; short bodies get no hash."""
+    words = " ".join(f"word{n}" for n in range(50))
+    assert articles.content_hash(f"*{words}* [link](https://x.example)") == \
+        articles.content_hash(words.upper() + " link")
+    assert articles.content_hash("too short") is None
+
+
+@pytest.mark.parametrize(("title", "slug"), [
+    ("Vertigo: the second fall", "vertigo-the-second-fall"),
+    ("Céline Sciamma's Portrait", "celine-sciamma-s-portrait"),
+    ("  ", "article"),
+    ("あいう", "article"),
+    ("a" * 70, "a" * 60),
+])
+def test_slugify(title: str, slug: str) -> None:
+    """Titles become file-name-safe slugs of at most 60 characters."""
+    assert articles.slugify(title) == slug
+
+
+@pytest.fixture
+async def catalog(tmp_path: Path) -> AsyncIterator[articles.Catalog]:
+    from bot.store import SQLiteStore
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    write(folder, "vertigo.md", article_text(title="Vertigo", url="https://v.example/vertigo"))
+    async with SQLiteStore(tmp_path / "db.sqlite") as store:
+        yield articles.Catalog(ArticleLibrary(folder), store)
+
+
+async def test_catalog_finds_files_and_stored_articles(catalog: articles.Catalog) -> None:
+    """get and search see the folder's files and the store's articles together."""
+    from bot.models import Article
+
+    added, fresh = await catalog.add(Article(slug="", title="Vertigo, a page"),
+                                     origin="page", source="https://p.example", now=NOW)
+    assert fresh and added.article.slug == "vertigo-a-page"
+    assert (await catalog.get("vertigo-a-page")).title == "Vertigo, a page"
+    assert [a.slug for a in await catalog.search("vert")] == ["vertigo", "vertigo-a-page"]
+    with pytest.raises(ArticleNotFound):
+        await catalog.get("nothing")
+
+
+async def test_catalog_add_of_a_known_url_returns_the_file(catalog: articles.Catalog) -> None:
+    """A page whose canonical URL is a file's URL is that file's article: nothing is added."""
+    from bot.models import Article
+
+    page = Article(slug="", title="Vertigo elsewhere", url="http://www.v.example/vertigo/")
+    existing, fresh = await catalog.add(page, origin="page", source="x", now=NOW)
+    assert not fresh and existing.article.slug == "vertigo"
+    assert await catalog.store.list_articles() == []
+
+
+async def test_new_slugs_never_shadow_files(catalog: articles.Catalog) -> None:
+    """A stored article titled like a file gets a numbered slug."""
+    assert await catalog.free_slug("Vertigo") == "vertigo-2"

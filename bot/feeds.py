@@ -1,0 +1,338 @@
+"""RSS and Atom feeds: parsed with feedparser, polled with conditional requests.
+
+A feed is bound to a channel. Each poll sends the ETag / Last-Modified it got last
+time, so an unchanged feed costs a 304 and nothing else. Entries the feed has not
+shown before become articles in the store (or, when the same article is already in
+the catalog, that article), queued for the channel's server; a feed in "post" mode
+marks them to be posted at once. Everything one poll changes is written in one
+unit; a feed that fails is reported in one line and the others go on.
+
+feedparser parses bytes fetched by ``bot.fetch`` (it never fetches by itself), in a
+worker thread. Plain Python, no Discord.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import hashlib
+import io
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import feedparser
+
+from bot.articles import Catalog, article_keys
+from bot.errors import SourceError
+from bot.extract import article_from_text, extract_page, html_text
+from bot.fetch import FEED_ACCEPT, Fetched, Fetcher, is_web_url
+from bot.models import Article, Feed, QueueItem, StoredArticle, utcnow
+from bot.store.base import PollRecord, Store
+
+log = logging.getLogger(__name__)
+
+MODES = ("queue", "post")
+#: Minutes between polls of a feed unless it says otherwise.
+DEFAULT_INTERVAL = 60
+#: New entries taken from one poll at most (the newest ones); older ones are marked seen.
+MAX_NEW_PER_POLL = 20
+#: An entry whose content has fewer words is a summary: its page is fetched for the article.
+FULL_TEXT_WORDS = 150
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One entry of a feed, as read from the XML."""
+
+    id: str  # the entry's id (guid), or its link, or a hash: stable across polls
+    title: str
+    link: str | None
+    html: str  # the entry's content, or its summary
+    author: str | None = None
+    published: datetime | None = None
+    image: str | None = None
+    tags: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """The key the entry is remembered by, and one of its article's identity keys."""
+        return f"entry:{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    title: str
+    entries: tuple[FeedEntry, ...]  # oldest first
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    """What one poll of one feed did."""
+
+    feed: Feed
+    error: str | None = None
+    not_modified: bool = False
+    added: tuple[StoredArticle, ...] = ()
+    queued: tuple[QueueItem, ...] = ()
+    known: int = 0  # new entries that were articles the catalog already had
+
+    def summary(self) -> str:
+        if self.error:
+            return self.error
+        if self.not_modified:
+            return f"{self.feed.url}: not modified since the last poll"
+        return (f"{self.feed.url}: {len(self.added)} new article(s), {len(self.queued)} queued"
+                + (f", {self.known} already in the library" if self.known else ""))
+
+
+# ---------------------------------------------------------------------------
+# Parsing
+# ---------------------------------------------------------------------------
+
+
+def parse_feed(data: bytes, *, url: str, content_type: str | None = None) -> ParsedFeed:
+    """The feed in ``data``; ``SourceError`` naming ``url`` if it is not an RSS or Atom feed."""
+    if not data.strip():
+        raise SourceError(f"{url}: the feed is empty")
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    parsed = feedparser.parse(io.BytesIO(data), response_headers=headers,
+                              resolve_relative_uris=True, sanitize_html=True)
+    if not parsed.get("version"):
+        head = data[:1024].lstrip().lower()
+        if "html" in (content_type or "").lower() or head.startswith((b"<!doctype html", b"<html")):
+            raise SourceError(f"{url}: this is a web page, not a feed "
+                              "(add it with `articles add`)")
+        problem = _xml_problem(parsed.get("bozo_exception"))
+        detail = f" ({problem})" if problem else ""
+        raise SourceError(f"{url}: not an RSS or Atom feed{detail}")
+    if parsed.get("bozo") and not parsed.entries:
+        problem = _xml_problem(parsed.get("bozo_exception")) or "broken XML"
+        raise SourceError(f"{url}: the feed is not well-formed XML ({problem})")
+    title = _one_line(parsed.feed.get("title") or "") or url
+    entries = [_entry(raw, url) for raw in parsed.entries]
+    dated = all(e.published for e in entries)
+    if dated:
+        entries.sort(key=lambda e: e.published or datetime.min.replace(tzinfo=UTC))
+    else:
+        entries.reverse()  # feeds list the newest first
+    return ParsedFeed(title, tuple(entries))
+
+
+def _entry(raw: Any, feed_url: str) -> FeedEntry:
+    link = raw.get("link") if is_web_url(raw.get("link") or "") else None
+    contents = raw.get("content") or []
+    html = max((c.get("value") or "" for c in contents), key=len, default="")
+    if not html:
+        html = raw.get("summary") or ""
+    title = _one_line(raw.get("title") or "")
+    ident = (raw.get("id") or link or "").strip()
+    if not ident:
+        ident = hashlib.sha256(f"{title}\n{html}".encode()).hexdigest()[:24]
+    if "://" not in ident and not ident.startswith(("tag:", "urn:")):
+        ident = f"{feed_url}#{ident}"
+    stamp = raw.get("published_parsed") or raw.get("updated_parsed")
+    published = datetime.fromtimestamp(calendar.timegm(stamp), UTC) if stamp else None
+    return FeedEntry(
+        id=ident,
+        title=title or (link or "Untitled"),
+        link=link,
+        html=html,
+        author=_one_line(raw.get("author") or "") or None,
+        published=published,
+        image=_image(raw),
+        tags=tuple(t for t in (_one_line(tag.get("term") or "") for tag in raw.get("tags") or [])
+                   if t),
+    )
+
+
+def _image(raw: Any) -> str | None:
+    for group in ("media_content", "media_thumbnail"):
+        for media in raw.get(group) or []:
+            url = media.get("url") or ""
+            if is_web_url(url) and media.get("medium", "image") == "image":
+                return str(url)
+    for link in raw.get("links") or []:
+        if link.get("rel") == "enclosure" and (link.get("type") or "").startswith("image/"):
+            url = link.get("href") or ""
+            if is_web_url(url):
+                return str(url)
+    return None
+
+
+def entry_article(entry: FeedEntry, feed_title: str) -> Article:
+    """An entry as an Article (slug left empty), from the text of its content or summary."""
+    return article_from_text(
+        title=entry.title, text=html_text(entry.html), url=entry.link, author=entry.author,
+        source=feed_title,
+        published=entry.published.date().isoformat() if entry.published else None,
+        image=entry.image, tags=entry.tags,
+    )
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _xml_problem(exc: object) -> str:
+    """'syntax error at line 2' from an XML parser's exception (no '<unknown>:2:0:' noise)."""
+    if exc is None:
+        return ""
+    get_message = getattr(exc, "getMessage", None)
+    line = getattr(exc, "getLineNumber", None)
+    if callable(get_message) and callable(line):
+        return f"{_one_line(str(get_message()))} at line {line()}"
+    return _one_line(str(exc))
+
+
+# ---------------------------------------------------------------------------
+# Polling
+# ---------------------------------------------------------------------------
+
+
+class FeedPoller:
+    """Adds feeds and polls them: fetch, parse, new entries into the catalog and the queue."""
+
+    def __init__(self, store: Store, catalog: Catalog, fetcher: Fetcher, *,
+                 clock: Callable[[], datetime] = utcnow, max_new: int = MAX_NEW_PER_POLL,
+                 fetch_pages: bool = True) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.fetcher = fetcher
+        self.clock = clock
+        self.max_new = max_new
+        self.fetch_pages = fetch_pages
+
+    async def read(self, url: str, *, etag: str | None = None,
+                   last_modified: str | None = None) -> tuple[Fetched, ParsedFeed | None]:
+        """Fetch and parse ``url``: ``(fetched, feed)``, feed None when not modified."""
+        fetched = await self.fetcher.get(url, accept=FEED_ACCEPT, etag=etag,
+                                         last_modified=last_modified)
+        if fetched.not_modified:
+            return fetched, None
+        parsed = await asyncio.to_thread(parse_feed, fetched.body, url=url,
+                                         content_type=fetched.content_type)
+        return fetched, parsed
+
+    async def add(self, url: str, channel_id: int, *, guild_id: int | None = None,
+                  mode: str = "queue", interval_minutes: int = DEFAULT_INTERVAL,
+                  backlog: int = 0) -> tuple[Feed, int]:
+        """Check that ``url`` is a feed, then bind it to the channel: ``(feed, entries)``.
+
+        The entries it has now are taken as seen, except the newest ``backlog``, which
+        the first poll turns into prompts. Nothing is stored if the URL is not a feed.
+        """
+        if mode not in MODES:
+            raise SourceError(f"{url}: mode must be queue or post, not {mode!r}")
+        if interval_minutes < 1:
+            raise SourceError(f"{url}: the poll interval must be at least 1 minute")
+        fetched, parsed = await self.read(url)
+        entries = parsed.entries if parsed is not None else ()  # no conditions: never a 304
+        old = entries[: max(len(entries) - backlog, 0)]
+        now = self.clock()
+        feed = await self.store.add_feed(
+            url, channel_id, guild_id=guild_id, mode=mode, interval_minutes=interval_minutes,
+            added_at=now, seen=[e.key for e in old],
+            etag=None if backlog else fetched.etag,
+            last_modified=None if backlog else fetched.last_modified,
+            polled_at=None if backlog else now,
+        )
+        log.info("feed %s added for channel %d: %d entries, %d left for the first poll",
+                 url, channel_id, len(entries), len(entries) - len(old))
+        return feed, len(entries)
+
+    def is_due(self, feed: Feed, now: datetime) -> bool:
+        return feed.polled_at is None or \
+            feed.polled_at + timedelta(minutes=feed.interval_minutes) <= now
+
+    async def poll_due(self) -> list[PollOutcome]:
+        """Poll every feed whose interval has passed, one after another."""
+        now = self.clock()
+        return [await self.poll(feed) for feed in await self.store.list_feeds()
+                if self.is_due(feed, now)]
+
+    async def poll_all(self) -> list[PollOutcome]:
+        """Poll every feed now (``filmclub feeds poll``)."""
+        return [await self.poll(feed) for feed in await self.store.list_feeds()]
+
+    async def poll(self, feed: Feed) -> PollOutcome:
+        """Poll one feed; a failure is recorded on the feed and returned, never raised."""
+        now = self.clock()
+        try:
+            fetched, parsed = await self.read(feed.url, etag=feed.etag,
+                                              last_modified=feed.last_modified)
+        except SourceError as exc:
+            log.warning("feed %d: %s", feed.id, exc)
+            await self.store.record_poll(PollRecord(feed.id, now, error=str(exc)))
+            return PollOutcome(feed, error=str(exc))
+        if parsed is None:
+            await self.store.record_poll(PollRecord(
+                feed.id, now, etag=fetched.etag, last_modified=fetched.last_modified))
+            return PollOutcome(feed, not_modified=True)
+
+        seen = await self.store.feed_seen(feed.id)
+        fresh = [e for e in parsed.entries if e.key not in seen]
+        taken = fresh[-self.max_new:] if self.max_new else []
+        queued_now = {item.slug for item in await self._queued(feed)}
+        articles: list[StoredArticle] = []
+        queue: list[str] = []
+        slugs: set[str] = set()
+        known = 0
+        for entry in taken:
+            article = await self._article(entry, parsed.title)
+            keys = article_keys(article, entry_id=entry.id)
+            existing = await self.catalog.find(keys) or next(
+                (a for a in articles if set(a.keys) & set(keys)), None)
+            if existing is not None:
+                known += 1
+                slug = existing.article.slug
+                if await self._postable(feed, slug, existing.keys) and slug not in queued_now:
+                    queue.append(slug)
+                    queued_now.add(slug)
+                continue
+            slug = await self.catalog.free_slug(article.title, taken=slugs)
+            slugs.add(slug)
+            articles.append(StoredArticle(replace(article, slug=slug), "feed", entry.link or
+                                          feed.url, keys, now, feed.id))
+            queue.append(slug)
+        items = await self.store.record_poll(PollRecord(
+            feed.id, now, etag=fetched.etag, last_modified=fetched.last_modified,
+            seen=tuple(e.key for e in fresh), articles=tuple(articles), queue=tuple(queue)))
+        outcome = PollOutcome(feed, added=tuple(articles), queued=tuple(items), known=known)
+        log.info("feed %d: %s", feed.id, outcome.summary())
+        return outcome
+
+    async def _queued(self, feed: Feed) -> list[QueueItem]:
+        return await self.store.list_queue(feed.guild_id) if feed.guild_id else []
+
+    async def _postable(self, feed: Feed, slug: str, keys: Sequence[str]) -> bool:
+        """Whether a known article may still be queued for the feed's server."""
+        if feed.guild_id is None:
+            return True
+        return await self.store.posted_thread(feed.guild_id, (f"slug:{slug}", *keys)) is None
+
+    async def _article(self, entry: FeedEntry, feed_title: str) -> Article:
+        """The entry's article; its page is read when the feed only carries a summary."""
+        article = await asyncio.to_thread(entry_article, entry, feed_title)
+        if not self.fetch_pages or entry.link is None \
+                or len(article.body.split()) >= FULL_TEXT_WORDS:
+            return article
+        try:
+            page = await self.fetcher.get(entry.link)
+            full = await asyncio.to_thread(extract_page, page.body, name=entry.link,
+                                           url=page.url)
+        except SourceError as exc:
+            log.info("feed entry %s: keeping the summary, the page did not help: %s",
+                     entry.link, exc)
+            return article
+        if len(full.body) <= len(article.body):
+            return article
+        return replace(full, title=article.title, source=article.source,
+                       author=full.author or article.author,
+                       published=article.published or full.published,
+                       image=full.image or article.image,
+                       tags=article.tags or full.tags)
