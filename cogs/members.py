@@ -1,0 +1,204 @@
+"""Everyone's commands: /top, /leaderboard and /stats (what the club thinks), and /mydata
+and /forget (a member's own data).
+
+Hidden and deleted comments never count here, nor does a vote on one's own comment.
+Answers are private; long lists come in pages with buttons.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.export.base import format_score
+from bot.models import Prompt, utcnow
+from bot.privacy import PLACEHOLDER
+from bot.stats import PERIOD_LABELS, Period, period_start, rank_members
+from cogs.checks import members_command
+from cogs.threads import prompt_for, thread_choices
+from cogs.ui import COLOUR, Confirm, message_link, one_line, pages_of, reply, send_pages
+
+if TYPE_CHECKING:
+    from bot.client import FilmClub
+
+log = logging.getLogger(__name__)
+
+TOP_LIMIT = 100
+COUNTING_RULES = "Hidden and deleted comments and votes on one's own comments don't count."
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+class Members(commands.Cog):
+    def __init__(self, bot: FilmClub) -> None:
+        self.bot = bot
+
+    async def _scope(self, interaction: discord.Interaction[FilmClub],
+                     thread: str | None) -> Prompt | None:
+        """The named thread, else the prompt thread the command ran in, else the server."""
+        if thread is not None or interaction.channel_id in self.bot.prompt_threads:
+            return await prompt_for(interaction, thread)
+        return None
+
+    # -- what the club thinks ---------------------------------------------------------------
+
+    @app_commands.command(name="top", description="The highest-scored comments, with links")
+    @app_commands.describe(thread="One prompt thread (default: this thread, or the whole "
+                                  "server outside prompt threads)",
+                           period="Comments written in the last week, month, or ever")
+    @app_commands.autocomplete(thread=thread_choices)
+    @app_commands.guild_only()
+    @members_command
+    async def top(self, interaction: discord.Interaction[FilmClub],
+                  thread: app_commands.Range[str, 1, 120] | None = None,
+                  period: Period = "all") -> None:
+        prompt = await self._scope(interaction, thread)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild_id = interaction.guild_id or 0
+        await self.bot.store.flush()
+        found = await self.bot.store.top_comments(
+            guild_id, thread_id=prompt.thread_id if prompt else None,
+            since=period_start(period, self.bot.clock()), limit=TOP_LIMIT)
+        lines = []
+        for rank, c in enumerate(found, start=1):
+            where = "" if prompt else f" in *{one_line(c.article_title, 40)}*"
+            link = message_link(c.guild_id, c.thread_id, c.id)
+            lines.append(f"{rank}. **{format_score(c.score)}** {one_line(c.author_name, 32)}"
+                         f"{where}: “{one_line(c.content)}” [jump]({link})")
+        scope = f"“{one_line(prompt.article.title, 80)}”" if prompt else "this server"
+        title = f"Top comments, {PERIOD_LABELS[period]}"
+        intro = (f"The best-scored comments in {scope}." if lines
+                 else f"No comment in {scope} has a vote yet ({PERIOD_LABELS[period]}).")
+        await send_pages(interaction, pages_of(title, lines, intro=intro,
+                                               footer=COUNTING_RULES))
+
+    @app_commands.command(name="leaderboard",
+                          description="Members by comments and by votes received")
+    @app_commands.describe(period="Comments written in the last week, month, or ever")
+    @app_commands.guild_only()
+    @members_command
+    async def leaderboard(self, interaction: discord.Interaction[FilmClub],
+                          period: Period = "all") -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self.bot.store.flush()
+        totals = await self.bot.store.member_totals(
+            interaction.guild_id or 0, since=period_start(period, self.bot.clock()))
+        by_comments = [
+            f"{rank}. {one_line(t.name, 40)}: {_plural(t.comments, 'comment')}, "
+            f"{format_score(t.votes)} {'vote' if abs(t.votes) == 1 else 'votes'}"
+            for rank, t in enumerate(rank_members(totals, "comments"), start=1)
+        ]
+        by_votes = [
+            f"{rank}. {one_line(t.name, 40)}: {format_score(t.votes)} "
+            f"{'vote' if abs(t.votes) == 1 else 'votes'}, {_plural(t.comments, 'comment')}"
+            for rank, t in enumerate(rank_members(totals, "votes"), start=1)
+        ]
+        label = PERIOD_LABELS[period]
+        footer = f"Ties: the other measure, then who commented first. {COUNTING_RULES}"
+        pages = (pages_of(f"Most comments, {label}", by_comments, footer=footer)
+                 + pages_of(f"Most votes received, {label}", by_votes, footer=footer))
+        await send_pages(interaction, pages)
+
+    @app_commands.command(name="stats", description="Numbers for a prompt thread or the server")
+    @app_commands.describe(thread="One prompt thread (default: this thread, or the whole "
+                                  "server outside prompt threads)")
+    @app_commands.autocomplete(thread=thread_choices)
+    @app_commands.guild_only()
+    @members_command
+    async def stats(self, interaction: discord.Interaction[FilmClub],
+                    thread: app_commands.Range[str, 1, 120] | None = None) -> None:
+        prompt = await self._scope(interaction, thread)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild_id = interaction.guild_id or 0
+        settings = await self.bot.store.get_settings(guild_id)
+        await self.bot.store.flush()
+        if prompt is not None:
+            found = await self.bot.store.thread_stats(prompt.thread_id, settings.zone,
+                                                      settings.timezone)
+            embed = discord.Embed(title=f"Stats: {one_line(prompt.article.title, 200)}",
+                                  url=message_link(guild_id, prompt.thread_id), colour=COLOUR)
+            embed.add_field(name="Comments", value=str(found.comments))
+            embed.add_field(name="Participants", value=str(found.participants))
+            embed.add_field(name="Votes",
+                            value=f"{found.votes} (+{found.upvotes} / −{found.downvotes})")
+            busiest = found.busiest
+        else:
+            server = await self.bot.store.server_stats(guild_id, now=self.bot.clock(),
+                                                       zone=settings.zone,
+                                                       zone_name=settings.timezone)
+            embed = discord.Embed(title="Stats: this server", colour=COLOUR)
+            embed.add_field(name="Prompts posted", value=str(server.prompts))
+            embed.add_field(name="Comments", value=str(server.comments))
+            embed.add_field(name="Members who took part", value=str(server.members))
+            embed.add_field(name="Active in the last 30 days", value=str(server.active_members))
+            busiest = server.busiest
+        embed.add_field(name="Busiest hour", inline=False, value=(
+            f"{busiest.label} ({_plural(busiest.comments, 'comment')})" if busiest
+            else "no comments yet"))
+        embed.set_footer(text=COUNTING_RULES)
+        await reply(interaction, embed=embed)
+
+    # -- the member's own data -----------------------------------------------------------------
+
+    @app_commands.command(name="mydata",
+                          description="Your comments, their versions and your votes, as a file")
+    @members_command
+    async def mydata(self, interaction: discord.Interaction[FilmClub]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self.bot.store.flush()
+        data = await self.bot.store.member_data(interaction.user.id)
+        blob = data.to_json(utcnow()).encode("utf-8")
+        name = f"filmclub-mydata-{interaction.user.id}.json"
+        note = ""
+        if len(blob) > interaction.filesize_limit:
+            blob, name, note = gzip.compress(blob), name + ".gz", " (gzipped: it is large)"
+        summary = (f"Everything filmclub keeps that you wrote or voted, in every server: "
+                   f"{_plural(len(data.comments), 'comment')} "
+                   f"({_plural(data.revisions, 'earlier version')}), "
+                   f"{_plural(len(data.votes), 'vote')} and "
+                   f"{_plural(len(data.reactions) - len(data.votes), 'other reaction')}{note}.")
+        await reply(interaction, summary, file=discord.File(io.BytesIO(blob), filename=name))
+
+    @app_commands.command(name="forget",
+                          description="Remove your comments' text and your votes from filmclub")
+    @members_command
+    async def forget(self, interaction: discord.Interaction[FilmClub]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self.bot.store.flush()
+        data = await self.bot.store.member_data(interaction.user.id)
+        user_id = interaction.user.id
+
+        async def confirmed() -> str:
+            await self.bot.store.flush()
+            report = await self.bot.store.forget_member(user_id, utcnow())
+            log.info("user %d asked to be forgotten: %s", user_id, report)
+            if report.nothing:
+                return "There was nothing of yours to remove."
+            removed = "\n".join(f"- {line}" for line in report.lines())
+            return (f"Done. Removed:\n{removed}\nReplies to your comments keep their place. "
+                    "Your messages on Discord itself are untouched; what you write from now on "
+                    "is kept as usual.")
+
+        view = Confirm(user_id, confirmed, confirm_label="Forget my data",
+                       cancelled="Nothing was removed.")
+        view.message = await reply(
+            interaction,
+            "This removes, in every server filmclub keeps discussions for: the text of your "
+            f"{_plural(len(data.comments), 'comment')} (each will read “{PLACEHOLDER}”, so "
+            f"replies keep their place), {_plural(data.revisions, 'earlier version')} and "
+            f"{_plural(len(data.reactions), 'reaction')} including your votes. It cannot be "
+            "undone. Exports made afterwards show the placeholder.",
+            view=view,
+        )
+
+
+async def setup(bot: FilmClub) -> None:
+    await bot.add_cog(Members(bot))
