@@ -121,6 +121,7 @@ class DiscordEmulator:
         self._interactions: dict[int, InteractionRecord] = {}
         self._nonces: dict[tuple[int, str], int] = {}
         self._fail_rules: list[FailRule] = []
+        self._stall_rules: list[list[Any]] = []  # [method, pattern, seconds, count]
         self._pending: list[Event] = []
         self._emit_lock = asyncio.Lock()
         self._background: set[asyncio.Task[None]] = set()
@@ -223,6 +224,13 @@ class DiscordEmulator:
             FailRule(method.upper(), re.compile(path_regex), status, retry_after, global_, count)
         )
 
+    def stall_next(self, method: str, path_regex: str, seconds: float, count: int = 1) -> None:
+        """Handle the next ``count`` matching REST calls but hold each answer ``seconds``.
+
+        What a client sees as a timeout: the call took effect, the answer did not come.
+        """
+        self._stall_rules.append([method.upper(), re.compile(path_regex), seconds, count])
+
     # ---- scene setup ---------------------------------------------------------------------------
 
     def add_guild(self, name: str) -> GuildRef:
@@ -242,13 +250,16 @@ class DiscordEmulator:
         return GuildRef(guild_id, name)
 
     def add_text_channel(
-        self, guild_id: int, name: str, *, topic: str | None = None, parent_id: int | None = None
+        self, guild_id: int, name: str, *, topic: str | None = None, parent_id: int | None = None,
+        overwrites: Sequence[Mapping[str, Any]] = (),
     ) -> ChannelRef:
-        """A text channel."""
+        """A text channel. ``overwrites`` are permission overwrite objects (``id``, ``type``
+        0 role / 1 member, ``allow``, ``deny``): the bot sees them; REST does not enforce them."""
         guild = self._guild(guild_id)
         channel_id = self._ids.next()
         data = text_channel_payload(channel_id, guild.id, name, len(guild.channel_ids),
                                     topic=topic, parent_id=parent_id)
+        data["permission_overwrites"] = [copy.deepcopy(dict(o)) for o in overwrites]
         return self._add_channel(guild, data)
 
     def add_forum_channel(
@@ -418,6 +429,15 @@ class DiscordEmulator:
     def channel(self, channel_id: int | str) -> dict[str, Any]:
         """A channel or thread payload."""
         return copy.deepcopy(self._channel(channel_id))
+
+    def reactions_of(self, message_id: int | str) -> dict[str, list[int]]:
+        """Who reacted with what: emoji as text (``👍``, ``<:name:id>``) -> user ids."""
+        result = {}
+        for emoji, users in self._reactions.get(int(message_id), {}).values():
+            text = (f"<{'a' if emoji.get('animated') else ''}:{emoji['name']}:{emoji['id']}>"
+                    if emoji.get("id") else emoji["name"])
+            result[text] = list(users)
+        return result
 
     def files_of(self, message_id: int | str) -> list[tuple[str, bytes]]:
         """``(filename, bytes)`` of every file uploaded with a message."""
@@ -819,6 +839,16 @@ class DiscordEmulator:
             self._pending.extend(events)
         return payload
 
+    def record_message(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """Keep a hand-made message (a system notice, a webhook's, stickers) in state; no event.
+
+        ``payload`` is a MESSAGE_CREATE payload (e.g. from ``message_payload``, then changed);
+        REST returns the message from now on. Returns it in REST shape.
+        """
+        msg = {k: copy.deepcopy(v) for k, v in payload.items() if k not in ("guild_id", "member")}
+        self._store_message(msg)
+        return self.render_message(msg)
+
     def message_payload(
         self, author_id: int | str, channel_id: int | str, content: str = "", *,
         reply_to: int | str | None = None, attachments: Iterable[Mapping[str, Any]] | None = None,
@@ -1154,6 +1184,19 @@ class DiscordEmulator:
         await self._emit_all([Event("THREAD_UPDATE", payload, int(thread["guild_id"]))])
         return copy_payload(payload)
 
+    async def delete_thread(self, thread_id: int | str) -> None:
+        """A moderator deletes a thread, and its messages with it: THREAD_DELETE."""
+        thread = self._channel(thread_id)
+        if not self._is_thread(thread):
+            raise ValueError(f"{thread_id} is not a thread")
+        del self._channels[int(thread["id"])]
+        for message_id in self._channel_messages.pop(int(thread["id"]), []):
+            self._messages.pop(message_id, None)
+        self._thread_members.pop(int(thread["id"]), None)
+        await self._emit_all([Event("THREAD_DELETE", {
+            "id": thread["id"], "guild_id": thread["guild_id"], "parent_id": thread["parent_id"],
+            "type": thread["type"]}, int(thread["guild_id"]))])
+
     # ---- raw dispatch --------------------------------------------------------------------------
 
     async def _emit_all(self, events: Iterable[Event]) -> None:
@@ -1378,6 +1421,33 @@ class DiscordEmulator:
         if record.choices is None:
             raise AssertionError(f"autocomplete answered with callback {record.response_type}")
         return copy_payload(record.choices)
+
+    async def invoke_message_command(
+        self, member_id: int | str, message_id: int | str, name: str, *, locale: str = "en-US",
+    ) -> InteractionRecord:
+        """A member picks ``name`` in a message's Apps menu (a message context-menu command).
+
+        The interaction comes from the message's channel, with the message under
+        ``resolved.messages`` and its id as ``target_id``, as Discord sends it.
+        """
+        msg = self._message(message_id)
+        channel = self._channel(msg["channel_id"])
+        guild = self._guild_of(channel)
+        member = self._acting_member(member_id, channel)
+        commands = self._commands.get(guild.id, []) + self._commands[None]
+        command = next((c for c in commands if c.get("type") == 3 and c["name"] == name), None)
+        if command is None:
+            raise LookupError(f"no message command named {name!r} is registered")
+        data: dict[str, Any] = {
+            "id": command["id"], "name": command["name"], "type": 3, "target_id": msg["id"],
+            "resolved": {"messages": {msg["id"]: self.render_message(msg)}},
+        }
+        if command.get("guild_id"):
+            data["guild_id"] = command["guild_id"]
+        payload = self._interaction_envelope(2, data, member, channel, locale)
+        record = self._record_interaction(payload, name, None)
+        await self._emit_all([Event("INTERACTION_CREATE", payload, guild.id)])
+        return record
 
     def _record_interaction(
         self, payload: dict[str, Any], name: str, source: dict[str, Any] | None

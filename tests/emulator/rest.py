@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import hashlib
 import json
@@ -229,6 +230,7 @@ class RestApi:
         touched: list[InteractionRecord] = []
         try:
             response = await self._respond(request, touched)
+            await self._stall(request)
             await response.prepare(request)
             await response.write_eof()
             return response
@@ -237,6 +239,21 @@ class RestApi:
             for record in touched:
                 record.touch()
             self._emu._pulse()
+
+    async def _stall(self, request: web.Request) -> None:
+        """Hold an answer back when a test asked to (``DiscordEmulator.stall_next``)."""
+        method, path = request.method.upper(), request.path[len(API_PREFIX):]
+        rules = self._emu._stall_rules
+        rule = next((r for r in rules if r[0] == method and r[1].search(path)), None)
+        if rule is None:
+            return
+        rule[3] -= 1
+        if rule[3] <= 0:
+            rules.remove(rule)
+        log.info("holding the answer to %s %s for %ss", method, path, rule[2])
+        await asyncio.sleep(rule[2])
+        if request.transport is None or request.transport.is_closing():
+            raise asyncio.CancelledError  # the client gave up waiting: nothing to answer
 
     async def _respond(self, request: web.Request, touched: list[InteractionRecord]
                        ) -> web.StreamResponse:
