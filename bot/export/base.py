@@ -8,6 +8,7 @@ never holds a whole discussion in memory.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import re
@@ -18,21 +19,31 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import ClassVar, TextIO
+from typing import BinaryIO, ClassVar, TextIO
 
 from bot.errors import ExportError
 from bot.models import Comment, Prompt, ReactionRecord, utcnow
-from bot.store.base import ThreadCounts
+from bot.store.base import Bound, CommentOrder, ThreadCounts
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class ExportOptions:
-    """How a thread is exported; the same options for every format."""
+    """How a thread is exported; the same options for every format.
+
+    ``sort``, ``after``, ``before`` and ``min_score`` choose and order the comments (in
+    the store's query); ``anonymise`` replaces every member by "Member 1", "Member 2"...
+    in order of first appearance (:mod:`bot.export.anonymise`).
+    """
 
     include_deleted: bool = False  # show deleted comments' text, marked as deleted
     include_revisions: bool = False  # show the earlier texts of edited comments
+    sort: CommentOrder = "oldest"  # siblings oldest first, newest first, or best score first
+    after: Bound | None = None  # only comments written after this time or message id
+    before: Bound | None = None  # only comments written before this time or message id
+    min_score: int | None = None  # only comments with at least this score
+    anonymise: bool = False  # "Member N" instead of names and user ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +61,8 @@ class ExportContext:
     #: Names of members known before the export starts (user id -> display name), for
     #: mentions. Exporters add the authors they meet as the thread streams by.
     members: Mapping[int, str] = field(default_factory=dict)
+    #: When this export continues from an earlier one (``--since-last``): that one's time.
+    since: datetime | None = None
 
 
 class Exporter(ABC):
@@ -93,6 +106,44 @@ def format_size(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
+def format_bound(bound: Bound, zone: tzinfo = UTC) -> str:
+    """A window bound as a reader sees it: a time in their zone, or 'message 123'."""
+    if isinstance(bound, datetime):
+        return format_time(bound, zone)
+    return f"message {bound}"
+
+
+_ORDER_LABELS = {"newest": "newest first", "top": "best score first"}
+
+
+def selection_summary(context: ExportContext) -> str:
+    """What the export leaves out or reorders, in words; empty for a whole thread in order.
+
+    'newest first; written after 2026-11-01 00:00 UTC; score +2 or more'. Formats show it
+    under the discussion's heading, so a partial file never passes for the whole thread.
+    """
+    return describe_selection(context.options, since=context.since, zone=context.timezone)
+
+
+def describe_selection(options: ExportOptions, *, since: datetime | None = None,
+                       zone: tzinfo = UTC) -> str:
+    """:func:`selection_summary` from the options themselves (the archive's index uses it)."""
+    parts = []
+    if options.sort in _ORDER_LABELS:
+        parts.append(_ORDER_LABELS[options.sort])
+    if options.after is not None:
+        parts.append(f"written after {format_bound(options.after, zone)}")
+    if options.before is not None:
+        parts.append(f"written before {format_bound(options.before, zone)}")
+    if options.min_score is not None:
+        parts.append(f"score {format_score(options.min_score)} or more")
+    if since is not None:
+        parts.append(f"only what changed since the export of {format_time(since, zone)}")
+    if options.anonymise:
+        parts.append("members anonymised")
+    return "; ".join(parts)
+
+
 class MemberNames:
     """Who an id is, for showing mentions: the names given up front, then every author seen.
 
@@ -101,10 +152,13 @@ class MemberNames:
     Memory grows with the number of participants, never with the number of comments.
     """
 
-    __slots__ = ("_names",)
+    __slots__ = ("_known", "_names")
 
     def __init__(self, known: Mapping[int, str] | None = None) -> None:
-        self._names: dict[int, str] = dict(known or {})
+        # Kept as given, not copied: an anonymised export passes its pseudonyms, which
+        # grow as the thread streams by.
+        self._known: Mapping[int, str] = known if known is not None else {}
+        self._names: dict[int, str] = {}
 
     def learn(self, comment: Comment) -> None:
         """Remember the author of ``comment`` (the latest name seen wins)."""
@@ -112,7 +166,7 @@ class MemberNames:
             self._names[comment.author_id] = comment.author_name
 
     def get(self, user_id: int) -> str | None:
-        return self._names.get(user_id)
+        return self._names.get(user_id) or self._known.get(user_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,16 +247,35 @@ def safe_filename(name: str, *, default: str = "thread", limit: int = 80) -> str
 @contextlib.contextmanager
 def atomic_text_file(path: Path) -> Iterator[TextIO]:
     """Write to a temporary file beside ``path``, renamed into place only on success."""
+    with atomic_file(path) as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
+        yield text
+        text.flush()
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """A binary file written to a temporary name beside ``path``, renamed into place on success.
+
+    A failure to create it (a missing or read-only folder, a file where the folder should
+    be) is an ExportError naming the folder; the temporary file never outlives a failure.
+    """
     directory = path.parent
     try:
         directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise ExportError(f"cannot write to {directory}: a file is in the way of that "
+                          "folder") from exc
     except OSError as exc:
         raise ExportError(f"cannot write to {directory}: {exc.strerror or exc}") from exc
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with os.fdopen(fd, "wb") as handle:
             yield handle
         os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

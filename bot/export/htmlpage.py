@@ -32,6 +32,7 @@ from bot.export.base import (
     format_score,
     format_size,
     format_time,
+    selection_summary,
     tally_reactions,
 )
 from bot.export.discord_markdown import DiscordMarkdown, is_web_url
@@ -228,6 +229,7 @@ def page_view(context: ExportContext) -> dict[str, object]:
         "article_link": article.url if article.url and is_web_url(article.url) else None,
         "questions": list(article.questions),
         "summary": discussion_summary(context.counts),
+        "selection": selection_summary(context),
         "exported": Moment.of(context.exported_at, zone),
         "zone": getattr(zone, "key", None) or str(zone),
     }

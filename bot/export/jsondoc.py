@@ -7,7 +7,8 @@ that sits under one ``"filmclub"`` key at the root and one in each message:
 - root ``filmclub``: ``formatVersion``, ``prompt`` (thread, guild, channel and message
   ids, ``postedAt``, ``postedBy``), ``article`` (every field of the article), ``counts``
   (``comments``, ``deleted``, ``participants``) and ``options`` (``includeDeleted``,
-  ``includeRevisions``);
+  ``includeRevisions``, ``sort``, ``after``, ``before``, ``minScore``, ``anonymised``,
+  ``changedSince``);
 - message ``filmclub``: ``parentId``, ``depth``, ``score``, ``deletedAt``, ``revisions``
   (``content``, ``writtenAt``, ``replacedAt``; filled only with include_revisions) and
   ``votes`` (``userId``, ``emoji``, ``value``, ``addedAt``).
@@ -36,6 +37,7 @@ import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import asdict
+from datetime import datetime
 from importlib import resources
 from typing import Any, TextIO
 
@@ -48,7 +50,8 @@ from bot.export.base import (
     parse_emoji,
     tally_reactions,
 )
-from bot.models import Comment
+from bot.models import Comment, snowflake_time
+from bot.store.base import Bound
 
 FORMAT_VERSION = 1
 
@@ -102,6 +105,21 @@ def emoji_image_url(emoji: str) -> str:
             + "-".join(f"{p:x}" for p in points) + ".svg")
 
 
+def _range_time(bound: Bound | None) -> str | None:
+    """A window bound as DiscordChatExporter's ``dateRange`` has it: a time (a message
+    id stands for the moment it was written)."""
+    if bound is None:
+        return None
+    return iso_time(bound if isinstance(bound, datetime) else snowflake_time(bound))
+
+
+def _bound_text(bound: Bound | None) -> str | None:
+    """A window bound as given: a time, or a message id as a string."""
+    if bound is None:
+        return None
+    return iso_time(bound) if isinstance(bound, datetime) else str(bound)
+
+
 def root_head(context: ExportContext) -> dict[str, Any]:
     """Everything in the root object that comes before ``messages``."""
     prompt = context.prompt
@@ -116,7 +134,8 @@ def root_head(context: ExportContext) -> dict[str, Any]:
             "name": context.thread_name or prompt.article.title,
             "topic": None,
         },
-        "dateRange": {"after": None, "before": None},
+        "dateRange": {"after": _range_time(context.options.after),
+                      "before": _range_time(context.options.before)},
         "exportedAt": iso_time(context.exported_at),
         "filmclub": {
             "formatVersion": FORMAT_VERSION,
@@ -133,7 +152,13 @@ def root_head(context: ExportContext) -> dict[str, Any]:
                         "tags": list(prompt.article.tags)},
             "counts": asdict(context.counts),
             "options": {"includeDeleted": context.options.include_deleted,
-                        "includeRevisions": context.options.include_revisions},
+                        "includeRevisions": context.options.include_revisions,
+                        "sort": context.options.sort,
+                        "after": _bound_text(context.options.after),
+                        "before": _bound_text(context.options.before),
+                        "minScore": context.options.min_score,
+                        "anonymised": context.options.anonymise,
+                        "changedSince": iso_time(context.since) if context.since else None},
         },
     }
 

@@ -22,6 +22,7 @@ from bot.export.base import (
     format_score,
     format_size,
     format_time,
+    selection_summary,
     tally_reactions,
 )
 from bot.export.discord_markdown import is_web_url
@@ -42,7 +43,8 @@ class MarkdownExporter(Exporter):
             out.write(self.comment(comment, context))
             written += 1
         if not written:
-            out.write("*No comments yet.*\n")
+            out.write("*No comments in this selection.*\n" if selection_summary(context)
+                      else "*No comments yet.*\n")
         return written
 
     @staticmethod
@@ -64,6 +66,8 @@ class MarkdownExporter(Exporter):
         if article.questions:
             lines += ["## The question", "", *(f"**{q}**" for q in article.questions), ""]
         lines += ["---", "", f"## Discussion ({discussion_summary(context.counts)})", ""]
+        if selection := selection_summary(context):
+            lines += [f"*Selection: {selection}.*", ""]
         return "\n".join(lines) + "\n"
 
     @staticmethod

@@ -30,6 +30,7 @@ from bot.export.base import (
     format_score,
     format_size,
     format_time,
+    selection_summary,
     tally_reactions,
 )
 from bot.export.markdown import discussion_summary
@@ -73,7 +74,8 @@ class TextExporter(Exporter):
             out.write(self.comment(comment, context))
             written += 1
         if not written:
-            out.write("No comments yet.\n")
+            out.write("No comments in this selection.\n" if selection_summary(context)
+                      else "No comments yet.\n")
         return written
 
     @staticmethod
@@ -93,7 +95,10 @@ class TextExporter(Exporter):
         facts.append(("Posted", format_time(context.prompt.posted_at, context.timezone)))
         width = max(len(label) for label, _ in facts) + 2
         lines += [f"{label + ':' if label else '':<{width}}{value}" for label, value in facts]
-        lines += ["", f"Discussion: {discussion_summary(context.counts)}", "", ""]
+        lines += ["", f"Discussion: {discussion_summary(context.counts)}"]
+        if selection := selection_summary(context):
+            lines.append(f"Selection: {selection}.")
+        lines += ["", ""]
         return "\n".join(lines)
 
     @staticmethod

@@ -56,9 +56,9 @@ def events(thread: int, count: int, start: datetime) -> list[Event]:
     return out
 
 
-async def build(store: Store, thread: int, count: int) -> None:
-    """A prompt thread of ``count`` generated comments."""
-    await store.add_prompt(Prompt(thread, 10, 20, thread, ARTICLE, T0, 99))
+async def build(store: Store, thread: int, count: int, guild: int = 10) -> None:
+    """A prompt thread of ``count`` generated comments, in ``guild``."""
+    await store.add_prompt(Prompt(thread, guild, 20, thread, ARTICLE, T0, 99))
     for event in events(thread, count, T0 + timedelta(days=thread % 1000)):
         await store.put(event)
     await store.flush()

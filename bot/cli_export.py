@@ -1,0 +1,125 @@
+"""``filmclub export``: a thread, a prompt or a whole server from the database, offline.
+
+No token and no network: everything comes from the SQLite file. Expected failures (an
+unknown id, format or database, a bad date, a path that cannot be written) end with
+one line on stderr and status 2, like every ``filmclub`` command. The result is one
+line on stdout; archives draw a progress bar on stderr when it is a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from bot.config import Config
+from bot.export import (
+    ExportRequest,
+    default_filename,
+    get_exporter,
+    resolve_scope,
+    run_export,
+)
+from bot.export.archive import default_archive_name
+from bot.export.base import format_time
+from bot.export.progress import ProgressBar
+from bot.export.request import build_options
+from bot.store import SQLiteStore, Store
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``export`` and its options to the ``filmclub`` parser."""
+    export = sub.add_parser(
+        "export", help="export a thread, a prompt or a whole server from the database, offline",
+        description="Write a prompt thread, or every prompt of a server as a zip archive, "
+                    "from the database alone (no token, no network).")
+    what = export.add_mutually_exclusive_group(required=True)
+    what.add_argument("--thread", type=int, metavar="ID", help="a prompt thread's id")
+    what.add_argument("--prompt", type=int, metavar="ID",
+                      help="a prompt's message id (or its thread's id)")
+    what.add_argument("--guild", type=int, metavar="ID",
+                      help="a server's id: every prompt thread, one file each, in a zip")
+    export.add_argument("--format", default="md", metavar="FORMAT",
+                        help="md, json, html, csv or txt (default: md)")
+    export.add_argument("--out", metavar="PATH",
+                        help="the file to write; a folder (existing, or ending in /) gets "
+                             "the file under its default name; a server's archive: a "
+                             "folder, or a .zip file")
+    export.add_argument("--sort", default="oldest", metavar="ORDER",
+                        help="oldest (default), newest or top: how replies to the same "
+                             "comment, and top-level comments, are ordered")
+    export.add_argument("--after", metavar="WHEN",
+                        help="only comments written after a date (2026-11-01, "
+                             "'2026-11-01 20:30', UTC unless an offset is given) or message id")
+    export.add_argument("--before", metavar="WHEN", help="only comments written before it")
+    export.add_argument("--min-score", type=int, metavar="N",
+                        help="only comments with a score of at least N")
+    export.add_argument("--include-deleted", action="store_true",
+                        help="show deleted comments' text, marked as deleted")
+    export.add_argument("--include-revisions", action="store_true",
+                        help="show the earlier texts of edited comments")
+    export.add_argument("--include-hidden", action="store_true",
+                        help="keep comments that moderators hid")
+    export.add_argument("--anonymise", "--anonymize", action="store_true",
+                        help='"Member 1", "Member 2"... instead of names and user ids')
+    export.add_argument("--since-last", action="store_true",
+                        help="only what changed since the previous export with the same "
+                             "scope, format and options")
+    export.add_argument("--db", type=Path, metavar="PATH",
+                        help="database file (default: FILMCLUB_DB or data/filmclub.db)")
+
+
+async def run(config: Config, args: argparse.Namespace) -> int:
+    """``filmclub export``: write the file, print where and what, remember the export."""
+    get_exporter(args.format)  # an unknown format fails before the database is touched
+    options = build_options(sort=args.sort, after=args.after, before=args.before,
+                            min_score=args.min_score, include_deleted=args.include_deleted,
+                            include_revisions=args.include_revisions, anonymise=args.anonymise)
+    async with SQLiteStore(args.db or config.db_path, create=False) as store:
+        scope, target = await resolve_scope(store, thread=args.thread, prompt=args.prompt,
+                                            guild=args.guild)
+        request = ExportRequest(scope, target, args.format, options,
+                                include_hidden=args.include_hidden, since_last=args.since_last)
+        out = await _out_path(store, request, args.out)
+        bar = ProgressBar(0, sys.stderr)
+
+        def progress(done: int, total: int, title: str) -> None:
+            bar.total = total
+            bar.update(done, title)
+
+        try:
+            result = await run_export(store, request, out, progress=progress)
+        finally:
+            bar.close()
+        if result.record is not None:
+            await store.record_export(result.record)
+    facts = [_count(result.comments, "comment"), f"{result.size} bytes"]
+    if scope == "guild":
+        facts.insert(0, _count(result.threads, "thread"))
+    if request.since_last:
+        facts.append(f"changes since the export of {format_time(result.previous.exported_at)}"
+                     if result.previous else "no earlier export like it, so everything")
+    sys.stdout.write(f"{result.path} ({', '.join(facts)})\n")
+    return 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+async def _out_path(store: Store, request: ExportRequest, out: str | None) -> Path:
+    """Where to write: ``out``, or a default name in it (a folder) or here."""
+    given = None if out is None else Path(out)
+    folder = out is not None and (out.endswith(("/", os.sep)) or Path(out).is_dir())
+    if request.scope == "guild":
+        name = default_archive_name(request.target_id, None, request.fmt)
+        if given is None:
+            return Path(name)
+        return given if given.suffix.lower() == ".zip" and not folder else given / name
+    if given is not None and not folder:
+        return given
+    prompt = await store.get_prompt(request.target_id)
+    title = prompt.article.title if prompt else str(request.target_id)
+    name = default_filename(title, request.target_id, request.fmt)
+    return Path(name) if given is None else given / name

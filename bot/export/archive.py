@@ -1,0 +1,226 @@
+"""A server's archive: every prompt thread as one file in a zip, with an ``index.html``.
+
+The zip holds one file per thread, in the chosen format and with the chosen options,
+named ``<title>-<thread id>.<ext>`` (made safe from the title), and ``index.html``: a
+page listing each thread with the day its prompt was posted, how many comments the
+file holds, its latest comment and its top comment (best score above zero; ties go to
+the older), linked to the files. Anonymised, one numbering spans every file.
+
+It streams like the single-thread export: each thread is written into the zip as it
+comes from the store, and only a few facts per thread (its index line) are kept, so
+memory does not grow with the number of comments. The zip is written to a temporary
+name and renamed into place.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+import zipfile
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from urllib.parse import quote
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from bot.errors import NotFound
+from bot.export.anonymise import Pseudonyms
+from bot.export.base import (
+    ExportOptions,
+    atomic_file,
+    describe_selection,
+    format_score,
+    format_time,
+    safe_filename,
+)
+from bot.export.htmlpage import CONTENT_SECURITY_POLICY
+from bot.export.threads import default_filename, get_exporter, thread_comments, thread_context
+from bot.models import Comment, Prompt
+from bot.store.base import Store
+
+log = logging.getLogger(__name__)
+
+INDEX_NAME = "index.html"
+EXCERPT_CHARS = 200
+
+#: Called after each thread: (threads done, threads in all, the title just done).
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class TopComment:
+    id: int
+    author: str
+    score: int
+    excerpt: str
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveEntry:
+    """One thread's line in the index."""
+
+    thread_id: int
+    title: str
+    filename: str
+    posted_at: datetime
+    comments: int  # written to the file
+    latest_at: datetime | None
+    top: TopComment | None
+
+
+class Highlights:
+    """Watches a thread's comments stream by: the latest one and the best scored one."""
+
+    def __init__(self, include_deleted: bool) -> None:
+        self.include_deleted = include_deleted
+        self.latest_at: datetime | None = None
+        self._best: Comment | None = None
+
+    async def watch(self, comments: AsyncIterator[Comment]) -> AsyncIterator[Comment]:
+        async for comment in comments:
+            self.see(comment)
+            yield comment
+
+    def see(self, comment: Comment) -> None:
+        if self.latest_at is None or comment.created_at > self.latest_at:
+            self.latest_at = comment.created_at
+        if comment.score <= 0 or (comment.deleted and not self.include_deleted):
+            return
+        best = self._best
+        if best is None or (comment.score, best.created_at, best.id) > (
+                best.score, comment.created_at, comment.id):
+            self._best = comment
+
+    @property
+    def top(self) -> TopComment | None:
+        best = self._best
+        if best is None:
+            return None
+        return TopComment(best.id, best.author_name, best.score, excerpt(best.content))
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """The text on one line, cut at a word near ``limit`` characters with an ellipsis."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[:limit].rsplit(" ", 1)[0] if " " in flat[:limit] else flat[:limit]
+    return cut.rstrip(" .,;:") + "…"
+
+
+def default_archive_name(guild_id: int, guild_name: str | None, fmt: str) -> str:
+    """``<server name>-<id>-<format>.zip``, made safe like thread file names."""
+    return f"{safe_filename(guild_name or 'server', default='server')}-{guild_id}-{fmt}.zip"
+
+
+async def export_archive(
+    store: Store,
+    guild_id: int,
+    fmt: str,
+    out: Path,
+    *,
+    options: ExportOptions,
+    exported_at: datetime,
+    include_hidden: bool = False,
+    guild_name: str | None = None,
+    channel_names: Mapping[int, str] | None = None,
+    timezone: tzinfo = UTC,
+    members: Mapping[int, str] | None = None,
+    changed_after: int | None = None,
+    since: datetime | None = None,
+    progress: Progress | None = None,
+) -> tuple[int, int]:
+    """Write the server's archive to ``out``; returns (threads, comments) written.
+
+    ``changed_after`` (an export mark) keeps only the threads with a change since it, and
+    only their changed comments. ``channel_names`` names threads and their channels.
+    """
+    exporter = get_exporter(fmt)
+    prompts = await store.list_prompts(guild_id)
+    if not prompts:
+        raise NotFound(f"server {guild_id} has no prompts in the database")
+    if changed_after is not None:
+        changed = await store.changed_thread_ids(guild_id, changed_after)
+        prompts = [p for p in prompts if p.thread_id in changed]
+    names = channel_names or {}
+    pseudonyms = Pseudonyms() if options.anonymise else None
+    stamp = exported_at.astimezone(UTC).timetuple()[:6]
+    entries: list[ArchiveEntry] = []
+    with atomic_file(out) as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+        for done, prompt in enumerate(prompts, 1):
+            title = prompt_title(prompt, names)
+            filename = default_filename(title, prompt.thread_id, fmt)
+            context = await thread_context(
+                store, prompt, options=options, exported_at=exported_at,
+                include_hidden=include_hidden, thread_name=names.get(prompt.thread_id),
+                guild_name=guild_name, parent_name=names.get(prompt.channel_id),
+                timezone=timezone, members=members, since=since, pseudonyms=pseudonyms)
+            seen = Highlights(options.include_deleted)
+            comments = thread_comments(store, context, include_hidden=include_hidden,
+                                       changed_after=changed_after)
+            info = zipfile.ZipInfo(filename, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with (archive.open(info, "w", force_zip64=True) as member,
+                  io.TextIOWrapper(member, encoding="utf-8", newline="") as text):
+                written = await exporter.write(context, seen.watch(comments), text)
+            entries.append(ArchiveEntry(prompt.thread_id, title, filename, prompt.posted_at,
+                                        written, seen.latest_at, seen.top))
+            if progress is not None:
+                progress(done, len(prompts), title)
+        index = zipfile.ZipInfo(INDEX_NAME, date_time=stamp)
+        index.compress_type = zipfile.ZIP_DEFLATED
+        archive.writestr(index, render_index(
+            entries, guild_id=guild_id, guild_name=guild_name, fmt=fmt, options=options,
+            exported_at=exported_at, timezone=timezone, since=since))
+    total = sum(e.comments for e in entries)
+    log.info("archived server %d as %s to %s (%d threads, %d comments)",
+             guild_id, fmt, out, len(entries), total)
+    return len(entries), total
+
+
+@functools.cache
+def _environment() -> Environment:
+    return Environment(loader=PackageLoader("bot.export", "templates"), autoescape=True,
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                       keep_trailing_newline=True)
+
+
+def render_index(entries: Sequence[ArchiveEntry], *, guild_id: int, guild_name: str | None,
+                 fmt: str, options: ExportOptions, exported_at: datetime,
+                 timezone: tzinfo = UTC, since: datetime | None = None) -> str:
+    """The archive's ``index.html``: a standalone page (no script, nothing remote)."""
+    rows = [
+        {
+            "title": e.title,
+            "href": quote(e.filename),
+            "anchor": (f"{quote(e.filename)}#comment-{e.top.id}"
+                       if e.top is not None and fmt == "html" else None),
+            "posted_iso": e.posted_at.astimezone(timezone).isoformat(),
+            "posted": f"{e.posted_at.astimezone(timezone):%Y-%m-%d}",
+            "comments": e.comments,
+            "latest_iso": e.latest_at.astimezone(timezone).isoformat() if e.latest_at else None,
+            "latest": format_time(e.latest_at, timezone) if e.latest_at else None,
+            "top": e.top,
+            "top_score": format_score(e.top.score) if e.top else None,
+        }
+        for e in entries
+    ]
+    return _environment().get_template("archive.html.j2").render(
+        csp=CONTENT_SECURITY_POLICY,
+        server=guild_name or f"Server {guild_id}",
+        fmt=fmt,
+        rows=rows,
+        comments=sum(e.comments for e in entries),
+        selection=describe_selection(options, since=since, zone=timezone),
+        exported_iso=exported_at.astimezone(timezone).isoformat(),
+        exported=format_time(exported_at, timezone),
+        zone=getattr(timezone, "key", None) or str(timezone),
+    )
+
+
+def prompt_title(prompt: Prompt, channel_names: Mapping[int, str] | None = None) -> str:
+    """What a thread is called: its name on Discord when known, else its article's title."""
+    return (channel_names or {}).get(prompt.thread_id) or prompt.article.title
