@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot import cli_export, cli_library
 from bot import config as config_module
 from bot.config import Config, ConfigError
 from bot.errors import FilmclubError
@@ -43,15 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("run", help="start the bot (needs DISCORD_TOKEN)")
 
-    export = sub.add_parser("export", help="export a prompt thread from the database, offline")
-    export.add_argument("--thread", type=int, required=True, metavar="ID",
-                        help="the prompt thread's id")
-    export.add_argument("--format", default="md", metavar="FORMAT",
-                        help="output format (default: md)")
-    export.add_argument("--out", type=Path, metavar="FILE",
-                        help="file to write (default: a name made from the thread's title)")
-    export.add_argument("--db", type=Path, metavar="PATH",
-                        help="database file (default: FILMCLUB_DB or data/filmclub.db)")
+    cli_export.add_parser(sub)  # export (issue 4)
+    cli_library.add_parsers(sub)  # articles, feeds (issue 3)
+    _catch_up_parsers(sub)  # catch-up and the database (issue 6)
     return parser
 
 
@@ -73,7 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _run(config)
         if args.command == "export":
-            return asyncio.run(_export(config, args))
+            return asyncio.run(cli_export.run(config, args))
+        if args.command in ("catch-up", "db"):
+            return _catch_up_commands(config, args)
+        if args.command in cli_library.COMMANDS:
+            return asyncio.run(cli_library.run(config, args))
     except FilmclubError as exc:
         _say(str(exc))
         return EXIT_USAGE
@@ -93,20 +92,60 @@ def _run(config: Config) -> int:
     return run(config)
 
 
-async def _export(config: Config, args: argparse.Namespace) -> int:
-    from bot.export import default_filename, export_thread, get_exporter
-    from bot.store import SQLiteStore
+# -- catch-up and database care (issue 6) -----------------------------------------------
 
-    get_exporter(args.format)  # an unknown format fails before the database is touched
-    async with SQLiteStore(args.db or config.db_path, create=False) as store:
-        out = args.out
-        if out is None:
-            prompt = await store.get_prompt(args.thread)
-            title = prompt.article.title if prompt else str(args.thread)
-            out = Path(default_filename(title, args.thread, args.format))
-        result = await export_thread(store, args.thread, args.format, out)
-    sys.stdout.write(f"{result.path} ({result.comments} comments, {result.size} bytes)\n")
+
+def _catch_up_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    db_help = "database file (default: FILMCLUB_DB or data/filmclub.db)"
+    catch = sub.add_parser(
+        "catch-up", help="read what prompt threads missed while the bot was away (needs the token)")
+    catch.add_argument("--thread", type=int, metavar="ID", action="append",
+                       help="only this prompt thread (repeatable; default: every one in reach)")
+    catch.add_argument("--db", type=Path, metavar="PATH", help=db_help)
+    db = sub.add_parser("db", help="back up or check the database")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    backup = db_sub.add_parser("backup", help="copy the database to a new file, safely while "
+                               "the bot runs")
+    backup.add_argument("path", type=Path, metavar="PATH", help="the new backup file")
+    backup.add_argument("--db", type=Path, metavar="PATH", help=db_help)
+    check = db_sub.add_parser("check", help="check integrity and schema version")
+    check.add_argument("--db", type=Path, metavar="PATH", help=db_help)
+
+
+def _catch_up_commands(config: Config, args: argparse.Namespace) -> int:
+    from bot.store import maintenance
+
+    database = args.db or config.db_path
+    if args.command == "catch-up":
+        return _catch_up(config, database, args.thread)
+    if args.db_command == "backup":
+        result = maintenance.backup(database, args.path)
+        sys.stdout.write(f"{result.path} (schema {result.schema}, {result.prompts} prompts, "
+                         f"{result.comments} comments, integrity ok)\n")
+        return 0
+    result = maintenance.check(database)
+    for problem in result.problems:
+        _say(problem)
+    if not result.ok:
+        return 1
+    sys.stdout.write(f"{result.path}: ok (filmclub schema {result.schema}, {result.prompts} "
+                     f"prompts, {result.comments} comments, integrity ok)\n")
     return 0
+
+
+def _catch_up(config: Config, database: Path, threads: list[int] | None) -> int:
+    import dataclasses
+
+    config.require_token()
+    from bot.client import catch_up  # imported here: only this needs discord.py
+
+    report = asyncio.run(catch_up(dataclasses.replace(config, db_path=database), threads))
+    for thread_id, why in report.unavailable.items():
+        _say(f"thread {thread_id}: {why}")
+    for thread_id, error in report.failed.items():
+        _say(f"thread {thread_id}: failed: {error}")
+    sys.stdout.write(report.summary() + "\n")
+    return 1 if report.failed else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,6 +13,7 @@ import json
 import logging
 import signal
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import discord
@@ -21,13 +22,16 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.articles import ArticleLibrary
+from bot.catchup import CatchUp, CatchUpReport
 from bot.config import Config
 from bot.errors import FilmclubError
+from bot.models import utcnow
 from bot.store import SQLiteStore, Store
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.prompts", "cogs.capture", "cogs.export")
+EXTENSIONS = ("cogs.prompts", "cogs.capture", "cogs.export", "cogs.catchup",
+              "cogs.discussion", "cogs.comments", "cogs.settings", "cogs.members")
 COMMANDS_HASH_KEY = "app_commands_hash"
 
 
@@ -69,7 +73,9 @@ def expected_error_message(error: app_commands.AppCommandError) -> str | None:
     """The one-line answer for an expected error, or None when it is a bug."""
     if isinstance(error, app_commands.MissingPermissions):
         names = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
-        return f"You need the {names} permission to do that."
+        role = getattr(error, "role_name", None)  # cogs.checks.NotModerator: a moderator role
+        either = f" or the {role} role" if role else ""
+        return f"You need the {names} permission{either} to do that."
     if isinstance(error, app_commands.BotMissingPermissions):
         names = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
         return f"I need the {names} permission here to do that."
@@ -117,6 +123,8 @@ class FilmClub(commands.Bot):
         self.config = config
         self.store = store
         self.library = library
+        #: What time it is for the scheduler and feed polls; tests replace it to move time.
+        self.clock: Callable[[], datetime] = utcnow
         #: Threads whose messages are comments; checked on every gateway event.
         self.prompt_threads: set[int] = set()
         self._inline_listeners: dict[str, list[Callable[..., None]]] = {}
@@ -227,3 +235,28 @@ def run(config: Config) -> int:
         return await serve(config, stop=stop)
 
     return asyncio.run(main())
+
+
+# -- catch-up (issue 6): `filmclub catch-up`, through Discord's HTTP API only ------------
+
+
+async def catch_up(config: Config, thread_ids: list[int] | None = None) -> CatchUpReport:
+    """Catch up prompt threads (all in reach, or ``thread_ids``) without a gateway session.
+
+    Safe while the bot runs: both write through SQLite's locking, every write is
+    idempotent, and Discord's rate limits are kept by discord.py's HTTP client.
+    """
+    from cogs.catchup import DiscordHistory  # the adapter: loaded only when needed
+
+    token = config.require_token()
+    point_at(config)
+    async with SQLiteStore(config.db_path, create=False) as store:
+        client = discord.Client(intents=discord.Intents.none(),
+                                allowed_mentions=discord.AllowedMentions.none())
+        async with client:
+            try:
+                await client.login(token)
+            except discord.LoginFailure as exc:
+                raise FilmclubError(f"Discord refused the token in DISCORD_TOKEN ({exc})") from exc
+            runner = CatchUp(store, DiscordHistory(client), window=config.catchup_window)
+            return await runner.run(only=thread_ids)
