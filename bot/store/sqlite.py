@@ -87,9 +87,12 @@ _SKIN_TONES = "".join(chr(c) for c in range(0x1F3FB, 0x1F400))
 _VARIATION = "\ufe0f\ufe0e"
 
 
+_NOT_IN_VOTE_KEY = {ord(c): None for c in _SKIN_TONES + _VARIATION}
+
+
 def vote_key(emoji: str) -> str:
     """The emoji without variation selectors and skin tones: 👍🏽 and 👍 are one vote."""
-    return emoji.translate({ord(c): None for c in _SKIN_TONES + _VARIATION})
+    return emoji.translate(_NOT_IN_VOTE_KEY)
 
 
 def _keyed_votes(settings: GuildSettings) -> dict[str, int]:
@@ -168,36 +171,47 @@ SELECT DISTINCT comment_id FROM versions WHERE comment_id IN (SELECT value FROM 
 # Before an edit changes a comment, its current text becomes a version.
 _KEEP_CURRENT = """
 INSERT OR IGNORE INTO versions (comment_id, at, content)
-SELECT id, content_at, content FROM comments
-WHERE id = :id AND content IS NOT NULL AND content IS NOT :content
+SELECT id, content_at, content FROM comments WHERE id = :id AND content IS NOT NULL
 """
 _ATTACHMENT = """
 INSERT OR IGNORE INTO attachments (id, comment_id, filename, url, size, content_type)
 VALUES (?, ?, ?, ?, ?, ?)
 """
 # An edit adds a version only when its text differs from the text before it.
+# Every edit is kept as a version, even one that changed nothing: whether it did can
+# only be told once all of them are in (an earlier edit may arrive late). The newest
+# text wins; ``edited_at`` is then derived from the versions (see _EDITED_AT).
 _EDIT_VERSION = """
-INSERT OR IGNORE INTO versions (comment_id, at, content)
-SELECT :id, :at, :content
-WHERE (SELECT content FROM versions WHERE comment_id = :id AND at < :at
-       ORDER BY at DESC LIMIT 1) IS NOT :content
+INSERT OR IGNORE INTO versions (comment_id, at, content) VALUES (:id, :at, :content)
 """
 _EDIT = """
-INSERT INTO comments (id, thread_id, seen, created_at, content, content_at, edited_at)
-VALUES (:id, :thread, 0, :created, :content, :at, :at)
+INSERT INTO comments (id, thread_id, seen, created_at, content, content_at)
+VALUES (:id, :thread, 0, :created, :content, :at)
 ON CONFLICT (id) DO UPDATE SET
     content = CASE WHEN comments.content_at IS NULL OR comments.content_at < excluded.content_at
                    THEN excluded.content ELSE comments.content END,
-    content_at = max(coalesce(comments.content_at, ''), excluded.content_at),
-    edited_at = max(coalesce(comments.edited_at, ''), excluded.edited_at)
-WHERE comments.content IS NOT excluded.content
+    content_at = max(coalesce(comments.content_at, ''), excluded.content_at)
 """
+# When the text last changed: the newest version whose text differs from the one
+# before it (no such version: never really edited).
+_EDITED_AT = """
+UPDATE comments SET edited_at = (
+    SELECT max(at) FROM (
+        SELECT at, content, lag(content) OVER (ORDER BY at) AS before
+        FROM versions WHERE comment_id = :id)
+    WHERE before IS NOT NULL AND content IS NOT before)
+WHERE id = :id
+"""
+# Deletes and placeholders carry ids and times only (no member text), so a batch of
+# them goes in as one JSON array in one statement, like a batch of creates.
 _DELETE = """
-INSERT INTO comments (id, thread_id, seen, created_at, deleted_at) VALUES (?, ?, 0, ?, ?)
+INSERT INTO comments (id, thread_id, seen, created_at, deleted_at)
+SELECT value ->> 0, value ->> 1, 0, value ->> 2, value ->> 3 FROM json_each(?) WHERE true
 ON CONFLICT (id) DO UPDATE SET deleted_at = coalesce(comments.deleted_at, excluded.deleted_at)
 """
 _PLACEHOLDER = """
-INSERT OR IGNORE INTO comments (id, thread_id, seen, created_at) VALUES (?, ?, 0, ?)
+INSERT OR IGNORE INTO comments (id, thread_id, seen, created_at)
+SELECT value ->> 0, value ->> 1, 0, value ->> 2 FROM json_each(?)
 """
 _REACT = """
 INSERT INTO reactions (comment_id, user_id, emoji, value, added_at) VALUES (?, ?, ?, ?, ?)
@@ -558,6 +572,7 @@ class SQLiteStore(Store):
             _HAVE_VERSIONS, (json.dumps([e.id for e in events]),))}
         if have_versions:
             conn.executemany(_CREATE_VERSION, [v for v in versions if v[0] in have_versions])
+            conn.executemany(_EDITED_AT, [{"id": cid} for cid in have_versions])
         attachments = [
             (a.id, e.id, a.filename, a.url, a.size, a.content_type)
             for e in events for a in e.attachments
@@ -574,17 +589,18 @@ class SQLiteStore(Store):
             conn.execute(_KEEP_CURRENT, params)
             conn.execute(_EDIT, params)
             conn.execute(_EDIT_VERSION, params)
+            conn.execute(_EDITED_AT, params)
 
     def _deleted(self, conn: sqlite3.Connection, events: list[MessageDeleted]) -> None:
-        conn.executemany(_DELETE, [
+        conn.execute(_DELETE, (json.dumps([
             (e.id, e.thread_id, ts(snowflake_time(e.id)), ts(e.deleted_at)) for e in events
-        ])
+        ]),))
 
     def _placeholders(self, conn: sqlite3.Connection,
                       events: Iterable[ReactionAdded | ReactionRemoved | ReactionsCleared]) -> None:
-        conn.executemany(_PLACEHOLDER, [
+        conn.execute(_PLACEHOLDER, (json.dumps([
             (e.message_id, e.thread_id, ts(snowflake_time(e.message_id))) for e in events
-        ])
+        ]),))
 
     def _reacted(self, conn: sqlite3.Connection, events: list[ReactionAdded]) -> None:
         self._placeholders(conn, events)
@@ -634,8 +650,8 @@ class SQLiteStore(Store):
                 or (known[user, emoji][1] is not None and known[user, emoji][1] < at)
             ]
             if back:
-                conn.execute(_PLACEHOLDER, (e.message_id, e.thread_id,
-                                            ts(snowflake_time(e.message_id))))
+                conn.execute(_PLACEHOLDER, (json.dumps(
+                    [(e.message_id, e.thread_id, ts(snowflake_time(e.message_id)))]),))
                 conn.executemany(_REACT, back)
 
     _HANDLERS: Mapping[type, Callable[..., None]] = {

@@ -175,3 +175,16 @@ async def test_text_round_trips_exactly(prompt_store: Store, text: str) -> None:
     rows = await play(prompt_store, [created(0.5, 1, "plain"), odd, created(2, 2, "plain")])
     assert [r[3] for r in rows] == ["plain", text, "plain"]
     assert rows[1][2] == f"name {text[:20]}"
+
+
+async def test_late_edit_does_not_hide_a_later_one(prompt_store: Store) -> None:
+    """An edit arriving after a newer one that restored the text: the newest text wins."""
+    a = created(1, text="A")
+    rows = await play(prompt_store, [
+        a,
+        MessageEdited(a.id, THREAD, "A", at(2)),  # an edit that changed nothing
+        MessageEdited(a.id, THREAD, "A", at(4)),  # back to A, after B below
+        MessageEdited(a.id, THREAD, "B", at(3)),  # late
+    ])
+    assert rows[0][3] == "A" and rows[0][4] == at(4)
+    assert [(r.content, r.replaced_at) for r in rows[0][7]] == [("A", at(3)), ("B", at(4))]
