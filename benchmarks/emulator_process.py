@@ -91,9 +91,31 @@ class Driver:
                                               "guild_id": target["guild_id"]}))
         frames.append(("MESSAGE_CREATE", emu.message_payload(self.members[0].id, thread,
                                                              SENTINEL)))
+        self.remember(frames)
         self.frames = frames
         return {"frames": len(frames), "messages": messages + 1, "replies": replies,
                 "distinct_reactions": len(reacted)}
+
+    def remember(self, frames: list[tuple[str, dict[str, Any]]]) -> None:
+        """Make the emulator's own record match the burst, as Discord's would.
+
+        The frames go out raw (the fast path), so the emulator's history is brought
+        in line here: the bot's catch-up reads that history through REST, and would
+        rightly take messages Discord does not have for deleted ones.
+        """
+        emu = self.emu
+        for name, data in frames:
+            if name == "MESSAGE_CREATE":
+                emu.record_message(data)
+            elif name == "MESSAGE_UPDATE":
+                emu._messages[int(data["id"])].update(  # our own emulator's record
+                    content=data["content"], edited_timestamp=data["edited_timestamp"])
+            elif name == "MESSAGE_DELETE":
+                emu._remove_message(int(data["id"]))
+            elif name == "MESSAGE_REACTION_ADD":
+                emu._add_reaction(int(data["user_id"]),
+                                  emu._messages[int(data["message_id"])],
+                                  dict(data["emoji"]))
 
     async def send(self) -> dict[str, Any]:
         started = time.perf_counter()
@@ -116,6 +138,7 @@ class Driver:
             stamp = time.time()
             for payload in batch:
                 payload["content"] = f"t={stamp:.6f}"
+                emu.record_message(payload)
             await emu.dispatch_many([("MESSAGE_CREATE", p) for p in batch])
             sent += len(batch)
             next_at = start + (sent / per_tick) * tick
