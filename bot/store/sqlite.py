@@ -124,6 +124,19 @@ def article_from_json(text: str) -> Article:
     return Article(**data)
 
 
+_INSERT_PROMPT = """
+INSERT OR IGNORE INTO prompts (thread_id, guild_id, channel_id, message_id, article_slug,
+                               article, posted_at, posted_by)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+
+def _prompt_row(prompt: Prompt) -> tuple[Any, ...]:
+    return (prompt.thread_id, prompt.guild_id, prompt.channel_id, prompt.message_id,
+            prompt.article.slug, article_to_json(prompt.article), ts(prompt.posted_at),
+            prompt.posted_by)
+
+
 class _Op:
     """A one-off write (not an event) queued in order with the events."""
 
@@ -447,18 +460,10 @@ class SQLiteStore(Store):
         return await future
 
     async def add_prompt(self, prompt: Prompt) -> None:
-        row = (
-            prompt.thread_id, prompt.guild_id, prompt.channel_id, prompt.message_id,
-            prompt.article.slug, article_to_json(prompt.article), ts(prompt.posted_at),
-            prompt.posted_by,
-        )
+        row = _prompt_row(prompt)
 
         def write(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT OR IGNORE INTO prompts (thread_id, guild_id, channel_id, message_id,"
-                " article_slug, article, posted_at, posted_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                row,
-            )
+            conn.execute(_INSERT_PROMPT, row)
 
         await self._call(write)
 
@@ -867,18 +872,10 @@ class SQLiteStore(Store):
 
     async def record_prompt(self, prompt: Prompt, keys: Sequence[str], *,
                             queue_item_id: int | None = None) -> None:
-        row = (
-            prompt.thread_id, prompt.guild_id, prompt.channel_id, prompt.message_id,
-            prompt.article.slug, article_to_json(prompt.article), ts(prompt.posted_at),
-            prompt.posted_by,
-        )
+        row = _prompt_row(prompt)
 
         def write(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT OR IGNORE INTO prompts (thread_id, guild_id, channel_id, message_id,"
-                " article_slug, article, posted_at, posted_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                row,
-            )
+            conn.execute(_INSERT_PROMPT, row)
             conn.executemany(
                 "INSERT INTO posted_keys (guild_id, key, thread_id) VALUES (?, ?, ?)"
                 " ON CONFLICT DO UPDATE SET thread_id = excluded.thread_id",
