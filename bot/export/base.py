@@ -78,6 +78,33 @@ class Exporter(ABC):
         """Write the thread to ``out``; return the number of comments written."""
 
 
+class BlockExporter(Exporter):
+    """A format written as a header, then one block of text per comment (Markdown, text)."""
+
+    #: What stands in for the comments when there are none, and when a selection left none.
+    none_yet: ClassVar[str]
+    none_selected: ClassVar[str]
+
+    async def write(self, context: ExportContext, comments: AsyncIterator[Comment],
+                    out: TextIO) -> int:
+        out.write(self.header(context))
+        written = 0
+        async for comment in comments:
+            out.write(self.comment(comment, context))
+            written += 1
+        if not written:
+            out.write(self.none_selected if selection_summary(context) else self.none_yet)
+        return written
+
+    @abstractmethod
+    def header(self, context: ExportContext) -> str:
+        """The article and the question, before the comments."""
+
+    @abstractmethod
+    def comment(self, comment: Comment, context: ExportContext) -> str:
+        """One comment's block."""
+
+
 def format_score(score: int) -> str:
     """A signed score: +2, −1 (a real minus sign), 0."""
     if score > 0:

@@ -12,12 +12,9 @@ links http(s) addresses: any other attachment or article address is shown as tex
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import TextIO
-
 from bot.export.base import (
+    BlockExporter,
     ExportContext,
-    Exporter,
     emoji_label,
     format_score,
     format_size,
@@ -30,22 +27,13 @@ from bot.models import Attachment, Comment
 from bot.store.base import ThreadCounts
 
 
-class MarkdownExporter(Exporter):
+class MarkdownExporter(BlockExporter):
     name = "md"
     extension = "md"
     media_type = "text/markdown"
 
-    async def write(self, context: ExportContext, comments: AsyncIterator[Comment],
-                    out: TextIO) -> int:
-        out.write(self.header(context))
-        written = 0
-        async for comment in comments:
-            out.write(self.comment(comment, context))
-            written += 1
-        if not written:
-            out.write("*No comments in this selection.*\n" if selection_summary(context)
-                      else "*No comments yet.*\n")
-        return written
+    none_yet = "*No comments yet.*\n"
+    none_selected = "*No comments in this selection.*\n"
 
     @staticmethod
     def header(context: ExportContext) -> str:

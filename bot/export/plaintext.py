@@ -19,13 +19,12 @@ and include_revisions lists the earlier texts.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from datetime import datetime
-from typing import TextIO
 
 from bot.export.base import (
+    BlockExporter,
     ExportContext,
-    Exporter,
     emoji_label,
     format_score,
     format_size,
@@ -61,22 +60,13 @@ def _since(value: datetime, start: datetime, context: ExportContext) -> str:
     return format_time(value, zone)
 
 
-class TextExporter(Exporter):
+class TextExporter(BlockExporter):
     name = "txt"
     extension = "txt"
     media_type = "text/plain"
 
-    async def write(self, context: ExportContext, comments: AsyncIterator[Comment],
-                    out: TextIO) -> int:
-        out.write(self.header(context))
-        written = 0
-        async for comment in comments:
-            out.write(self.comment(comment, context))
-            written += 1
-        if not written:
-            out.write("No comments in this selection.\n" if selection_summary(context)
-                      else "No comments yet.\n")
-        return written
+    none_yet = "No comments yet.\n"
+    none_selected = "No comments in this selection.\n"
 
     @staticmethod
     def header(context: ExportContext) -> str:
