@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.harness import TOKEN, RunningBot, World, discord_endpoints_restored, make_world
+from tests.e2e.prompting import stop_all
 from tests.emulator import DiscordEmulator
 
 
@@ -33,3 +34,10 @@ async def running(world: World) -> AsyncIterator[RunningBot]:
     yield runner
     if runner.task is not None and not runner.task.done():
         assert await runner.stop() == 0
+
+
+@pytest.fixture
+async def stop_prompt_bots(world: World) -> AsyncIterator[None]:
+    """Stops every bot a prompt test started, even when it failed midway (before the emulator)."""
+    yield
+    await stop_all()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,15 +19,9 @@ from tests.e2e.prompting import (
     library,
     prompts_in,
     start,
-    stop_all,
 )
 
-
-@pytest.fixture(autouse=True)
-async def _stop_bots(world: World) -> AsyncIterator[None]:
-    """A test that fails midway still stops the bots it started (before the emulator closes)."""
-    yield
-    await stop_all()
+pytestmark = pytest.mark.usefixtures("stop_prompt_bots")
 
 
 async def test_preview_is_exactly_what_gets_posted(world: World, tmp_path: Path) -> None:

@@ -5,24 +5,26 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.harness import ROOT, World
-from tests.e2e.prompting import Clock, bot_of, cog, library, prompts_in, recorded, start, stop_all
+from tests.e2e.prompting import (
+    Clock,
+    bot_of,
+    cog,
+    library,
+    prompts_in,
+    recorded,
+    start,
+)
 from tests.webserver import RSS, WebServer, rss
 
 WORDS = ("The camera stays with the family at the dinner table for a long time, and the "
          "silence says more than the dialogue ever could. ") * 12
 
-
-@pytest.fixture(autouse=True)
-async def _stop_bots(world: World) -> AsyncIterator[None]:
-    """A test that fails midway still stops the bots it started (before the emulator closes)."""
-    yield
-    await stop_all()
+pytestmark = pytest.mark.usefixtures("stop_prompt_bots")
 
 
 def entry(n: int) -> dict[str, str]:
