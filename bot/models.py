@@ -139,12 +139,14 @@ class Comment:
 
 @dataclass(frozen=True, slots=True)
 class MessageCreated:
+    """A new message. ``created_at`` None: the time in its id (a Discord snowflake's)."""
+
     id: int
     thread_id: int
     author_id: int
     author_name: str
     content: str
-    created_at: datetime
+    created_at: datetime | None = None
     parent_id: int | None = None
     attachments: tuple[Attachment, ...] = ()
     edited_at: datetime | None = None

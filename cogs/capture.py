@@ -50,8 +50,7 @@ def comment_event(message: discord.Message) -> MessageCreated:
         author_id=message.author.id,
         author_name=message.author.display_name,
         content=message.content,
-        created_at=message.created_at,
-        parent_id=parent,
+        parent_id=parent,  # created_at: the time in the id, worked out by the store
         attachments=tuple(
             Attachment(a.id, a.filename, a.url, a.size, a.content_type)
             for a in message.attachments

@@ -1,11 +1,13 @@
 """The SQLite store: one writer thread committing batches, aiosqlite for reads.
 
 Writes are events queued in memory and committed by a single thread that owns
-the only write connection (WAL). Whatever has queued while one transaction
-commits goes into the next, up to ``max_batch`` events: group commit without
-an artificial delay, so a quiet bot commits at once and a busy one in batches.
-Every event is applied idempotently and in a way that does not depend on the
-order of arrival (see the SQL below), so replays and reorderings are harmless.
+the only write connection (WAL). The thread takes its work straight from a
+thread-safe queue: whatever has queued while one transaction commits goes into
+the next, up to ``max_batch`` items, so a quiet bot commits at once and a busy
+one in batches (group commit without an artificial delay), and the event loop
+is not woken for each batch unless someone waits for it. Every event is applied
+idempotently and in a way that does not depend on the order of arrival (see the
+SQL below), so replays and reorderings are harmless.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ import functools
 import itertools
 import json
 import logging
+import queue
 import sqlite3
+import threading
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from datetime import time as dt_time
@@ -147,13 +149,47 @@ class _Op:
         self.future = future
 
 
-# --- the SQL of each event; each statement is idempotent ---------------------------
+class _Flush:
+    """A marker in the queue: its future is resolved once everything before it is committed."""
 
-_CREATE_INTO = """
+    __slots__ = ("future",)
+
+    def __init__(self, future: asyncio.Future[Any]) -> None:
+        self.future = future
+
+
+def _is_busy(exc: Exception) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED (or one of their extended codes): another connection."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+_STOP = object()  # the last item of the queue: the writer thread commits what is left and ends
+_BUSY_RETRY_SECONDS = 1.0  # a locked database (a backup, the CLI) is waited out, not given up on
+#: Settled by the event loop after a commit: an op's or flush's future and its result.
+_Settled = list[tuple[asyncio.Future[Any], Any]]
+
+
+# --- the SQL of each event; each statement is idempotent ---------------------------
+#
+# The writer applies a group of events of one kind with a few statements, not one
+# per event: every statement the writer runs hands Python's lock back and forth
+# with the event loop, which needs it to parse the gateway. Rows travel as bound
+# parameters of multi-row VALUES lists (see _values), so any text, NUL included,
+# goes in exactly as written; lists of ids travel as one JSON array.
+
+# When a message was written, from its snowflake id, as ts() writes it. A create of a
+# Discord message leaves its time to this, which saves the gateway path a datetime.
+_SNOWFLAKE_TS = """(
+    strftime('%Y-%m-%dT%H:%M:%S', ((column1 >> 22) + 1420070400000) / 1000, 'unixepoch')
+    || printf('.%03d000+00:00', ((column1 >> 22) + 1420070400000) % 1000))"""
+# Rows: id, thread, author, name, parent, created (or NULL), content, edited (or NULL).
+_CREATE = """
 INSERT INTO comments (id, thread_id, seen, author_id, author_name, parent_id, created_at,
                       content, content_at, edited_at)
-"""
-_CREATE_UPSERT = """
+SELECT column1, column2, 1, column3, column4, column5, coalesce(column6, :created),
+       column7, coalesce(column8, column6, :created), column8
+FROM ({values}) WHERE true
 ON CONFLICT (id) DO UPDATE SET
     seen = 1,
     author_id = excluded.author_id,
@@ -165,79 +201,74 @@ ON CONFLICT (id) DO UPDATE SET
     edited_at = CASE WHEN excluded.edited_at IS NULL THEN comments.edited_at
                      WHEN comments.edited_at IS NULL THEN excluded.edited_at
                      ELSE max(comments.edited_at, excluded.edited_at) END
-"""
-_CREATE = _CREATE_INTO + "VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)" + _CREATE_UPSERT
-# The same for a whole batch in one statement: the rows travel as one JSON array, so
-# SQLite inserts them all without taking the GIL back once per row. (WHERE true lets
-# SQLite tell the upsert clause from a join.) JSON text cannot carry a NUL character
-# through SQLite's ->> operator, so rows holding one take the executemany path.
-_CREATE_BATCH = _CREATE_INTO + """
-SELECT value ->> 0, value ->> 1, 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
-       value ->> 6, value ->> 7, value ->> 8
-FROM json_each(?) WHERE true""" + _CREATE_UPSERT
+""".replace(":created", _SNOWFLAKE_TS)
+_CREATE_ROW = "(?, ?, ?, ?, ?, ?, ?, ?)"
 # Versions are kept only for comments that were edited. A create adds its text as a
 # version when an edit is already there (the edit arrived first, or this is a replay).
-_CREATE_VERSION = "INSERT OR IGNORE INTO versions (comment_id, at, content) VALUES (?, ?, ?)"
 _HAVE_VERSIONS = """
 SELECT DISTINCT comment_id FROM versions WHERE comment_id IN (SELECT value FROM json_each(?))
 """
-# Before an edit changes a comment, its current text becomes a version.
+_VERSIONS_INTO = "INSERT OR IGNORE INTO versions (comment_id, at, content) {values}"
+_VERSION_ROW = "(?, ?, ?)"
+# Before edits change comments, their current texts become versions.
 _KEEP_CURRENT = """
 INSERT OR IGNORE INTO versions (comment_id, at, content)
-SELECT id, content_at, content FROM comments WHERE id = :id AND content IS NOT NULL
+SELECT id, content_at, content FROM comments
+WHERE id IN (SELECT value FROM json_each(?)) AND content IS NOT NULL
 """
 _ATTACHMENT = """
 INSERT OR IGNORE INTO attachments (id, comment_id, filename, url, size, content_type)
 VALUES (?, ?, ?, ?, ?, ?)
 """
-# An edit adds a version only when its text differs from the text before it.
 # Every edit is kept as a version, even one that changed nothing: whether it did can
 # only be told once all of them are in (an earlier edit may arrive late). The newest
-# text wins; ``edited_at`` is then derived from the versions (see _EDITED_AT).
-_EDIT_VERSION = """
-INSERT OR IGNORE INTO versions (comment_id, at, content) VALUES (:id, :at, :content)
-"""
+# text wins; ``edited_at`` is then derived from the versions (see _EDITED_AT). An edit
+# of a message not stored yet leaves a row (seen = 0) for its create to fill in.
 _EDIT = """
 INSERT INTO comments (id, thread_id, seen, created_at, content, content_at)
-VALUES (:id, :thread, 0, :created, :content, :at)
+{values}
 ON CONFLICT (id) DO UPDATE SET
     content = CASE WHEN comments.content_at IS NULL OR comments.content_at < excluded.content_at
                    THEN excluded.content ELSE comments.content END,
     content_at = max(coalesce(comments.content_at, ''), excluded.content_at)
 """
+_EDIT_ROW = "(?, ?, 0, ?, ?, ?)"
 # When the text last changed: the newest version whose text differs from the one
 # before it (no such version: never really edited).
 _EDITED_AT = """
 UPDATE comments SET edited_at = (
     SELECT max(at) FROM (
         SELECT at, content, lag(content) OVER (ORDER BY at) AS before
-        FROM versions WHERE comment_id = :id)
+        FROM versions WHERE comment_id = comments.id)
     WHERE before IS NOT NULL AND content IS NOT before)
-WHERE id = :id
+WHERE id IN (SELECT value FROM json_each(?))
 """
-# Deletes and placeholders carry ids and times only (no member text), so a batch of
-# them goes in as one JSON array in one statement, like a batch of creates.
 _DELETE = """
 INSERT INTO comments (id, thread_id, seen, created_at, deleted_at)
-SELECT value ->> 0, value ->> 1, 0, value ->> 2, value ->> 3 FROM json_each(?) WHERE true
+{values}
 ON CONFLICT (id) DO UPDATE SET deleted_at = coalesce(comments.deleted_at, excluded.deleted_at)
 """
-_PLACEHOLDER = """
-INSERT OR IGNORE INTO comments (id, thread_id, seen, created_at)
-SELECT value ->> 0, value ->> 1, 0, value ->> 2 FROM json_each(?)
-"""
+_DELETE_ROW = "(?, ?, 0, ?, ?)"
+_PLACEHOLDER = "INSERT OR IGNORE INTO comments (id, thread_id, seen, created_at) {values}"
+_PLACEHOLDER_ROW = "(?, ?, 0, ?)"
 _REACT = """
-INSERT INTO reactions (comment_id, user_id, emoji, value, added_at) VALUES (?, ?, ?, ?, ?)
+INSERT INTO reactions (comment_id, user_id, emoji, value, added_at)
+{values}
 ON CONFLICT DO UPDATE SET
     added_at = CASE WHEN reactions.removed_at IS NULL THEN reactions.added_at
                     ELSE excluded.added_at END,
     removed_at = NULL,
     value = excluded.value
 """
+_REACT_ROW = "(?, ?, ?, ?, ?)"
+# (removed_at, comment_id, user_id, emoji) rows; one row per reaction (see _unreacted).
 _UNREACT = """
-UPDATE reactions SET removed_at = ?
-WHERE comment_id = ? AND user_id = ? AND emoji = ? AND removed_at IS NULL
+UPDATE reactions SET removed_at = gone.column1
+FROM ({values}) AS gone
+WHERE reactions.comment_id = gone.column2 AND reactions.user_id = gone.column3
+  AND reactions.emoji = gone.column4 AND reactions.removed_at IS NULL
 """
+_UNREACT_ROW = "(?, ?, ?, ?)"
 _CLEAR_ALL = "UPDATE reactions SET removed_at = ? WHERE comment_id = ? AND removed_at IS NULL"
 # A tombstone for a message catch-up found gone; a delete seen live keeps its time and reason.
 _VANISH = """
@@ -247,6 +278,37 @@ WHERE id = ? AND thread_id = ? AND deleted_at IS NULL
 _CLEAR_EMOJI = """
 UPDATE reactions SET removed_at = ? WHERE comment_id = ? AND emoji = ? AND removed_at IS NULL
 """
+#: Rows per statement: a group is cut into chunks of these sizes, so only a few
+#: statement texts are ever prepared (and cached) whatever the size of a batch.
+_CHUNKS = (256, 64, 16, 4, 1)
+
+
+@functools.cache
+def _values_sql(template: str, row: str, count: int) -> str:
+    return template.format(values="VALUES " + ", ".join([row] * count))
+
+
+def _values(conn: sqlite3.Connection, template: str, row: str,
+            rows: Sequence[Sequence[Any]]) -> None:
+    """Run ``template`` with its ``{values}`` as multi-row VALUES lists holding ``rows``."""
+    _flat_values(conn, template, row, [value for r in rows for value in r])
+
+
+def _flat_values(conn: sqlite3.Connection, template: str, row: str, values: list[Any]) -> None:
+    """:func:`_values` for rows laid end to end in one list.
+
+    The hot path builds its parameters this way: a tuple per row kept alive for the
+    whole batch would be one more object for Python's garbage collector to track
+    and traverse per event, on the thread the event loop shares the GIL with.
+    """
+    width = row.count("?")
+    done, total = 0, len(values) // width
+    for size in _CHUNKS:
+        while total - done >= size:
+            conn.execute(_values_sql(template, row, size),
+                         values[done * width:(done + size) * width])
+            done += size
+
 
 # The reading order: a recursive walk from the top-level comments down, ordered by the
 # path of sort keys from the top. A comment is "chosen" when it passes every filter;
@@ -355,30 +417,36 @@ class SQLiteStore(Store):
         max_batch: int = 1000,
         max_pending: int = 50_000,
         create: bool = True,
+        busy_timeout: float = 5.0,
     ) -> None:
         self.path = Path(path)
         self.vote_values = {vote_key(k): v for k, v in vote_values.items()}
         self.max_batch = max_batch
         self.max_pending = max_pending
         self.create = create
-        self._pending: deque[Event | _Op] = deque()
-        self._submitted = 0
-        self._committed = 0
-        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
-        self._wake = asyncio.Event()
-        self._space = asyncio.Event()
-        self._space.set()
-        self._executor: ThreadPoolExecutor | None = None
+        #: How long SQLite waits for another connection's lock before the writer retries.
+        self.busy_timeout = busy_timeout
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()  # chunks, then _STOP
+        self._chunk: list[Any] = []  # what the event loop gathers before handing it over
+        self._submitted = 0  # items queued (event loop side)
+        self._committed = 0  # items committed (written by the writer thread only)
+        self._space = asyncio.Event()  # set by the writer once a full queue has drained
+        self._drained = threading.Event()
+        self._space_wanted = False
+        self._held_warned = 0.0
+        self._writer: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._wconn: sqlite3.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
-        self._writer_task: asyncio.Task[None] | None = None
         self._closing = False
+        self._waited = False  # the batch being committed holds ops or flushes (writer only)
         self.failed_events = 0
         #: Vote emoji of servers that chose their own (vote_key -> value), and which
         #: server each prompt thread is in; both used by the writer thread only.
         self._guild_votes: dict[int, dict[str, int]] = {}
         self._thread_guilds: dict[int, int] = {}
-        #: Called after each commit with the batch and the wall-clock time (benchmarks).
+        #: Called on the event loop after each commit with the batch and the wall-clock
+        #: time the commit finished (the latency benchmark).
         self.commit_hooks: list[Callable[[Sequence[Event | _Op], float], None]] = []
 
     # -- life cycle ------------------------------------------------------------
@@ -386,24 +454,22 @@ class SQLiteStore(Store):
         if not self.create and not self.path.exists():
             raise StoreError(f"no database at {self.path}")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="filmclub-writer")
-        loop = asyncio.get_running_loop()
         try:
-            self._wconn = await loop.run_in_executor(self._executor, self._open_writer)
+            self._wconn = await asyncio.to_thread(self._open_writer)
         except sqlite3.DatabaseError as exc:
-            self._executor.shutdown()
             raise StoreError(f"{self.path}: not a usable SQLite database ({exc})") from exc
-        except StoreError:
-            self._executor.shutdown()
-            raise
         self._reader = await aiosqlite.connect(self.path)
         await self._reader.execute("PRAGMA foreign_keys = ON")
-        self._writer_task = asyncio.create_task(self._run_writer(), name="filmclub-writer")
+        self._loop = asyncio.get_running_loop()
+        self._closing = False
+        self._writer = threading.Thread(target=self._write_forever, name="filmclub-writer",
+                                        daemon=True)
+        self._writer.start()
 
     def _open_writer(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
-            conn.execute("PRAGMA busy_timeout = 5000")
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             migrate(conn, str(self.path))
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
@@ -415,48 +481,103 @@ class SQLiteStore(Store):
         return conn
 
     async def close(self) -> None:
-        if self._writer_task is None:
+        writer = self._writer
+        if writer is None:
             return
         self._closing = True
-        self._wake.set()
-        await self._writer_task
-        self._writer_task = None
+        self._hand_over()
+        self._queue.put(_STOP)
+        await asyncio.to_thread(writer.join)
+        self._writer = None
+        await asyncio.sleep(0)  # the writer's last call_soon_threadsafe callbacks run
         if self._reader is not None:
             await self._reader.close()
-        if self._executor is not None and self._wconn is not None:
-            await asyncio.get_running_loop().run_in_executor(self._executor, self._wconn.close)
-            self._executor.shutdown()
+            self._reader = None
 
     # -- writes ----------------------------------------------------------------
     def submit(self, event: Event) -> None:
-        if self._closing:
-            raise StoreError("the store is closing; event not accepted")
-        self._pending.append(event)
+        """Queue ``event``. When the writer is ``max_pending`` behind, wait for it here.
+
+        This is the gateway hot path, called inline as discord.py dispatches. Events
+        gather in a chunk that is handed to the writer once the event loop has run
+        what is ready (or at ``max_batch``): one hand-over per chunk, not per event,
+        keeps the writer thread from taking Python's lock away from the loop for each
+        event. Waiting here when the writer is far behind holds the event loop, so the
+        bot stops reading the gateway socket until the writer has caught up to half
+        the limit: TCP then slows the sender, and nothing is dropped or kept in memory
+        without bound.
+        """
+        if self._closing or self._loop is None:
+            raise StoreError("the store is not open; event not accepted")
+        chunk = self._chunk
+        chunk.append(event)
         self._submitted += 1
-        if len(self._pending) >= self.max_pending:
-            self._space.clear()
-        self._wake.set()
+        if len(chunk) == 1:
+            self._loop.call_soon(self._hand_over)
+        elif len(chunk) >= self.max_batch:
+            self._hand_over()
+        if self._submitted - self._committed >= self.max_pending:
+            self._hand_over()
+            self._hold()
+
+    def _hand_over(self) -> None:
+        """Give the writer thread the chunk gathered so far (on the event loop)."""
+        if self._chunk:
+            chunk, self._chunk = self._chunk, []
+            self._queue.put(chunk)
+
+    def _behind(self) -> int:
+        return self._submitted - self._committed
+
+    def _hold(self) -> None:
+        now = time.monotonic()
+        if now - self._held_warned > 60:
+            self._held_warned = now
+            log.warning("writer is %d events behind: holding the gateway until it catches up",
+                        self._behind())
+        while self._behind() >= self.max_pending // 2:
+            self._drained.clear()
+            self._space_wanted = True
+            if self._behind() < self.max_pending // 2:
+                break
+            if not self._drained.wait(1.0) and not self._writer_alive():
+                raise StoreError("the store's writer has stopped; event not accepted")
+
+    def _writer_alive(self) -> bool:
+        return self._writer is not None and self._writer.is_alive()
 
     async def put(self, event: Event) -> None:
-        while not self._space.is_set():
-            await self._space.wait()
+        while self._behind() >= self.max_pending:
+            self._hand_over()
+            self._space.clear()
+            self._space_wanted = True
+            if self._behind() < self.max_pending:
+                break
+            try:
+                await asyncio.wait_for(self._space.wait(), 1.0)
+            except TimeoutError:
+                if not self._writer_alive():
+                    raise StoreError("the store's writer has stopped") from None
         self.submit(event)
 
+    def _enqueue_now(self, item: _Op | _Flush) -> None:
+        """Queue an op or a flush behind every event submitted so far, and hand over now."""
+        self._chunk.append(item)
+        self._submitted += 1
+        self._hand_over()
+
     async def flush(self) -> None:
-        target = self._submitted
-        if self._committed >= target:
+        if self._committed >= self._submitted or self._writer is None:
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append((target, future))
+        self._enqueue_now(_Flush(future))
         await future
 
     async def _call(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
-        if self._closing or self._writer_task is None:
+        if self._closing or self._writer is None:
             raise StoreError("the store is not open")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending.append(_Op(fn, future))
-        self._submitted += 1
-        self._wake.set()
+        self._enqueue_now(_Op(fn, future))
         return await future
 
     async def add_prompt(self, prompt: Prompt) -> None:
@@ -477,107 +598,145 @@ class SQLiteStore(Store):
 
         await self._call(write)
 
-    async def _run_writer(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            if not self._pending:
-                if self._closing:
-                    return
-                self._wake.clear()
-                await self._wake.wait()
+    # -- the writer thread -------------------------------------------------------
+    def _write_forever(self) -> None:
+        """The writer thread: take what has queued, commit it, tell whoever waits; repeat."""
+        get, get_nowait, limit = self._queue.get, self._queue.get_nowait, self.max_batch
+        stopping = False
+        try:
+            while not stopping:
+                item = get()
+                batch: list[Any] = []
+                try:
+                    while True:
+                        if item is _STOP:
+                            stopping = True
+                            break
+                        batch.extend(item)  # a chunk handed over by the event loop
+                        if len(batch) >= limit:
+                            break
+                        item = get_nowait()
+                except queue.Empty:
+                    pass
+                if batch:
+                    self._commit(batch)
+        finally:
+            if self._wconn is not None:
+                self._wconn.close()
+                self._wconn = None
+
+    def _commit(self, batch: list[Any]) -> None:
+        """Commit one batch (in the writer thread) and hand the outcome to the event loop."""
+        try:
+            results = self._apply(batch)
+        except Exception as exc:  # the database itself failed: fail the waiters, go on
+            log.exception("writer: a batch of %d could not be committed", len(batch))
+            results = [exc] * len(batch)
+        committed_at = time.time()
+        self._committed += len(batch)
+        settled: _Settled = [
+            (item.future, result) for item, result in zip(batch, results, strict=True)
+            if type(item) is _Op or type(item) is _Flush
+        ] if self._waited else []
+        hooks = self.commit_hooks
+        if settled or hooks:
+            self._to_loop(self._settle, settled, batch if hooks else None, committed_at)
+        if self._space_wanted and self._behind() < self.max_pending // 2:
+            self._space_wanted = False
+            self._drained.set()
+            self._to_loop(self._space.set)
+
+    def _to_loop(self, callback: Callable[..., None], *args: Any) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:  # the loop closed between the check and the call
+            log.debug("writer: event loop closed; %s not delivered", callback)
+
+    def _settle(self, settled: _Settled, batch: list[Any] | None, committed_at: float) -> None:
+        """On the event loop: resolve the futures of a committed batch, run the hooks."""
+        for future, result in settled:
+            if future.done():
                 continue
-            batch: list[Event | _Op] = []
-            while self._pending and len(batch) < self.max_batch:
-                batch.append(self._pending.popleft())
-            try:
-                results = await loop.run_in_executor(self._executor, self._apply, batch)
-            except Exception as exc:  # the database itself failed: fail waiters, go on
-                log.exception("writer: a batch of %d could not be committed", len(batch))
-                results = [exc] * len(batch)
-            for item, result in zip(batch, results, strict=True):
-                if isinstance(item, _Op) and not item.future.done():
-                    if isinstance(result, BaseException):
-                        item.future.set_exception(result)
-                    else:
-                        item.future.set_result(result)
-            self._committed += len(batch)
-            if self.commit_hooks:
-                committed_at = time.time()
-                for hook in self.commit_hooks:
-                    hook(batch, committed_at)
-            if len(self._pending) < self.max_pending // 2:
-                self._space.set()
-            self._release_waiters()
-
-    def _release_waiters(self) -> None:
-        still = []
-        for target, future in self._waiters:
-            if self._committed >= target:
-                if not future.done():
-                    future.set_result(None)
+            if isinstance(result, BaseException):
+                future.set_exception(result)
             else:
-                still.append((target, future))
-        self._waiters = still
+                future.set_result(result)
+        if batch is not None:
+            events = [item for item in batch if type(item) is not _Flush]
+            for hook in self.commit_hooks:
+                hook(events, committed_at)
 
-    def _apply(self, batch: Sequence[Event | _Op]) -> list[Any]:
-        """Commit ``batch`` in one transaction; on failure, item by item (runs in the writer)."""
+    def _apply(self, batch: Sequence[Any]) -> list[Any]:
+        """Commit ``batch`` in one transaction; on failure, item by item (in the writer).
+
+        A database locked by another process (a backup, the CLI) is waited out; any
+        other error isolates the item that caused it, so one bad event loses nothing else.
+        """
         conn = self._wconn
         if conn is None:
             raise StoreError("the store is not open")
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            results = self._apply_items(conn, batch)
-            conn.execute("COMMIT")
-            return results
-        except sqlite3.Error:
-            conn.execute("ROLLBACK")
-            if len(batch) == 1:
-                raise
-        # Isolate the item that failed so one bad event does not lose the rest.
+        self._waited = False
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                results = self._apply_items(conn, batch)
+                conn.execute("COMMIT")
+                return results
+            except Exception as exc:  # a bug in one item must not lose the rest
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if not _is_busy(exc):
+                    break
+                log.warning("writer: the database is locked by another connection; retrying")
+                time.sleep(_BUSY_RETRY_SECONDS)
         results = []
         for item in batch:
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 results.extend(self._apply_items(conn, [item]))
                 conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                conn.execute("ROLLBACK")
+            except Exception as exc:  # the item is reported; the rest goes on
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 self.failed_events += 1
                 log.warning("writer: dropped %r: %s", item, exc)
                 results.append(exc)
         return results
 
-    def _apply_items(self, conn: sqlite3.Connection, batch: Sequence[Event | _Op]) -> list[Any]:
+    def _apply_items(self, conn: sqlite3.Connection, batch: Sequence[Any]) -> list[Any]:
         results: list[Any] = []
         for kind, group in itertools.groupby(batch, key=type):
             items = list(group)
             if kind is _Op:
-                results.extend(op.fn(conn) for op in items)  # type: ignore[union-attr]
-                continue
-            self._HANDLERS[kind](self, conn, items)
-            results.extend([None] * len(items))
+                self._waited = True
+                results.extend(op.fn(conn) for op in items)
+            elif kind is _Flush:
+                self._waited = True
+                results.extend([None] * len(items))
+            else:
+                self._HANDLERS[kind](self, conn, items)
+                results.extend([None] * len(items))
         return results
 
     def _created(self, conn: sqlite3.Connection, events: list[MessageCreated]) -> None:
-        rows, versions = [], []
-        for e in events:  # the hot path of ingest: each time formatted once
-            created = ts(e.created_at)
-            edited = None if e.edited_at is None else ts(e.edited_at)
-            rows.append((e.id, e.thread_id, e.author_id, e.author_name, e.parent_id, created,
-                         e.content, edited or created, edited))
-            versions.append((e.id, edited or created, e.content))
-        with_nul = [r for r in rows if "\x00" in r[6] or "\x00" in r[3]]
-        if with_nul:
-            rows = [r for r in rows if not ("\x00" in r[6] or "\x00" in r[3])]
-            conn.executemany(_CREATE, with_nul)
-        conn.execute(_CREATE_BATCH, (json.dumps(rows, ensure_ascii=False),))
-        # One query for the batch instead of a check per row: each executemany row is a
-        # round trip for the GIL, which the event loop needs while the writer works.
-        have_versions = {row[0] for row in conn.execute(
-            _HAVE_VERSIONS, (json.dumps([e.id for e in events]),))}
+        values = [  # the hot path of ingest: as little Python per event as can be
+            value for e in events for value in (
+                e.id, e.thread_id, e.author_id, e.author_name, e.parent_id,
+                None if e.created_at is None else ts(e.created_at), e.content,
+                None if e.edited_at is None else ts(e.edited_at))
+        ]
+        _flat_values(conn, _CREATE, _CREATE_ROW, values)
+        # One query for the group instead of a check per row.
+        have_versions = {cid for cid, in conn.execute(
+            _HAVE_VERSIONS, _ids_param(e.id for e in events))}
         if have_versions:
-            conn.executemany(_CREATE_VERSION, [v for v in versions if v[0] in have_versions])
-            conn.executemany(_EDITED_AT, [{"id": cid} for cid in have_versions])
+            _values(conn, _VERSIONS_INTO, _VERSION_ROW, [
+                (e.id, ts(e.edited_at or e.created_at or snowflake_time(e.id)), e.content)
+                for e in events if e.id in have_versions])
+            conn.execute(_EDITED_AT, _ids_param(have_versions))
         attachments = [
             (a.id, e.id, a.filename, a.url, a.size, a.content_type)
             for e in events for a in e.attachments
@@ -586,38 +745,44 @@ class SQLiteStore(Store):
             conn.executemany(_ATTACHMENT, attachments)
 
     def _edited(self, conn: sqlite3.Connection, events: list[MessageEdited]) -> None:
-        for e in events:
-            params = {
-                "id": e.id, "thread": e.thread_id, "created": ts(snowflake_time(e.id)),
-                "content": e.content, "at": ts(e.edited_at),
-            }
-            conn.execute(_KEEP_CURRENT, params)
-            conn.execute(_EDIT, params)
-            conn.execute(_EDIT_VERSION, params)
-            conn.execute(_EDITED_AT, params)
+        """A group of edits, as if applied one by one (see _EDIT for why the order is free).
+
+        Keeping the current texts first is what each edit would do in turn: the text
+        an earlier edit of the group leaves behind is that edit, already a version.
+        """
+        ids = _ids_param(dict.fromkeys(e.id for e in events))
+        conn.execute(_KEEP_CURRENT, ids)
+        rows = [(e.id, e.thread_id, ts(snowflake_time(e.id)), e.content, ts(e.edited_at))
+                for e in events]
+        _values(conn, _EDIT, _EDIT_ROW, rows)
+        _values(conn, _VERSIONS_INTO, _VERSION_ROW, [(r[0], r[4], r[3]) for r in rows])
+        conn.execute(_EDITED_AT, ids)
 
     def _deleted(self, conn: sqlite3.Connection, events: list[MessageDeleted]) -> None:
-        conn.execute(_DELETE, (json.dumps([
+        _values(conn, _DELETE, _DELETE_ROW, [
             (e.id, e.thread_id, ts(snowflake_time(e.id)), ts(e.deleted_at)) for e in events
-        ]),))
+        ])
 
     def _placeholders(self, conn: sqlite3.Connection,
                       events: Iterable[ReactionAdded | ReactionRemoved | ReactionsCleared]) -> None:
-        conn.execute(_PLACEHOLDER, (json.dumps([
+        _values(conn, _PLACEHOLDER, _PLACEHOLDER_ROW, [
             (e.message_id, e.thread_id, ts(snowflake_time(e.message_id))) for e in events
-        ]),))
+        ])
 
     def _reacted(self, conn: sqlite3.Connection, events: list[ReactionAdded]) -> None:
         self._placeholders(conn, events)
-        conn.executemany(_REACT, [
+        _values(conn, _REACT, _REACT_ROW, [
             (e.message_id, e.user_id, e.emoji, self._vote_value(conn, e.thread_id, e.emoji),
              ts(e.at))
             for e in events
         ])
 
     def _unreacted(self, conn: sqlite3.Connection, events: list[ReactionRemoved]) -> None:
-        conn.executemany(_UNREACT, [
-            (ts(e.at), e.message_id, e.user_id, e.emoji) for e in events
+        # One by one, the first removal of a reaction would set its time and the rest
+        # find it removed already: keep the first of each, as UPDATE FROM takes any.
+        first = {(e.message_id, e.user_id, e.emoji): e.at for e in reversed(events)}
+        _values(conn, _UNREACT, _UNREACT_ROW, [
+            (ts(at), message, user, emoji) for (message, user, emoji), at in first.items()
         ])
 
     def _cleared(self, conn: sqlite3.Connection, events: list[ReactionsCleared]) -> None:
@@ -647,7 +812,7 @@ class SQLiteStore(Store):
                 for (user, emoji), (added, removed) in known.items()
                 if removed is None and added < at and (user, emoji) not in e.reactions
             ]
-            conn.executemany(_UNREACT, gone)
+            _values(conn, _UNREACT, _UNREACT_ROW, gone)
             back = [
                 (e.message_id, user, emoji, self._vote_value(conn, e.thread_id, emoji), at)
                 for user, emoji in sorted(e.reactions)
@@ -655,9 +820,9 @@ class SQLiteStore(Store):
                 or (known[user, emoji][1] is not None and known[user, emoji][1] < at)
             ]
             if back:
-                conn.execute(_PLACEHOLDER, (json.dumps(
-                    [(e.message_id, e.thread_id, ts(snowflake_time(e.message_id)))]),))
-                conn.executemany(_REACT, back)
+                _values(conn, _PLACEHOLDER, _PLACEHOLDER_ROW,
+                        [(e.message_id, e.thread_id, ts(snowflake_time(e.message_id)))])
+                _values(conn, _REACT, _REACT_ROW, back)
 
     _HANDLERS: Mapping[type, Callable[..., None]] = {
         MessageCreated: _created,
