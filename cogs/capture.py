@@ -54,7 +54,7 @@ def comment_event(message: discord.Message) -> MessageCreated:
         attachments=tuple(
             Attachment(a.id, a.filename, a.url, a.size, a.content_type)
             for a in message.attachments
-        ),
+        ) if message.attachments else (),
         edited_at=message.edited_at,
     )
 

@@ -164,6 +164,34 @@ def _is_busy(exc: Exception) -> bool:
     return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
+class _Creates:
+    """Creates queued as the values of their rows, end to end (see SQLiteStore.submit).
+
+    Plain ints and strings in one list are nothing for Python's garbage collector to
+    track, where an event object per message, alive until its batch commits, would
+    make it collect (and traverse) far more often on the thread the event loop shares.
+    """
+
+    __slots__ = ("events", "values")
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+        #: The events themselves, kept only while a commit hook wants them.
+        self.events: list[MessageCreated] | None = None
+
+    def __len__(self) -> int:
+        return len(self.values) // _CREATE_WIDTH
+
+    def one_by_one(self) -> list[_Creates]:
+        """Each row as a segment of its own (to isolate the one a batch failed on)."""
+        parts = []
+        for start in range(0, len(self.values), _CREATE_WIDTH):
+            part = _Creates()
+            part.values = self.values[start:start + _CREATE_WIDTH]
+            parts.append(part)
+        return parts
+
+
 _STOP = object()  # the last item of the queue: the writer thread commits what is left and ends
 _BUSY_RETRY_SECONDS = 1.0  # a locked database (a backup, the CLI) is waited out, not given up on
 #: Settled by the event loop after a commit: an op's or flush's future and its result.
@@ -203,6 +231,7 @@ ON CONFLICT (id) DO UPDATE SET
                      ELSE max(comments.edited_at, excluded.edited_at) END
 """.replace(":created", _SNOWFLAKE_TS)
 _CREATE_ROW = "(?, ?, ?, ?, ?, ?, ?, ?)"
+_CREATE_WIDTH = 8
 # Versions are kept only for comments that were edited. A create adds its text as a
 # version when an edit is already there (the edit arrived first, or this is a replay).
 _HAVE_VERSIONS = """
@@ -428,7 +457,8 @@ class SQLiteStore(Store):
         self.busy_timeout = busy_timeout
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()  # chunks, then _STOP
         self._chunk: list[Any] = []  # what the event loop gathers before handing it over
-        self._submitted = 0  # items queued (event loop side)
+        self._submitted = 0  # events, ops and flushes queued (event loop side)
+        self._handed = 0  # how many of them were handed to the writer
         self._committed = 0  # items committed (written by the writer thread only)
         self._space = asyncio.Event()  # set by the writer once a full queue has drained
         self._drained = threading.Event()
@@ -510,11 +540,26 @@ class SQLiteStore(Store):
         if self._closing or self._loop is None:
             raise StoreError("the store is not open; event not accepted")
         chunk = self._chunk
-        chunk.append(event)
-        self._submitted += 1
-        if len(chunk) == 1:
+        if not chunk:
             self._loop.call_soon(self._hand_over)
-        elif len(chunk) >= self.max_batch:
+        if type(event) is MessageCreated and not event.attachments:
+            # The bulk of any burst: queued as row values, not as the object.
+            creates = chunk[-1] if chunk else None
+            if type(creates) is not _Creates:
+                creates = _Creates()
+                chunk.append(creates)
+            creates.values.extend((
+                event.id, event.thread_id, event.author_id, event.author_name,
+                event.parent_id, None if event.created_at is None else ts(event.created_at),
+                event.content, None if event.edited_at is None else ts(event.edited_at)))
+            if self.commit_hooks:
+                if creates.events is None:
+                    creates.events = []
+                creates.events.append(event)
+        else:
+            chunk.append(event)
+        self._submitted += 1
+        if self._submitted - self._handed >= self.max_batch:
             self._hand_over()
         if self._submitted - self._committed >= self.max_pending:
             self._hand_over()
@@ -524,7 +569,8 @@ class SQLiteStore(Store):
         """Give the writer thread the chunk gathered so far (on the event loop)."""
         if self._chunk:
             chunk, self._chunk = self._chunk, []
-            self._queue.put(chunk)
+            self._queue.put((chunk, self._submitted - self._handed))
+            self._handed = self._submitted
 
     def _behind(self) -> int:
         return self._submitted - self._committed
@@ -607,33 +653,36 @@ class SQLiteStore(Store):
             while not stopping:
                 item = get()
                 batch: list[Any] = []
+                size = 0
                 try:
                     while True:
                         if item is _STOP:
                             stopping = True
                             break
-                        batch.extend(item)  # a chunk handed over by the event loop
-                        if len(batch) >= limit:
+                        chunk, count = item  # as handed over by the event loop
+                        batch.extend(chunk)
+                        size += count
+                        if size >= limit:
                             break
                         item = get_nowait()
                 except queue.Empty:
                     pass
                 if batch:
-                    self._commit(batch)
+                    self._commit(batch, size)
         finally:
             if self._wconn is not None:
                 self._wconn.close()
                 self._wconn = None
 
-    def _commit(self, batch: list[Any]) -> None:
+    def _commit(self, batch: list[Any], size: int) -> None:
         """Commit one batch (in the writer thread) and hand the outcome to the event loop."""
         try:
             results = self._apply(batch)
         except Exception as exc:  # the database itself failed: fail the waiters, go on
-            log.exception("writer: a batch of %d could not be committed", len(batch))
+            log.exception("writer: a batch of %d could not be committed", size)
             results = [exc] * len(batch)
         committed_at = time.time()
-        self._committed += len(batch)
+        self._committed += size
         settled: _Settled = [
             (item.future, result) for item, result in zip(batch, results, strict=True)
             if type(item) is _Op or type(item) is _Flush
@@ -665,7 +714,12 @@ class SQLiteStore(Store):
             else:
                 future.set_result(result)
         if batch is not None:
-            events = [item for item in batch if type(item) is not _Flush]
+            events: list[Any] = []
+            for item in batch:
+                if type(item) is _Creates:
+                    events.extend(item.events or ())
+                elif type(item) is not _Flush:
+                    events.append(item)
             for hook in self.commit_hooks:
                 hook(events, committed_at)
 
@@ -694,16 +748,20 @@ class SQLiteStore(Store):
                 time.sleep(_BUSY_RETRY_SECONDS)
         results = []
         for item in batch:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                results.extend(self._apply_items(conn, [item]))
-                conn.execute("COMMIT")
-            except Exception as exc:  # the item is reported; the rest goes on
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                self.failed_events += 1
-                log.warning("writer: dropped %r: %s", item, exc)
-                results.append(exc)
+            result = None
+            for part in item.one_by_one() if type(item) is _Creates else [item]:
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    result = self._apply_items(conn, [part])[0]
+                    conn.execute("COMMIT")
+                except Exception as exc:  # the item is reported; the rest goes on
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    self.failed_events += 1
+                    shown = part.values if type(part) is _Creates else part
+                    log.warning("writer: dropped %r: %s", shown, exc)
+                    result = exc
+            results.append(result)
         return results
 
     def _apply_items(self, conn: sqlite3.Connection, batch: Sequence[Any]) -> list[Any]:
@@ -743,6 +801,22 @@ class SQLiteStore(Store):
         ]
         if attachments:
             conn.executemany(_ATTACHMENT, attachments)
+
+    def _created_rows(self, conn: sqlite3.Connection, segments: list[_Creates]) -> None:
+        """Creates queued as row values: the same as _created, with the rows made already."""
+        values = segments[0].values if len(segments) == 1 else [
+            value for segment in segments for value in segment.values]
+        _flat_values(conn, _CREATE, _CREATE_ROW, values)
+        ids = values[0::_CREATE_WIDTH]
+        have_versions = {cid for cid, in conn.execute(_HAVE_VERSIONS, _ids_param(ids))}
+        if have_versions:
+            versions = []
+            for start in range(0, len(values), _CREATE_WIDTH):
+                cid, _, _, _, _, created, content, edited = values[start:start + _CREATE_WIDTH]
+                if cid in have_versions:
+                    versions.append((cid, edited or created or ts(snowflake_time(cid)), content))
+            _values(conn, _VERSIONS_INTO, _VERSION_ROW, versions)
+            conn.execute(_EDITED_AT, _ids_param(have_versions))
 
     def _edited(self, conn: sqlite3.Connection, events: list[MessageEdited]) -> None:
         """A group of edits, as if applied one by one (see _EDIT for why the order is free).
@@ -825,6 +899,7 @@ class SQLiteStore(Store):
                 _values(conn, _REACT, _REACT_ROW, back)
 
     _HANDLERS: Mapping[type, Callable[..., None]] = {
+        _Creates: _created_rows,
         MessageCreated: _created,
         MessageEdited: _edited,
         MessageDeleted: _deleted,
