@@ -59,7 +59,6 @@ async def emulator_process(threads: int, members: int = 50) -> AsyncIterator[Emu
         problems = (await emulator.ask("problems"))["problems"]
         if problems:
             raise AssertionError(f"the emulator saw problems: {problems[:3]}")
-        await emulator.ask("quit") if False else None
     finally:
         if proc.returncode is None:
             proc.kill()
