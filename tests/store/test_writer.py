@@ -175,3 +175,20 @@ async def test_closed_store_refuses_events(tmp_path: Path) -> None:
 def test_snowflake_ts_is_ts_of_snowflake_time(snowflake: int) -> None:
     """The store's shortcut for a create's time writes exactly what ts() would."""
     assert snowflake_ts(snowflake) == ts(snowflake_time(snowflake))
+
+
+async def test_batch_filling_never_delays_a_flush(tmp_path: Path) -> None:
+    """A busy writer waits for batches to fill, but not when someone waits for a commit."""
+    store = await open_store(tmp_path / "db", max_batch=8, max_delay=30.0)
+    try:
+        for i in range(8):  # a full batch: the writer now counts as busy
+            store.submit(message(i))
+        await store.flush()
+        for i in range(8, 11):  # a part batch, which the writer would wait to fill
+            store.submit(message(i))
+        started = time.monotonic()
+        await asyncio.wait_for(store.flush(), 10)
+        assert time.monotonic() - started < 5
+    finally:
+        await store.close()
+    assert count(tmp_path / "db", "SELECT count(*) FROM comments") == 11
