@@ -4,7 +4,8 @@
 
 The ceiling is an unchanged discord.py Client, with the bot's intents and no
 handlers, reading the same frames from the same emulator (in its own process).
-Each round measures both, taking turns at going first; the figures are the medians. The bot's
+Each round measures both, taking turns at going first; the rates are the medians
+of the rounds, the ratio the median of each round's own ratio. The bot's
 time runs until every event of the burst is committed to SQLite; every event is
 then checked to be in the store exactly once.
 """
@@ -121,10 +122,14 @@ async def run(quick: bool, rounds: int) -> dict[str, Any]:
                     else:
                         bot_rates.append(await side(emu, bot_thread, sizes, folder))
                 report(f"round {index + 1}: {events_of(sizes):,} events; discord.py alone "
-                       f"{ceiling_rates[-1]:,.0f}/s, filmclub stored {bot_rates[-1]:,.0f}/s")
-    ceiling, stored = median(ceiling_rates), median(bot_rates)
-    return {"events": events_of(sizes), "ceiling": ceiling, "bot": stored,
-            "ratio": stored / ceiling}
+                       f"{ceiling_rates[-1]:,.0f}/s, filmclub stored {bot_rates[-1]:,.0f}/s "
+                       f"(ratio {bot_rates[-1] / ceiling_rates[-1]:.2f})")
+    # The ratio is the median of each round's own ratio: both sides of a round ran a
+    # minute apart on the same machine, where rounds minutes apart can differ by 20%.
+    ratios = [bot / ceiling for bot, ceiling in zip(bot_rates, ceiling_rates, strict=True)]
+    return {"events": events_of(sizes), "ceiling": median(ceiling_rates),
+            "bot": median(bot_rates), "ratio": median(ratios),
+            "ratios": (min(ratios), max(ratios))}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,7 +144,9 @@ def main(argv: list[str] | None = None) -> int:
         f"ingest: {result['events']:,} events a round, medians of {rounds} round(s)\n"
         f"  discord.py alone (ceiling): {result['ceiling']:,.0f} events/s\n"
         f"  filmclub, stored and committed: {result['bot']:,.0f} events/s\n"
-        f"  ratio: {result['ratio']:.2f} (goal >= 0.80, never below 0.50)\n"
+        f"  ratio: {result['ratio']:.2f}, the median of the rounds' ratios "
+        f"({result['ratios'][0]:.2f} to {result['ratios'][1]:.2f}; goal >= 0.80, "
+        "never below 0.50)\n"
         "  every event of every burst found in the store exactly once\n")
     return 0
 
