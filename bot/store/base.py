@@ -70,7 +70,11 @@ class Store(ABC):
     # -- writes --------------------------------------------------------------
     @abstractmethod
     def submit(self, event: Event) -> None:
-        """Queue an event for the writer without waiting (the gateway hot path)."""
+        """Queue an event for the writer (the gateway hot path; call it on the event loop).
+
+        Returns at once unless the writer is far behind; then it holds the caller until
+        the writer catches up, rather than drop events or queue without bound.
+        """
 
     @abstractmethod
     async def put(self, event: Event) -> None:

@@ -609,17 +609,20 @@ class SQLiteStore(Store):
         return self._writer is not None and self._writer.is_alive()
 
     async def put(self, event: Event) -> None:
-        while self._behind() >= self.max_pending:
+        if self._behind() + 1 >= self.max_pending:
+            # Full: wait (without holding the loop) until the writer is half way down,
+            # as submit() would, so bulk producers do not wake for every event.
             self._hand_over()
-            self._space.clear()
-            self._space_wanted = True
-            if self._behind() < self.max_pending:
-                break
-            try:
-                await asyncio.wait_for(self._space.wait(), 1.0)
-            except TimeoutError:
-                if not self._writer_alive():
-                    raise StoreError("the store's writer has stopped") from None
+            while self._behind() >= self.max_pending // 2:
+                self._space.clear()
+                self._space_wanted = True
+                if self._behind() < self.max_pending // 2:
+                    break
+                try:
+                    await asyncio.wait_for(self._space.wait(), 1.0)
+                except TimeoutError:
+                    if not self._writer_alive():
+                        raise StoreError("the store's writer has stopped") from None
         self.submit(event)
 
     def _enqueue_now(self, item: _Op | _Flush) -> None:

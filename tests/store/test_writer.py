@@ -76,9 +76,11 @@ async def test_back_pressure_holds_the_caller_and_loses_nothing(
     assert any("holding the gateway" in r.message for r in caplog.records)
 
 
-async def test_put_waits_without_blocking_the_loop(tmp_path: Path) -> None:
+async def test_put_waits_without_blocking_the_loop(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """The async path waits for space while other tasks go on running."""
     store = await open_store(tmp_path / "db", max_pending=20, max_batch=4)
+    caplog.set_level(logging.WARNING, logger="bot.store.sqlite")
     ticks = 0
 
     async def ticker() -> None:
@@ -97,6 +99,7 @@ async def test_put_waits_without_blocking_the_loop(tmp_path: Path) -> None:
         await store.close()
     assert count(tmp_path / "db", "SELECT count(*) FROM comments") == 500
     assert ticks > 0
+    assert not any("holding the gateway" in r.message for r in caplog.records)  # never held
 
 
 async def test_a_locked_database_is_waited_out_not_dropped(tmp_path: Path) -> None:
