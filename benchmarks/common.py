@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import logging
@@ -166,6 +167,16 @@ def report(line: str) -> None:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def rounds_args(doc: str | None, argv: list[str] | None) -> tuple[bool, int]:
+    """``--quick`` and ``--rounds N`` (default 1 when quick, else 5); logging quietened."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a small run, to prove it works")
+    parser.add_argument("--rounds", type=int, default=None)
+    args = parser.parse_args(argv)
+    quiet_logging()
+    return args.quick, args.rounds or (1 if args.quick else 5)
 
 
 def quiet_logging() -> None:

@@ -12,11 +12,11 @@ then checked to be in the store exactly once.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +25,13 @@ from benchmarks.common import (
     ceiling_client,
     emulator_process,
     median,
-    quiet_logging,
     real_bot,
     report,
+    rounds_args,
     sentinel_waiter,
     temp_folder,
 )
+from bot.client import FilmClub
 
 FULL = {"messages": 20_000, "reactions": 2_000, "edits": 1_000, "deletes": 500}
 SETTLE = 0.5  # seconds after connecting, for both sides alike
@@ -87,11 +88,17 @@ async def ceiling_side(emu: EmulatorProcess, thread: int, sizes: dict[str, int],
         return built["frames"] / (time.perf_counter() - started)
 
 
-async def bot_side(emu: EmulatorProcess, thread: int, sizes: dict[str, int],
-                   folder: str) -> float:
-    """The real bot stores the burst, checked to be all there: its rate in events a second."""
+async def bot_side(emu: EmulatorProcess, thread: int, sizes: dict[str, int], folder: str,
+                   switch_off: Callable[[FilmClub], None] | None = None) -> float:
+    """The real bot stores the burst, checked to be all there: its rate in events a second.
+
+    ``switch_off`` (benchmarks.ingest_breakdown) turns parts of the bot off; the store
+    is then not checked, since it is not meant to hold the burst.
+    """
     async with real_bot(emu.info, thread, Path(folder)) as run_:
         await asyncio.sleep(SETTLE)  # start-up catch-up of the empty thread
+        if switch_off is not None:
+            switch_off(run_.bot)
         built = await emu.ask("build", thread=thread, **sizes)
         done = sentinel_waiter(run_.bot)
         started = time.perf_counter()
@@ -99,7 +106,8 @@ async def bot_side(emu: EmulatorProcess, thread: int, sizes: dict[str, int],
         await done
         await run_.bot.store.flush()
         rate = built["frames"] / (time.perf_counter() - started)
-    check_store(run_.db_path, thread, sizes, built)
+    if switch_off is None:
+        check_store(run_.db_path, thread, sizes, built)
     return rate
 
 
@@ -133,13 +141,8 @@ async def run(quick: bool, rounds: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a small run, to prove it works")
-    parser.add_argument("--rounds", type=int, default=None)
-    args = parser.parse_args(argv)
-    quiet_logging()
-    rounds = args.rounds or (1 if args.quick else 5)
-    result = asyncio.run(run(args.quick, rounds))
+    quick, rounds = rounds_args(__doc__, argv)
+    result = asyncio.run(run(quick, rounds))
     sys.stdout.write(
         f"ingest: {result['events']:,} events a round, medians of {rounds} round(s)\n"
         f"  discord.py alone (ceiling): {result['ceiling']:,.0f} events/s\n"
