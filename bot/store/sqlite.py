@@ -54,7 +54,6 @@ from bot.models import (
     ReactionsReconciled,
     Revision,
     StoredArticle,
-    snowflake_time,
 )
 from bot.moderation import AuditEntry, CloseTimer, GuildSettings, HiddenComment, votes_from_json
 from bot.privacy import CastReaction, ForgetReport, MemberData, OwnComment
@@ -200,9 +199,6 @@ class _Creates:
         #: The events themselves, kept only while a commit hook wants them.
         self.events: list[MessageCreated] | None = None
 
-    def __len__(self) -> int:
-        return len(self.values) // _CREATE_WIDTH
-
     def one_by_one(self) -> list[_Creates]:
         """Each row as a segment of its own (to isolate the one a batch failed on)."""
         parts = []
@@ -245,7 +241,7 @@ ON CONFLICT (id) DO UPDATE SET
                      ELSE max(comments.edited_at, excluded.edited_at) END
 """
 _CREATE_ROW = "(?, ?, 1, ?, ?, ?, ?, ?, ?, ?)"
-_CREATE_WIDTH = 9
+_CREATE_WIDTH = _CREATE_ROW.count("?")
 # Versions are kept only for comments that were edited. A create adds its text as a
 # version when an edit is already there (the edit arrived first, or this is a replay).
 _HAVE_VERSIONS = """
@@ -485,7 +481,6 @@ class SQLiteStore(Store):
         self._wconn: sqlite3.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._closing = False
-        self._waited = False  # the batch being committed holds ops or flushes (writer only)
         self.failed_events = 0
         #: Vote emoji of servers that chose their own (vote_key -> value), and which
         #: server each prompt thread is in; both used by the writer thread only.
@@ -574,7 +569,7 @@ class SQLiteStore(Store):
         self._submitted += 1
         if self._submitted - self._handed >= self.max_batch:
             self._hand_over()
-        if self._submitted - self._committed >= self.max_pending:
+        if self._behind() >= self.max_pending:
             self._hand_over()
             self._hold()
 
@@ -724,7 +719,7 @@ class SQLiteStore(Store):
         settled: _Settled = [
             (item.future, result) for item, result in zip(batch, results, strict=True)
             if type(item) is _Op or type(item) is _Flush
-        ] if self._waited else []
+        ]
         hooks = self.commit_hooks
         if settled or hooks:
             self._to_loop(self._settle, settled, batch if hooks else None, committed_at)
@@ -770,7 +765,6 @@ class SQLiteStore(Store):
         conn = self._wconn
         if conn is None:
             raise StoreError("the store is not open")
-        self._waited = False
         while True:
             try:
                 conn.execute("BEGIN IMMEDIATE")
@@ -807,13 +801,10 @@ class SQLiteStore(Store):
         for kind, group in itertools.groupby(batch, key=type):
             items = list(group)
             if kind is _Op:
-                self._waited = True
                 results.extend(op.fn(conn) for op in items)
-            elif kind is _Flush:
-                self._waited = True
-                results.extend([None] * len(items))
             else:
-                self._HANDLERS[kind](self, conn, items)
+                if kind is not _Flush:
+                    self._HANDLERS[kind](self, conn, items)
                 results.extend([None] * len(items))
         return results
 
@@ -831,8 +822,8 @@ class SQLiteStore(Store):
 
     def _created_rows(self, conn: sqlite3.Connection, segments: list[_Creates]) -> None:
         """Creates queued as row values: the same as _created, with the rows made already."""
-        values = segments[0].values if len(segments) == 1 else [
-            value for segment in segments for value in segment.values]
+        values = segments[0].values if len(segments) == 1 else list(
+            itertools.chain.from_iterable(segment.values for segment in segments))
         _flat_values(conn, _CREATE, _CREATE_ROW, values)
         ids = values[0::_CREATE_WIDTH]
         have_versions = {cid for cid, in conn.execute(_HAVE_VERSIONS, _ids_param(ids))}
@@ -853,7 +844,7 @@ class SQLiteStore(Store):
         """
         ids = _ids_param(dict.fromkeys(e.id for e in events))
         conn.execute(_KEEP_CURRENT, ids)
-        rows = [(e.id, e.thread_id, ts(snowflake_time(e.id)), e.content, ts(e.edited_at))
+        rows = [(e.id, e.thread_id, snowflake_ts(e.id), e.content, ts(e.edited_at))
                 for e in events]
         _values(conn, _EDIT, _EDIT_ROW, rows)
         _values(conn, _VERSIONS_INTO, _VERSION_ROW, [(r[0], r[4], r[3]) for r in rows])
@@ -861,13 +852,13 @@ class SQLiteStore(Store):
 
     def _deleted(self, conn: sqlite3.Connection, events: list[MessageDeleted]) -> None:
         _values(conn, _DELETE, _DELETE_ROW, [
-            (e.id, e.thread_id, ts(snowflake_time(e.id)), ts(e.deleted_at)) for e in events
+            (e.id, e.thread_id, snowflake_ts(e.id), ts(e.deleted_at)) for e in events
         ])
 
     def _placeholders(self, conn: sqlite3.Connection,
                       events: Iterable[ReactionAdded | ReactionRemoved | ReactionsCleared]) -> None:
         _values(conn, _PLACEHOLDER, _PLACEHOLDER_ROW, [
-            (e.message_id, e.thread_id, ts(snowflake_time(e.message_id))) for e in events
+            (e.message_id, e.thread_id, snowflake_ts(e.message_id)) for e in events
         ])
 
     def _reacted(self, conn: sqlite3.Connection, events: list[ReactionAdded]) -> None:
@@ -922,7 +913,7 @@ class SQLiteStore(Store):
             ]
             if back:
                 _values(conn, _PLACEHOLDER, _PLACEHOLDER_ROW,
-                        [(e.message_id, e.thread_id, ts(snowflake_time(e.message_id)))])
+                        [(e.message_id, e.thread_id, snowflake_ts(e.message_id))])
                 _values(conn, _REACT, _REACT_ROW, back)
 
     _HANDLERS: Mapping[type, Callable[..., None]] = {
