@@ -75,8 +75,7 @@ def events_of(sizes: dict[str, int]) -> int:
     return sum(sizes.values()) + 1  # and the sentinel
 
 
-async def ceiling_side(emu: EmulatorProcess, thread: int, sizes: dict[str, int],
-                       folder: str) -> float:
+async def ceiling_side(emu: EmulatorProcess, thread: int, sizes: dict[str, int]) -> float:
     """discord.py alone reads the burst: its rate in events a second."""
     async with ceiling_client(emu.info) as client:
         await asyncio.sleep(SETTLE)
@@ -123,12 +122,11 @@ async def run(quick: bool, rounds: int) -> dict[str, Any]:
                 # have it reading the burst twice, once by REST. The sides take turns
                 # going first, so neither gains from what the other left behind.
                 ceiling_thread, bot_thread = threads[2 * index], threads[2 * index + 1]
-                sides = [ceiling_side, bot_side] if index % 2 == 0 else [bot_side, ceiling_side]
-                for side in sides:
-                    if side is ceiling_side:
-                        ceiling_rates.append(await side(emu, ceiling_thread, sizes, folder))
+                for ceiling_turn in (True, False) if index % 2 == 0 else (False, True):
+                    if ceiling_turn:
+                        ceiling_rates.append(await ceiling_side(emu, ceiling_thread, sizes))
                     else:
-                        bot_rates.append(await side(emu, bot_thread, sizes, folder))
+                        bot_rates.append(await bot_side(emu, bot_thread, sizes, folder))
                 report(f"round {index + 1}: {events_of(sizes):,} events; discord.py alone "
                        f"{ceiling_rates[-1]:,.0f}/s, filmclub stored {bot_rates[-1]:,.0f}/s "
                        f"(ratio {bot_rates[-1] / ceiling_rates[-1]:.2f})")

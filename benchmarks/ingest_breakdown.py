@@ -92,7 +92,7 @@ async def run(quick: bool, rounds: int) -> dict[str, Any]:
                 for name in order[shift:] + order[:shift]:
                     thread = next(threads)
                     rates[name] = await (
-                        ceiling_side(emu, thread, sizes, folder) if name == "ceiling"
+                        ceiling_side(emu, thread, sizes) if name == "ceiling"
                         else variant_side(emu, thread, sizes, folder, name))
                 ceiling = rates.pop("ceiling")
                 for name, rate in rates.items():
