@@ -317,19 +317,27 @@ WHERE id = ? AND thread_id = ? AND deleted_at IS NULL
 _CLEAR_EMOJI = """
 UPDATE reactions SET removed_at = ? WHERE comment_id = ? AND emoji = ? AND removed_at IS NULL
 """
-#: Rows per statement: a group is cut into chunks of these sizes, so only a few
-#: statement texts are ever prepared (and cached) whatever the size of a batch.
-_CHUNKS = (256, 64, 16, 4, 1)
+#: Rows per statement. A group goes in as chunks of the largest size, then one chunk of
+#: the smallest size that holds the rest, padded with rows of NULLs that the statement
+#: skips: two or three statements for a batch of any size, from a handful of statement
+#: texts that SQLite prepares once. Statements are what cost the writer: each one
+#: hands Python's lock to the event loop and waits to get it back (see _values).
+_CHUNKS = (16, 128, 1024)
 
 
 @functools.cache
 def _values_sql(template: str, row: str, count: int) -> str:
-    return template.format(values="VALUES " + ", ".join([row] * count))
+    rows = ", ".join([row] * count)
+    return template.format(  # only "?" placeholders and the fixed template: no values
+        values=f"SELECT * FROM (VALUES {rows}) WHERE column1 IS NOT NULL")  # noqa: S608
 
 
 def _values(conn: sqlite3.Connection, template: str, row: str,
             rows: Sequence[Sequence[Any]]) -> None:
-    """Run ``template`` with its ``{values}`` as multi-row VALUES lists holding ``rows``."""
+    """Run ``template`` with its ``{values}`` as multi-row VALUES lists holding ``rows``.
+
+    The first value of every row must not be NULL (rows of NULLs pad the last chunk).
+    """
     _flat_values(conn, template, row, [value for r in rows for value in r])
 
 
@@ -339,14 +347,26 @@ def _flat_values(conn: sqlite3.Connection, template: str, row: str, values: list
     The hot path builds its parameters this way: a tuple per row kept alive for the
     whole batch would be one more object for Python's garbage collector to track
     and traverse per event, on the thread the event loop shares the GIL with.
+
+    Few statements matter more than a few wasted rows. The sqlite3 module lets go
+    of the GIL around every call into SQLite, and while the event loop is busy
+    parsing the gateway, the writer then waits up to the interpreter's switch
+    interval (5 ms) to get it back: measured against a busy event loop, a batch of
+    2,000 creates took 115 ms of wall time for 25 ms of CPU as eleven statements,
+    and 50 ms for 18 ms as two.
     """
     width = row.count("?")
+    most = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width
+    sizes = [size for size in _CHUNKS if size <= most] or [most]
     done, total = 0, len(values) // width
-    for size in _CHUNKS:
-        while total - done >= size:
-            conn.execute(_values_sql(template, row, size),
-                         values[done * width:(done + size) * width])
-            done += size
+    while done < total:
+        left = total - done
+        size = next((size for size in sizes if size >= left), sizes[-1])
+        part = values[done * width:(done + min(size, left)) * width]
+        if left < size:
+            part += [None] * ((size - left) * width)
+        conn.execute(_values_sql(template, row, size), part)
+        done += size
 
 
 # The reading order: a recursive walk from the top-level comments down, ordered by the

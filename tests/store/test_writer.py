@@ -24,7 +24,7 @@ from bot.models import (
     snowflake_time,
 )
 from bot.store import SQLiteStore
-from bot.store.sqlite import snowflake_ts, ts
+from bot.store.sqlite import _flat_values, snowflake_ts, ts
 from tests.store.test_contract import ARTICLE, T0, THREAD, at, sf
 
 
@@ -195,3 +195,25 @@ async def test_batch_filling_never_delays_a_flush(tmp_path: Path) -> None:
     finally:
         await store.close()
     assert count(tmp_path / "db", "SELECT count(*) FROM comments") == 11
+
+
+@pytest.mark.parametrize("rows", [0, 1, 15, 16, 17, 128, 129, 1023, 1024, 1025, 2100])
+@pytest.mark.parametrize("limit", [32766, 999])
+def test_values_go_in_once_each_in_a_few_statements(rows: int, limit: int) -> None:
+    """Chunks padded with NULL rows: every row once, no padding row, few statements.
+
+    ``limit``: SQLite's bound-parameter limit (999 where built with the old default).
+    """
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, limit)
+    conn.execute("CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT, c INTEGER)")
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    values = [v for i in range(rows) for v in (i + 1, f"row {i}", None if i % 2 else i)]
+    _flat_values(conn, "INSERT INTO t (a, b, c) {values}", "(?, ?, ?)", values)
+    conn.set_trace_callback(None)
+    assert conn.execute("SELECT count(*), count(DISTINCT a) FROM t").fetchone() == (rows, rows)
+    assert conn.execute("SELECT count(*) FROM t WHERE b IS NOT 'row ' || (a - 1)"
+                        " OR c IS NOT (CASE WHEN a % 2 = 1 THEN a - 1 END)").fetchone() == (0,)
+    most = 1024 if limit > 1024 * 3 else 128
+    assert len(statements) == -(-rows // most)
