@@ -106,10 +106,13 @@ def sentinel_waiter(client: discord.Client) -> asyncio.Future[Any]:
 
 
 @asynccontextmanager
-async def ceiling_client(info: dict[str, Any]) -> AsyncIterator[discord.Client]:
-    """discord.py alone: a Client with the bot's intents and no handlers of its own."""
+async def ceiling_client(info: dict[str, Any], **options: Any) -> AsyncIterator[discord.Client]:
+    """discord.py alone: a Client with the bot's intents and no handlers of its own.
+
+    ``options`` go to discord.Client; with none, it is discord.py as it comes.
+    """
     point_discord_at(info)
-    client = discord.Client(intents=intents(), guild_ready_timeout=0.05)
+    client = discord.Client(intents=intents(), guild_ready_timeout=0.05, **options)
     task = asyncio.create_task(client.start(info["token"]))
     try:
         await wait_ready(client, task)

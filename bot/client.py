@@ -118,6 +118,10 @@ class FilmClub(commands.Bot):
             tree_cls=FilmClubTree,
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=config.guild_ready_timeout,
+            # No message cache: filmclub reads edits, deletes and reactions as raw
+            # events, which carry what it stores. discord.py's cache of the last 1,000
+            # messages would only cost: every such event scans it for its message.
+            max_messages=None,
             **options,
         )
         self.config = config
