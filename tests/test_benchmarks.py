@@ -16,7 +16,8 @@ ROOT = Path(__file__).parents[1]
 @pytest.mark.parametrize(("module", "expected"), [
     ("benchmarks.ingest", r"ratio: \d+\.\d\d, .*\n.*cache off, as filmclub runs it: \d+\.\d\d"
                           r".*\n.*every event of every burst found in the store"),
-    ("benchmarks.ingest_breakdown", r"ratio to discord.py alone:\n(  .*: \d+\.\d\d\n){4}"),
+    ("benchmarks.ingest_breakdown",
+     r"ratio to discord.py alone \(message cache off\):\n(  .*: \d+\.\d\d\n){4}"),
     ("benchmarks.latency", r"p99 \d+\.\d ms against the goal.*\n.*committed exactly once"),
     ("benchmarks.export", r"export: 5,000 comments; slowest against its goal: \w+ at \d+\.\d\dx"),
 ])
