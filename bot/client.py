@@ -234,6 +234,7 @@ async def serve(
 
 async def _serve(config: Config, token: str, stop: asyncio.Event, library: ArticleLibrary,
                  on_start: Callable[[FilmClub], None] | None) -> int:
+    """serve() inside its switch interval: open the store, run the bot, flush."""
     async with SQLiteStore(config.db_path) as store:
         bot = FilmClub(config, store, library)
         if on_start is not None:
