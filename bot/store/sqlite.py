@@ -322,25 +322,28 @@ _CLEAR_EMOJI = """
 UPDATE reactions SET removed_at = ? WHERE comment_id = ? AND emoji = ? AND removed_at IS NULL
 """
 #: Rows per statement. A group goes in as chunks of the largest size, then one chunk of
-#: the smallest size that holds the rest, padded with rows of NULLs that the statement
-#: skips: two or three statements for a batch of any size, from a handful of statement
-#: texts that SQLite prepares once. Statements are what cost the writer: each one
-#: hands Python's lock to the event loop and waits to get it back (see _values).
-_CHUNKS = (16, 128, 1024)
+#: the smallest size that holds the rest, padded with rows of NULLs that a LIMIT keeps
+#: SQLite from reading: two or three statements for a batch of any size, from a
+#: handful of statement texts that SQLite prepares once. Statements are what cost the
+#: writer: each one hands Python's lock to the event loop and waits to get it back
+#: (see _flat_values). Sizes a power of two apart keep the padding under half a
+#: chunk; with sizes eight apart, the padding rows had cost as much as the rows.
+_CHUNKS = (16, 32, 64, 128, 256, 512, 1024)
 
 
 @functools.cache
 def _values_sql(template: str, row: str, count: int) -> str:
     rows = ", ".join([row] * count)
     return template.format(  # only "?" placeholders and the fixed template: no values
-        values=f"SELECT * FROM (VALUES {rows}) WHERE column1 IS NOT NULL")  # noqa: S608
+        values=f"SELECT * FROM (VALUES {rows}) LIMIT ?")  # noqa: S608
 
 
 def _values(conn: sqlite3.Connection, template: str, row: str,
             rows: Sequence[Sequence[Any]]) -> None:
     """Run ``template`` with its ``{values}`` as multi-row VALUES lists holding ``rows``.
 
-    The first value of every row must not be NULL (rows of NULLs pad the last chunk).
+    ``{values}`` must come after every other parameter of ``template``: the row
+    count (the LIMIT) is bound last.
     """
     _flat_values(conn, template, row, [value for r in rows for value in r])
 
@@ -361,17 +364,19 @@ def _flat_values(conn: sqlite3.Connection, template: str, row: str, values: list
     and 50 ms for 18 ms as two.
     """
     width = row.count("?")
-    most = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width
+    most = (conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 1) // width
     sizes = [size for size in _CHUNKS if size <= most] or [most]
     done, total = 0, len(values) // width
     while done < total:
         left = total - done
         size = next((size for size in sizes if size >= left), sizes[-1])
-        part = values[done * width:(done + min(size, left)) * width]
-        if left < size:
-            part += [None] * ((size - left) * width)
+        taken = min(size, left)
+        part = values[done * width:(done + taken) * width]
+        if taken < size:
+            part += [None] * ((size - taken) * width)
+        part.append(taken)
         conn.execute(_values_sql(template, row, size), part)
-        done += size
+        done += taken
 
 
 # The reading order: a recursive walk from the top-level comments down, ordered by the
@@ -533,7 +538,9 @@ class SQLiteStore(Store):
         self._writer.start()
 
     def _open_writer(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        # Room in the statement cache for every size of every multi-row statement.
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                               cached_statements=256)
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             migrate(conn, str(self.path))

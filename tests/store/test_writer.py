@@ -215,5 +215,5 @@ def test_values_go_in_once_each_in_a_few_statements(rows: int, limit: int) -> No
     assert conn.execute("SELECT count(*), count(DISTINCT a) FROM t").fetchone() == (rows, rows)
     assert conn.execute("SELECT count(*) FROM t WHERE b IS NOT 'row ' || (a - 1)"
                         " OR c IS NOT (CASE WHEN a % 2 = 1 THEN a - 1 END)").fetchone() == (0,)
-    most = 1024 if limit > 1024 * 3 else 128
+    most = 1024 if limit > 1024 * 3 else 256
     assert len(statements) == -(-rows // most)
