@@ -10,7 +10,7 @@ import os
 import statistics
 import sys
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +64,28 @@ async def emulator_process(threads: int, members: int = 50) -> AsyncIterator[Emu
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+async def timed_rounds(
+    emu: EmulatorProcess, sides: Sequence[str], rounds: int,
+    time_one: Callable[[str, int], Awaitable[float]],
+) -> AsyncIterator[tuple[int, dict[str, float]]]:
+    """Each round, ``time_one(side, thread)`` for every side: (round number, its rates).
+
+    Every side gets a thread of its own (the emulator must have made
+    ``len(sides) * rounds``), built once that side is connected: the bot catches up
+    at start, and a thread already full of the burst would have it read the burst
+    twice, once by REST. Each round starts one side further along, so that no side
+    always runs right after the same other one (a side timed right after the bot
+    had been the slower one).
+    """
+    threads = iter(emu.info["threads"])
+    for index in range(rounds):
+        shift = index % len(sides)
+        rates = {}
+        for side in [*sides[shift:], *sides[:shift]]:
+            rates[side] = await time_one(side, next(threads))
+        yield index + 1, rates
 
 
 def point_discord_at(info: dict[str, Any]) -> None:

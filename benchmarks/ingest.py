@@ -37,6 +37,7 @@ from benchmarks.common import (
     rounds_args,
     sentinel_waiter,
     temp_folder,
+    timed_rounds,
 )
 from bot.client import FilmClub
 
@@ -138,21 +139,15 @@ async def run(quick: bool, rounds: int) -> dict[str, Any]:
     rates: dict[str, list[float]] = {side: [] for side in SIDES}
     with temp_folder() as folder:
         async with emulator_process(threads=len(SIDES) * rounds) as emu:
-            # Each side gets its own thread, built once it is connected: the bot
-            # catches up at start, and a thread already full of the burst would
-            # have it reading the burst twice, once by REST.
-            threads = iter(emu.info["threads"])
-            for index in range(rounds):
-                # Each round starts one further along, so that no side always runs
-                # right after the same other one (a side measured right after the
-                # bot had been the slower one).
-                shift = index % len(SIDES)
-                for side in SIDES[shift:] + SIDES[:shift]:
-                    thread = next(threads)
-                    rates[side].append(await time_side(emu, side, thread, sizes, folder))
-                bot, ceiling, strict = (rates[side][-1] for side in
-                                        ("filmclub", "ceiling", "ceiling without cache"))
-                report(f"round {index + 1}: {events_of(sizes):,} events; discord.py alone "
+
+            async def time_one(side: str, thread: int) -> float:
+                return await time_side(emu, side, thread, sizes, folder)
+
+            async for index, now in timed_rounds(emu, SIDES, rounds, time_one):
+                for side, rate in now.items():
+                    rates[side].append(rate)
+                bot, ceiling, strict = now["filmclub"], now["ceiling"], now["ceiling without cache"]
+                report(f"round {index}: {events_of(sizes):,} events; discord.py alone "
                        f"{ceiling:,.0f}/s, without its message cache {strict:,.0f}/s, "
                        f"filmclub stored {bot:,.0f}/s (ratios {bot / ceiling:.2f}, "
                        f"{bot / strict:.2f})")

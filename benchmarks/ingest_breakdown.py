@@ -33,6 +33,7 @@ from benchmarks.common import (
     report,
     rounds_args,
     temp_folder,
+    timed_rounds,
 )
 from benchmarks.ingest import FULL, QUICK, bot_side, ceiling_side
 from bot.client import FilmClub
@@ -80,26 +81,21 @@ async def variant_side(emu: EmulatorProcess, thread: int, sizes: dict[str, int],
 
 async def run(quick: bool, rounds: int) -> dict[str, Any]:
     sizes = QUICK if quick else FULL
-    order = ["ceiling", *VARIANTS]
+    sides = ["ceiling", *VARIANTS]
     ratios: dict[str, list[float]] = {name: [] for name in VARIANTS}
     with temp_folder() as folder:
-        async with emulator_process(threads=len(order) * rounds) as emu:
-            threads = iter(emu.info["threads"])
-            for index in range(rounds):
-                # Each round starts one further along the list, so that no variant
-                # always runs right after the same other one.
-                shift = index % len(order)
-                rates = {}
-                for name in order[shift:] + order[:shift]:
-                    thread = next(threads)
-                    rates[name] = await (
-                        ceiling_side(emu, thread, sizes, max_messages=None)
-                        if name == "ceiling"
-                        else variant_side(emu, thread, sizes, folder, name))
+        async with emulator_process(threads=len(sides) * rounds) as emu:
+
+            async def time_one(name: str, thread: int) -> float:
+                if name == "ceiling":
+                    return await ceiling_side(emu, thread, sizes, max_messages=None)
+                return await variant_side(emu, thread, sizes, folder, name)
+
+            async for index, rates in timed_rounds(emu, sides, rounds, time_one):
                 ceiling = rates.pop("ceiling")
                 for name, rate in rates.items():
                     ratios[name].append(rate / ceiling)
-                report(f"round {index + 1}: ceiling {ceiling:,.0f}/s; " + "; ".join(
+                report(f"round {index}: ceiling {ceiling:,.0f}/s; " + "; ".join(
                     f"{name} {rates[name] / ceiling:.2f}" for name in VARIANTS))
     return {name: median(values) for name, values in ratios.items()}
 
