@@ -368,6 +368,8 @@ class DiscordEmulator:
             name = f"Role {len(guild.roles)}"
         role_id = self._ids.next()
         guild.roles[role_id] = role_payload(role_id, name, permissions, len(guild.roles))
+        self._queue("GUILD_ROLE_CREATE",
+                    lambda: {"guild_id": str(guild.id), "role": guild.roles[role_id]}, guild.id)
         return role_id
 
     def _queue(self, name: str, build: Callable[[], Any], guild_id: int | None) -> None:
