@@ -11,6 +11,7 @@ from typing import Any
 
 from discord import app_commands
 
+from bot.visibility import EVERY_THREAD
 from cogs.checks import audience_of
 from tests.e2e.harness import RunningBot, World
 from tests.e2e.moderating import dump, eventually, post, run, text
@@ -45,6 +46,7 @@ def options_for(world: World, name: str, scene: dict[str, Any]) -> dict[str, Any
         "thread": str(scene["thread"]), "message": str(scene["comment"]), "reason": "testing",
         "duration": "2d", "article": "stalker-the-room", "timezone": "Europe/Paris",
         "upvote_emoji": "🔥", "export_access": "everyone", "format": "md",
+        "channel": scene.get("channel", world.channel.id),
     }
     values: dict[str, Any] = {}
     for schema in schemas:
@@ -95,7 +97,7 @@ async def scene(world: World, runner: RunningBot) -> dict[str, Any]:
     store = runner.bot.store
 
     async def audited() -> bool:  # /prompt post is audited just after it answers
-        return len(await store.list_audit(world.guild.id)) == 1
+        return len(await store.list_audit(world.guild.id, visible=EVERY_THREAD)) == 1
 
     await eventually(audited)
     return {"thread": thread, "comment": int(comment["id"])}
