@@ -174,6 +174,7 @@ async def export_archive(
             with (archive.open(info, "w", force_zip64=True) as member,
                   io.TextIOWrapper(member, encoding="utf-8", newline="") as text):
                 written = await write_off_loop(exporter, context, seen.watch(comments), text)
+                await in_thread(text.flush)  # what is still buffered is deflated there too
             entries.append(ArchiveEntry(prompt.thread_id, title, filename, prompt.posted_at,
                                         written, seen.latest_at, seen.top))
             if progress is not None:
