@@ -17,13 +17,20 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Visible:
-    """The prompt threads an answer may use: a set of thread ids, or every thread."""
+    """The prompt threads an answer may use: a set of thread ids, or every thread.
+
+    ``channel_ids`` are the channels the asker can see, for answers about channels
+    rather than threads (the audit log's prompt posts); None: not given, or every one.
+    """
 
     thread_ids: frozenset[int] | None  # None: every thread (the command line)
+    channel_ids: frozenset[int] | None = None
 
     @classmethod
-    def only(cls, thread_ids: Iterable[int]) -> Visible:
-        return cls(frozenset(thread_ids))
+    def only(cls, thread_ids: Iterable[int], channel_ids: Iterable[int] | None = None
+             ) -> Visible:
+        return cls(frozenset(thread_ids),
+                   None if channel_ids is None else frozenset(channel_ids))
 
     @property
     def everything(self) -> bool:
@@ -37,6 +44,12 @@ class Visible:
         if self.thread_ids is None:
             return None
         return json.dumps(sorted(self.thread_ids))
+
+    def channels_sql(self) -> str | None:
+        """The channel ids likewise (None: no filter)."""
+        if self.channel_ids is None:
+            return None
+        return json.dumps(sorted(self.channel_ids))
 
     def __repr__(self) -> str:
         if self.thread_ids is None:

@@ -401,10 +401,12 @@ def judge_seeing(target: Target) -> None:
 
 def _judge_one(target: Target, perms: Mapping[str, bool], role: bool,
                role_name: str | None) -> None:
-    judge_seeing(target)
-    missing = missing_permissions(target.permissions, perms)
-    if missing and not role:
-        raise NotModerator(missing, role_name, target.where)
+    unseen = missing_permissions(target.permissions, dict.fromkeys(target.sees, True))
+    if unseen and target.kind in ("thread", "comment"):
+        raise Refused(_cannot_see(target))
+    missing = [] if role else missing_permissions(target.permissions, perms)
+    if unseen or missing:
+        raise NotModerator(unseen + missing, role_name if missing else None, target.where)
 
 
 async def judge(interaction: discord.Interaction[FilmClub], target: Target,

@@ -342,15 +342,25 @@ class Discussion(commands.GroupCog, group_name="discussion",
                           for name, value in options)
         prompt = getattr(checked, "prompt", None)  # the thread it acted on, if one
         thread_id = prompt.thread_id if prompt is not None else None
+        channel_id = _channel_of(checked) if prompt is None else None
         try:
             await auditlog.record(self.bot, AuditEntry(
                 guild_id=interaction.guild_id, actor_id=interaction.user.id,
                 action=command.qualified_name, target=fit(shown or "(no options)", 300),
-                at=self.bot.clock(), thread_id=thread_id,
+                at=self.bot.clock(), thread_id=thread_id, channel_id=channel_id,
             ))
         except Exception:
             log.exception("could not audit /%s by %d", command.qualified_name,
                           interaction.user.id)
+
+
+def _channel_of(checked: object) -> int | None:
+    """The channel a checked command acted on (a prompt's, a schedule's), if any."""
+    channel = getattr(checked, "channel", None)
+    if channel is None:
+        named = getattr(checked, "channels", ())
+        channel = named[0].channel if named else None
+    return channel.id if channel is not None else None
 
 
 async def setup(bot: FilmClub) -> None:

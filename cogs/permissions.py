@@ -121,7 +121,8 @@ async def visible_threads(interaction: discord.Interaction[FilmClub], *,
                           role_id: int | None = None,
                           prompts: Iterable[Prompt] | None = None) -> Visible:
     """The server's prompt threads the member can see; with ``also``, where they also hold
-    those permissions (or the role ``role_id``, when given)."""
+    those permissions (or the role ``role_id``, when given). The channels of the server
+    the member can view come with them (``Visible.channel_ids``)."""
     member = member_of(interaction)
     if prompts is None:
         prompts = await interaction.client.store.list_prompts(member.guild.id)
@@ -135,4 +136,6 @@ async def visible_threads(interaction: discord.Interaction[FilmClub], *,
         if also and not role and any(getattr(granted, n) != v for n, v in also.items()):
             continue
         allowed.append(prompt.thread_id)
-    return Visible.only(allowed)
+    channels = [c.id for c in member.guild.channels
+                if permissions_in(interaction, c.id).view_channel]
+    return Visible.only(allowed, channels)

@@ -84,10 +84,12 @@ HIDDEN_COLUMNS = "comment_id, hidden_by, hidden_at, reason, notice_id"
 
 # -- audit log and timers ---------------------------------------------------------------
 
-AUDIT_COLUMNS = "id, guild_id, thread_id, comment_id, actor_id, action, target, reason, at"
+AUDIT_COLUMNS = ("id, guild_id, thread_id, comment_id, actor_id, action, target, reason, at,"
+                 " channel_id")
 ADD_AUDIT = """
-INSERT INTO audit_log (guild_id, thread_id, comment_id, actor_id, action, target, reason, at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO audit_log (guild_id, thread_id, comment_id, actor_id, action, target, reason, at,
+                       channel_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 TIMER_COLUMNS = "thread_id, guild_id, due_at, set_by, set_at, reason"
 SET_TIMER = f"""
@@ -102,6 +104,8 @@ ON CONFLICT (thread_id) DO UPDATE SET
 #: The threads the asker may see: :visible is a JSON array of thread ids, or NULL for all
 #: (``bot.visibility.Visible.sql``). Every answer to a member goes through it.
 VISIBLE_THREAD = "(:visible IS NULL OR {column} IN (SELECT value FROM json_each(:visible)))"
+#: The same for channels (``Visible.channels_sql``): :channels, NULL for all.
+VISIBLE_CHANNEL = "(:channels IS NULL OR {column} IN (SELECT value FROM json_each(:channels)))"
 
 #: Comments that count, within a scope ({scope}: a fixed condition on c or p): in a
 #: visible thread, seen, not deleted, not hidden, not forgotten, written since :since

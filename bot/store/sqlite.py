@@ -1654,7 +1654,7 @@ class SQLiteStore(Store):
 
     async def add_audit(self, entry: AuditEntry) -> AuditEntry:
         row = (entry.guild_id, entry.thread_id, entry.comment_id, entry.actor_id, entry.action,
-               entry.target, entry.reason, ts(entry.at))
+               entry.target, entry.reason, ts(entry.at), entry.channel_id)
 
         def write(conn: sqlite3.Connection) -> int | None:
             return conn.execute(msql.ADD_AUDIT, row).lastrowid
@@ -1663,10 +1663,15 @@ class SQLiteStore(Store):
 
     async def list_audit(self, guild_id: int, *, visible: Visible, thread_id: int | None = None,
                          limit: int = 1000) -> list[AuditEntry]:
+        if not visible.everything and visible.channel_ids is None:
+            raise ValueError("the audit log needs the channels the reader can see too")
         sql = (f"SELECT {msql.AUDIT_COLUMNS} FROM audit_log WHERE guild_id = :guild"  # noqa: S608
                " AND (thread_id IS NULL OR "
-               + msql.VISIBLE_THREAD.format(column="thread_id") + ")")
-        params: dict[str, Any] = {"guild": guild_id, "visible": visible.sql(), "limit": limit}
+               + msql.VISIBLE_THREAD.format(column="thread_id") + ")"
+               " AND (channel_id IS NULL OR "
+               + msql.VISIBLE_CHANNEL.format(column="channel_id") + ")")
+        params: dict[str, Any] = {"guild": guild_id, "visible": visible.sql(),
+                                  "channels": visible.channels_sql(), "limit": limit}
         if thread_id is not None:
             sql += " AND thread_id = :thread"
             params["thread"] = thread_id
@@ -1675,9 +1680,9 @@ class SQLiteStore(Store):
             return [
                 AuditEntry(guild_id=guild, thread_id=thread, comment_id=comment, actor_id=actor,
                            action=action, target=target, reason=reason,
-                           at=datetime.fromisoformat(at), id=entry_id)
-                async for entry_id, guild, thread, comment, actor, action, target, reason, at
-                in cur
+                           at=datetime.fromisoformat(at), id=entry_id, channel_id=channel)
+                async for (entry_id, guild, thread, comment, actor, action, target, reason, at,
+                           channel) in cur
             ]
 
     @staticmethod
@@ -1700,7 +1705,7 @@ class SQLiteStore(Store):
         sql = f"SELECT {msql.TIMER_COLUMNS} FROM close_timers WHERE thread_id = ?"  # noqa: S608
         entry = None if audit is None else (
             audit.guild_id, audit.thread_id, audit.comment_id, audit.actor_id, audit.action,
-            audit.target, audit.reason, ts(audit.at))
+            audit.target, audit.reason, ts(audit.at), audit.channel_id)
 
         def write(conn: sqlite3.Connection) -> tuple[Any, ...] | None:
             row = conn.execute(sql, (thread_id,)).fetchone()

@@ -154,10 +154,24 @@ async def test_audit_log_newest_first_by_server_and_thread(club: Store) -> None:
     assert [e.action for e in await club.list_audit(GUILD, visible=ALL)] == ["settings", "lock"]
     assert await club.list_audit(GUILD, thread_id=THREAD, visible=ALL) == [first]
     # Entries about a thread the asker cannot see are left out; settings stay.
-    hidden_from = Visible.only([OTHER_THREAD])
+    hidden_from = Visible.only([OTHER_THREAD], channel_ids=[])
     assert [e.action for e in await club.list_audit(GUILD, visible=hidden_from)] == [
         "settings"]
     assert await club.list_audit(GUILD, thread_id=THREAD, visible=hidden_from) == []
+    with pytest.raises(ValueError, match="channels"):
+        await club.list_audit(GUILD, visible=Visible.only([THREAD]))
+
+
+async def test_audit_entries_about_a_channel_follow_the_channels_one_can_see(
+        club: Store) -> None:
+    """An entry about a channel (a prompt posted there) is listed to those who see it."""
+    posted = await club.add_audit(AuditEntry(GUILD, MOD, "prompt post", "article", at(1),
+                                             channel_id=77))
+    assert posted.channel_id == 77
+    everything = await club.list_audit(GUILD, visible=ALL)
+    assert [e.channel_id for e in everything] == [77]
+    assert await club.list_audit(GUILD, visible=Visible.only([], channel_ids=[77])) == [posted]
+    assert await club.list_audit(GUILD, visible=Visible.only([], channel_ids=[78])) == []
 
 
 async def test_close_timers_soonest_first_and_cancel(club: Store) -> None:
