@@ -441,6 +441,17 @@ async def passes(interaction: discord.Interaction[FilmClub], target: Target,
     return True
 
 
+async def may(interaction: discord.Interaction[FilmClub], resolver: Resolver,
+              **perms: bool) -> bool:
+    """Whether the member would pass a moderator check on ``resolver``'s target, without
+    refusing (for autocompletes of moderator commands, which Discord sends unchecked)."""
+    try:
+        target = await resolver.resolve(interaction)
+    except (FilmclubError, app_commands.AppCommandError):
+        return False
+    return await passes(interaction, target, perms)
+
+
 async def _resolve(resolver: Resolver, interaction: discord.Interaction[FilmClub]) -> Target:
     try:
         return await resolver.resolve(interaction)

@@ -37,6 +37,7 @@ from cogs.checks import (
     SERVER,
     ChannelOption,
     ServerAnd,
+    may,
     moderators_only,
     target_of,
 )
@@ -613,7 +614,9 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
     @queue_move.autocomplete("item")
     async def item_choices(self, interaction: discord.Interaction[FilmClub],
                            current: str) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
+        # Autocompletes run without the command's check: the queue is for moderators.
+        if interaction.guild_id is None or not await may(interaction, SERVER,
+                                                         manage_messages=True):
             return []
         needle = current.strip().casefold()
         choices = []
