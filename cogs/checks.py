@@ -578,7 +578,10 @@ def limited(rate: Rate) -> Callable[[T], T]:
         wait = bot.cooldowns.take(rate, interaction.guild_id or 0, interaction.user.id,
                                   bot.clock())
         if wait is not None:
-            name = interaction.command.qualified_name if interaction.command else rate.name
+            command = interaction.command
+            # A message menu shares its slash command's bucket, and is named by it.
+            name = command.qualified_name if isinstance(command, app_commands.Command) \
+                else rate.name
             error = Refused(CoolingDown(name, rate, wait))
             _refused(interaction, error)
             raise error
