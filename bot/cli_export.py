@@ -26,6 +26,7 @@ from bot.export.base import format_time
 from bot.export.progress import ProgressBar
 from bot.export.request import build_options
 from bot.store import SQLiteStore, Store
+from bot.visibility import EVERY_THREAD
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -89,7 +90,8 @@ async def run(config: Config, args: argparse.Namespace) -> int:
             bar.update(done, title)
 
         try:
-            result = await run_export(store, request, out, progress=progress)
+            result = await run_export(store, request, out, progress=progress,
+                                      visible=EVERY_THREAD)  # the host's operator sees all
         finally:
             bar.close()
         if result.record is not None:

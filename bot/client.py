@@ -26,6 +26,7 @@ from bot.articles import ArticleLibrary
 from bot.catchup import CatchUp, CatchUpReport
 from bot.config import Config
 from bot.errors import FilmclubError
+from bot.limits import Cooldowns
 from bot.models import utcnow
 from bot.store import SQLiteStore, Store
 
@@ -76,7 +77,8 @@ def expected_error_message(error: app_commands.AppCommandError) -> str | None:
         names = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
         role = getattr(error, "role_name", None)  # cogs.checks.NotModerator: a moderator role
         either = f" or the {role} role" if role else ""
-        return f"You need the {names} permission{either} to do that."
+        where = getattr(error, "where", "")  # NotModerator: the target, or server-wide
+        return f"You need the {names} permission{either}{where} to do that."
     if isinstance(error, app_commands.BotMissingPermissions):
         names = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
         return f"I need the {names} permission here to do that."
@@ -132,6 +134,8 @@ class FilmClub(commands.Bot):
         self.clock: Callable[[], datetime] = utcnow
         #: Threads whose messages are comments; checked on every gateway event.
         self.prompt_threads: set[int] = set()
+        #: Uses of expensive commands per member (cogs.checks.limited), by ``clock``.
+        self.cooldowns = Cooldowns()
         self._inline_listeners: dict[str, list[Callable[..., None]]] = {}
 
     def add_inline_listener(self, event: str, handler: Callable[..., None]) -> None:

@@ -296,6 +296,8 @@ class AuditEntry:
     reason: str | None = None
     id: int | None = None
     comment_id: int | None = None
+    #: The channel it was about, when not a thread (a prompt posted or previewed there).
+    channel_id: int | None = None
 
     @property
     def verb(self) -> str:

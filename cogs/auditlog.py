@@ -1,4 +1,10 @@
-"""The audit log on the Discord side: record an action, post it to the log channel, show it."""
+"""The audit log on the Discord side: record an action, post it to the log channel, show it.
+
+The log channel is read by whoever the server lets in, which need not be everyone who
+may read a thread or channel an action was about (a staff channel). An action about
+a place some reader of the log channel cannot see is posted there without its title,
+target or reason; ``/discussion log`` shows the whole entry to those who can see it.
+"""
 
 from __future__ import annotations
 
@@ -39,6 +45,46 @@ async def record(bot: FilmClub, entry: AuditEntry) -> AuditEntry:
     return saved
 
 
+def redacted_line(entry: AuditEntry) -> str:
+    """The log channel's line for an action about a place not all its readers can see."""
+    return (f"<t:{int(entry.at.timestamp())}:f> <@{entry.actor_id}> {entry.verb} something in "
+            "a channel not everyone here can see; /discussion log shows it to those who can.")
+
+
+def _can_view(channel: discord.abc.GuildChannel, who: discord.Role | discord.Member) -> bool:
+    return channel.permissions_for(who).view_channel
+
+
+async def private_to_log_readers(bot: FilmClub, entry: AuditEntry,
+                                 log_channel: discord.TextChannel) -> bool:
+    """Whether someone who can read the log channel may not see the entry's thread or channel.
+
+    Judged role by role (@everyone and each role: reading the log channel must imply
+    seeing the place) and for each member let into the log channel by their own
+    overwrite (a member the bot does not know counts as one who cannot see it).
+    """
+    place_id = entry.channel_id
+    if entry.thread_id is not None:
+        prompt = await bot.store.get_prompt(entry.thread_id)
+        place_id = prompt.channel_id if prompt is not None else entry.thread_id
+    if place_id is None:
+        return False  # about the server itself
+    guild = log_channel.guild
+    place = guild.get_channel(place_id)
+    if place is None:
+        return True
+    for role in guild.roles:
+        if _can_view(log_channel, role) and not _can_view(place, role):
+            return True
+    for target, overwrite in log_channel.overwrites.items():
+        if isinstance(target, discord.Role) or overwrite.view_channel is not True:
+            continue
+        member = guild.get_member(target.id)
+        if member is None or not _can_view(place, member):
+            return True
+    return False
+
+
 async def announce(bot: FilmClub, saved: AuditEntry) -> None:
     """Log a stored action, and post it to the server's log channel if it has one."""
     entry = saved
@@ -52,8 +98,10 @@ async def announce(bot: FilmClub, saved: AuditEntry) -> None:
         log.warning("guild %d: log channel %d is gone; action not posted", entry.guild_id,
                     settings.log_channel_id)
         return
+    line = redacted_line(saved) if await private_to_log_readers(bot, saved, channel) \
+        else audit_line(saved)
     try:
-        await channel.send(fit("📋 " + audit_line(saved), 2000), allowed_mentions=NO_MENTIONS)
+        await channel.send(fit("📋 " + line, 2000), allowed_mentions=NO_MENTIONS)
     except discord.HTTPException as exc:
         log.warning("guild %d: could not post to the log channel %d: %s", entry.guild_id,
                     channel.id, exc)

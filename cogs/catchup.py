@@ -24,10 +24,12 @@ from discord.ext import commands
 
 from bot.catchup import CatchUp, CatchUpReport, FetchedMessage, ThreadInfo
 from bot.errors import FilmclubError, ThreadUnavailable
+from bot.limits import RESYNC
 from bot.models import utcnow
 from bot.store.base import ThreadStatus
 from cogs.capture import comment_event, is_member_message
-from cogs.checks import moderators_only
+from cogs.checks import THREAD_OR_SERVER, limited, moderators_only, settings_of, target_of
+from cogs.permissions import visible_threads
 
 if TYPE_CHECKING:
     from bot.client import FilmClub
@@ -225,29 +227,30 @@ class CatchUpCog(commands.GroupCog, group_name="discussion",
     @app_commands.command(name="resync",
                           description="Re-read a prompt thread (or all of them) from Discord")
     @app_commands.describe(thread="The prompt thread (default: this one, or every one here)")
-    @moderators_only(manage_messages=True)
+    @limited(RESYNC)
+    @moderators_only(THREAD_OR_SERVER, manage_messages=True)
     async def resync(self, interaction: discord.Interaction[FilmClub],
                      thread: discord.Thread | None = None) -> None:
-        target = thread
-        if target is None and isinstance(interaction.channel, discord.Thread) \
-                and interaction.channel.id in self.bot.prompt_threads:
-            target = interaction.channel
+        checked = target_of(interaction)  # this thread, or the server
+        target = checked.prompt.thread_id if checked.prompt is not None else None
         if target is not None:
-            if target.id not in self.bot.prompt_threads:
-                raise FilmclubError(f"{target.mention} is not a filmclub prompt thread.")
-            only = [target.id]
+            only = [target]
         else:
-            prompts = await self.bot.store.list_prompts(interaction.guild_id)
-            only = [p.thread_id for p in prompts]
+            # Server-wide: the threads this moderator may resync, each judged on its own.
+            settings = await settings_of(interaction)
+            visible = await visible_threads(interaction, also={"manage_messages": True},
+                                            role_id=settings.moderator_role_id)
+            only = sorted(visible.thread_ids or ())
             if not only:
-                raise FilmclubError("There are no prompt threads in this server yet.")
+                raise FilmclubError("There are no prompt threads in this server that you can "
+                                    "resync.")
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self._running:
             report = await self.catch_up.run(only=only)
-        if target is not None and target.id in report.unavailable:
-            message = f"Could not resync {target.mention}: {report.unavailable[target.id]}."
-        elif target is not None and target.id in report.failed:
-            message = (f"Could not resync {target.mention}: {report.failed[target.id]}; "
+        if target is not None and target in report.unavailable:
+            message = f"Could not resync <#{target}>: {report.unavailable[target]}."
+        elif target is not None and target in report.failed:
+            message = (f"Could not resync <#{target}>: {report.failed[target]}; "
                        "the next catch-up tries again.")
         else:
             message = f"Resynced: {report.summary()}."

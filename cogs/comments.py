@@ -15,8 +15,8 @@ from bot.errors import FilmclubError, NotFound
 from bot.models import Comment, Prompt, utcnow
 from bot.moderation import AuditEntry, HiddenComment
 from cogs import auditlog
-from cogs.checks import moderators_only
-from cogs.threads import fetch_thread, parse_message_ref
+from cogs.checks import COMMENT, moderators_only, target_of
+from cogs.threads import fetch_thread
 from cogs.ui import NO_MENTIONS, message_link, reply
 
 if TYPE_CHECKING:
@@ -40,26 +40,23 @@ class Comments(commands.GroupCog, group_name="comment",
         self.bot = bot
         super().__init__()
 
-    async def _comment(self, interaction: discord.Interaction[FilmClub],
-                       message: str) -> tuple[Comment, Prompt]:
-        comment_id = parse_message_ref(message, interaction.guild_id)
-        await self.bot.store.flush()  # a comment written just now is stored first
-        comment = await self.bot.store.get_comment(comment_id)
-        prompt = None if comment is None else await self.bot.store.get_prompt(comment.thread_id)
-        if comment is None or prompt is None or prompt.guild_id != interaction.guild_id:
-            raise NotFound("That message is not a comment: only members' replies in "
-                           "filmclub prompt threads are.")
-        return comment, prompt
+    @staticmethod
+    def _comment(interaction: discord.Interaction[FilmClub]) -> tuple[Comment, Prompt]:
+        """The comment the check found and judged on its thread."""
+        target = target_of(interaction)
+        if target.comment is None or target.prompt is None:  # pragma: no cover - COMMENT
+            raise NotFound("That message is not a comment.")
+        return target.comment, target.prompt
 
     @app_commands.command(name="hide", description="Hide a comment from exports and stats")
     @app_commands.describe(message="The comment's link (Copy Message Link) or id",
                            reason="Why (shown in the thread and kept in the audit log)")
-    @moderators_only(manage_messages=True)
+    @moderators_only(COMMENT, manage_messages=True)
     async def hide(self, interaction: discord.Interaction[FilmClub],
                    message: app_commands.Range[str, 1, 200],
                    reason: app_commands.Range[str, 1, 300]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        comment, prompt = await self._comment(interaction, message)
+        comment, prompt = self._comment(interaction)
         if await self.bot.store.get_hidden(comment.id) is not None:
             raise FilmclubError("That comment is hidden already; /comment restore brings it back.")
         now = utcnow()
@@ -89,12 +86,12 @@ class Comments(commands.GroupCog, group_name="comment",
     @app_commands.command(name="restore", description="Bring back a hidden comment")
     @app_commands.describe(message="The comment's link (Copy Message Link) or id",
                            reason="Why (kept in the audit log)")
-    @moderators_only(manage_messages=True)
+    @moderators_only(COMMENT, manage_messages=True)
     async def restore(self, interaction: discord.Interaction[FilmClub],
                       message: app_commands.Range[str, 1, 200],
                       reason: app_commands.Range[str, 1, 300] | None = None) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        comment, prompt = await self._comment(interaction, message)
+        comment, prompt = self._comment(interaction)
         hidden = await self.bot.store.restore_comment(comment.id)
         if hidden is None:
             raise FilmclubError("That comment is not hidden.")

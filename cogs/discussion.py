@@ -28,8 +28,9 @@ from bot.moderation import (
     parse_duration,
 )
 from cogs import auditlog
-from cogs.checks import audience_of, is_moderator, moderators_only
-from cogs.threads import fetch_thread, prompt_for, thread_choices
+from cogs.checks import THREAD, THREAD_OR_SERVER, audience_of, moderators_only, target_of
+from cogs.permissions import visible_threads
+from cogs.threads import fetch_thread, thread_choices
 from cogs.ui import NO_MENTIONS, pages_of, reply, send_pages
 
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ class Discussion(commands.GroupCog, group_name="discussion",
     @app_commands.describe(thread="The prompt thread (default: this one)",
                            reason="Why (kept in the audit log and shown in the thread)")
     @app_commands.autocomplete(thread=thread_choices)
-    @moderators_only(manage_threads=True)
+    @moderators_only(THREAD, manage_threads=True)
     async def lock(self, interaction: discord.Interaction[FilmClub],
                    thread: app_commands.Range[str, 1, 120] | None = None,
                    reason: app_commands.Range[str, 1, 300] | None = None) -> None:
@@ -114,7 +115,7 @@ class Discussion(commands.GroupCog, group_name="discussion",
     @app_commands.describe(thread="The prompt thread (default: this one)",
                            reason="Why (kept in the audit log and shown in the thread)")
     @app_commands.autocomplete(thread=thread_choices)
-    @moderators_only(manage_threads=True)
+    @moderators_only(THREAD, manage_threads=True)
     async def unlock(self, interaction: discord.Interaction[FilmClub],
                      thread: app_commands.Range[str, 1, 120] | None = None,
                      reason: app_commands.Range[str, 1, 300] | None = None) -> None:
@@ -124,7 +125,7 @@ class Discussion(commands.GroupCog, group_name="discussion",
     @app_commands.describe(thread="The prompt thread (default: this one)",
                            reason="Why (kept in the audit log and shown in the thread)")
     @app_commands.autocomplete(thread=thread_choices)
-    @moderators_only(manage_threads=True)
+    @moderators_only(THREAD, manage_threads=True)
     async def archive(self, interaction: discord.Interaction[FilmClub],
                       thread: app_commands.Range[str, 1, 120] | None = None,
                       reason: app_commands.Range[str, 1, 300] | None = None) -> None:
@@ -135,7 +136,7 @@ class Discussion(commands.GroupCog, group_name="discussion",
     @app_commands.describe(thread="The prompt thread (default: this one)",
                            reason="Why (kept in the audit log and shown in the thread)")
     @app_commands.autocomplete(thread=thread_choices)
-    @moderators_only(manage_threads=True)
+    @moderators_only(THREAD, manage_threads=True)
     async def reopen(self, interaction: discord.Interaction[FilmClub],
                      thread: app_commands.Range[str, 1, 120] | None = None,
                      reason: app_commands.Range[str, 1, 300] | None = None) -> None:
@@ -144,7 +145,8 @@ class Discussion(commands.GroupCog, group_name="discussion",
     async def _thread_action(self, interaction: discord.Interaction[FilmClub],
                              action: ThreadAction, thread: str | None,
                              reason: str | None) -> None:
-        prompt = await prompt_for(interaction, thread)
+        prompt = target_of(interaction).prompt  # checked on this thread
+        assert prompt is not None  # noqa: S101 - THREAD always resolves to a prompt
         await interaction.response.defer(ephemeral=True, thinking=True)
         target = await fetch_thread(interaction, prompt.thread_id)
         notice = _with_reason(NOTICES[action], reason)
@@ -185,13 +187,14 @@ class Discussion(commands.GroupCog, group_name="discussion",
                            thread="The prompt thread (default: this one)",
                            reason="Why (kept in the audit log and shown when it closes)")
     @app_commands.autocomplete(thread=thread_choices)
-    @moderators_only(manage_threads=True)
+    @moderators_only(THREAD, manage_threads=True)
     async def close_after(self, interaction: discord.Interaction[FilmClub],
                           duration: app_commands.Range[str, 1, 24],
                           thread: app_commands.Range[str, 1, 120] | None = None,
                           reason: app_commands.Range[str, 1, 300] | None = None) -> None:
         delay = parse_duration(duration)
-        prompt = await prompt_for(interaction, thread)
+        prompt = target_of(interaction).prompt  # checked on this thread
+        assert prompt is not None  # noqa: S101 - THREAD always resolves to a prompt
         now = self.bot.clock()
         mention = f"<#{prompt.thread_id}>"
         if delay is None:
@@ -300,16 +303,17 @@ class Discussion(commands.GroupCog, group_name="discussion",
     @app_commands.describe(thread="One prompt thread's actions (default: this thread, or "
                                   "the whole server outside prompt threads)")
     @app_commands.autocomplete(thread=thread_choices)
-    @moderators_only(manage_threads=True)
+    @moderators_only(THREAD_OR_SERVER, manage_threads=True)
     async def log(self, interaction: discord.Interaction[FilmClub],
                   thread: app_commands.Range[str, 1, 120] | None = None) -> None:
-        thread_id = None
-        if thread is not None or interaction.channel_id in self.bot.prompt_threads:
-            thread_id = (await prompt_for(interaction, thread)).thread_id
+        target = target_of(interaction)  # a thread, or the server (then: what they can see)
+        thread_id = target.prompt.thread_id if target.prompt else None
         if interaction.guild_id is None:
             raise app_commands.NoPrivateMessage()
         await interaction.response.defer(ephemeral=True, thinking=True)
-        entries = await self.bot.store.list_audit(interaction.guild_id, thread_id=thread_id)
+        visible = await visible_threads(interaction)
+        entries = await self.bot.store.list_audit(interaction.guild_id, thread_id=thread_id,
+                                                  visible=visible)
         title = "Moderator log" + (" of this thread" if thread_id else "")
         where = f"<#{thread_id}>" if thread_id else "this server"
         pages = pages_of(title, [auditlog.audit_line(e) for e in entries],
@@ -330,22 +334,33 @@ class Discussion(commands.GroupCog, group_name="discussion",
         audience = audience_of(command)
         if audience == "members":
             return
-        if audience == "exporters" and not await is_moderator(interaction):
+        checked = interaction.extras.get("filmclub_target")
+        if audience == "exporters" and not getattr(checked, "moderator", False):
             return
         options = _leaf_options((interaction.data or {}).get("options", []))  # type: ignore[arg-type]
         shown = ", ".join(f"{name}={json.dumps(value, ensure_ascii=False)}"
                           for name, value in options)
-        thread_id = interaction.channel_id if interaction.channel_id in self.bot.prompt_threads \
-            else None
+        prompt = getattr(checked, "prompt", None)  # the thread it acted on, if one
+        thread_id = prompt.thread_id if prompt is not None else None
+        channel_id = _channel_of(checked) if prompt is None else None
         try:
             await auditlog.record(self.bot, AuditEntry(
                 guild_id=interaction.guild_id, actor_id=interaction.user.id,
                 action=command.qualified_name, target=fit(shown or "(no options)", 300),
-                at=self.bot.clock(), thread_id=thread_id,
+                at=self.bot.clock(), thread_id=thread_id, channel_id=channel_id,
             ))
         except Exception:
             log.exception("could not audit /%s by %d", command.qualified_name,
                           interaction.user.id)
+
+
+def _channel_of(checked: object) -> int | None:
+    """The channel a checked command acted on (a prompt's, a schedule's), if any."""
+    channel = getattr(checked, "channel", None)
+    if channel is None:
+        named = getattr(checked, "channels", ())
+        channel = named[0].channel if named else None
+    return channel.id if channel is not None else None
 
 
 async def setup(bot: FilmClub) -> None:

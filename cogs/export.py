@@ -6,12 +6,21 @@ in it, and a file over the channel's attachment limit is gzipped or, still too b
 split into parts sent one per message, with how to join them: never dropped silently.
 
 Who may export: moderators, or everyone when the server's ``export_access`` setting
-says so (issue 5); deleted and hidden comments are for moderators only, whatever the
-setting.
+says so (issue 5), judged on the thread exported (``cogs.checks``); deleted and hidden
+comments are for moderators of that thread only, whatever the setting. A member gets
+only what they can see: a thread they cannot read is not found, and ``scope:server``
+holds only the threads they can read (and, with deleted or hidden comments, only
+those they moderate).
+
+Limits (issue 13): a few exports a minute per member (``bot.limits.EXPORTS``); one
+export runs at a time in a server, a few more wait their turn, told so in their
+answer, one per member; rendering, compression and gzip run in worker threads, so
+the bot keeps answering while a big file is made.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import tempfile
 from pathlib import Path
@@ -21,13 +30,24 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import FilmclubError, InvalidValue, NotAllowed, NotFound
+from bot.errors import NotAllowed, NotFound
 from bot.export import ExportRequest, ExportResult, default_filename, run_export
 from bot.export.archive import default_archive_name
 from bot.export.base import describe_selection, format_time
 from bot.export.packing import pack
 from bot.export.request import build_options
-from cogs.checks import exporters_only, is_moderator, moderators_only, settings_of
+from bot.limits import EXPORTS, ExportLine
+from bot.visibility import Visible
+from cogs.checks import (
+    MESSAGE_THREAD,
+    ThreadOption,
+    exporters_only,
+    limited,
+    moderators_only,
+    settings_of,
+    target_of,
+)
+from cogs.permissions import visible_threads
 
 if TYPE_CHECKING:
     from bot.client import FilmClub
@@ -37,12 +57,20 @@ log = logging.getLogger(__name__)
 
 Format = Literal["md", "json", "html", "csv", "txt"]
 
+#: /export's target: the thread named, else the one it runs in; the server with scope:server.
+EXPORT_TARGET = ThreadOption(
+    server_when=lambda options: options.scope == "server",
+    outside="Run /export in a prompt thread, or choose one with `thread:`.")
+#: What moderators need on a thread to export it (and its deleted or hidden comments).
+MODERATE = {"manage_messages": True}
+
 
 class Export(commands.Cog):
     def __init__(self, bot: FilmClub) -> None:
         self.bot = bot
         self.menu = app_commands.ContextMenu(name="Export this thread",
                                              callback=self.export_this_thread)
+        self.line = ExportLine()  # one export at a time per server
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.menu)
@@ -67,7 +95,8 @@ class Export(commands.Cog):
         since_last="Only what changed since the last export with these options",
     )
     @app_commands.guild_only()
-    @exporters_only(manage_messages=True)
+    @limited(EXPORTS)
+    @exporters_only(EXPORT_TARGET, **MODERATE)
     async def export(self, interaction: discord.Interaction[FilmClub],
                      thread: discord.Thread | None = None,
                      format: Format = "md",
@@ -82,7 +111,9 @@ class Export(commands.Cog):
                      anonymise: bool = False,
                      since_last: bool = False) -> None:
         settings = await settings_of(interaction)
-        if (include_deleted or include_hidden) and not await is_moderator(interaction):
+        checked = target_of(interaction)  # the thread (or the server), judged by the check
+        moderating = include_deleted or include_hidden
+        if moderating and not checked.moderator:
             what = "deleted" if include_deleted else "hidden"
             raise NotAllowed(f"Only moderators can include {what} comments in an export.")
         options = build_options(sort=sort, after=after, before=before, min_score=min_score,
@@ -91,48 +122,71 @@ class Export(commands.Cog):
                                 zone=settings.zone)
         guild = interaction.guild
         assert guild is not None  # noqa: S101 - guild_only
-        if scope == "server":
-            if thread is not None:
-                raise InvalidValue("Choose a thread or scope:server, not both.")
-            if not await self.bot.store.list_prompts(guild.id):
+        if checked.prompt is None:  # scope:server
+            # Only the threads this member can read; with deleted or hidden comments, only
+            # those they moderate as well.
+            visible = await visible_threads(
+                interaction, also=MODERATE if moderating else None,
+                role_id=settings.moderator_role_id)
+            if not visible.thread_ids:
                 raise NotFound("This server has no prompts to export yet.")
             request = ExportRequest("guild", guild.id, format, options,
                                     include_hidden=include_hidden, since_last=since_last)
             await self.deliver(interaction, request, settings, f"**{guild.name}**",
-                               default_archive_name(guild.id, guild.name, format))
+                               default_archive_name(guild.id, guild.name, format), visible)
             return
-        target = thread or interaction.channel
-        if not isinstance(target, discord.Thread):
-            raise FilmclubError("Run /export in a prompt thread, or choose one with `thread:`.")
-        prompt = await self.bot.store.get_prompt(target.id)
-        if prompt is None or prompt.guild_id != guild.id:
-            raise NotFound(f"{target.mention} is not a filmclub prompt thread.")
-        request = ExportRequest("thread", target.id, format, options,
+        prompt = checked.prompt
+        named = thread.name if thread is not None and thread.id == prompt.thread_id else None
+        name = named or self._thread_name(guild, prompt.thread_id) or prompt.article.title
+        request = ExportRequest("thread", prompt.thread_id, format, options,
                                 include_hidden=include_hidden, since_last=since_last)
-        await self.deliver(interaction, request, settings, target.mention,
-                           default_filename(target.name, target.id, format))
+        await self.deliver(interaction, request, settings, f"<#{prompt.thread_id}>",
+                           default_filename(name, prompt.thread_id, format),
+                           Visible.only([prompt.thread_id]))
+
+    @staticmethod
+    def _thread_name(guild: discord.Guild, thread_id: int) -> str | None:
+        thread = guild.get_thread(thread_id)
+        return thread.name if thread is not None else None
 
     @app_commands.guild_only()
-    @moderators_only(manage_messages=True)
+    @limited(EXPORTS)
+    @moderators_only(MESSAGE_THREAD, **MODERATE)
     async def export_this_thread(self, interaction: discord.Interaction[FilmClub],
                                  message: discord.Message) -> None:
         """The message menu: the thread the message is in, or the one started from it."""
-        store = self.bot.store
-        prompt = await store.get_prompt(message.channel.id) or await store.find_prompt(message.id)
-        if prompt is None or prompt.guild_id != interaction.guild_id:
-            raise NotFound("That message is not in a prompt thread, nor does one start from it.")
+        prompt = target_of(interaction).prompt  # judged on that thread
+        assert prompt is not None  # noqa: S101 - MESSAGE_THREAD always resolves to a prompt
         settings = await settings_of(interaction)
         guild = interaction.guild
-        thread = guild.get_thread(prompt.thread_id) if guild else None
-        title = thread.name if thread else prompt.article.title
+        title = (self._thread_name(guild, prompt.thread_id) if guild else None) \
+            or prompt.article.title
         request = ExportRequest("thread", prompt.thread_id, "md")
         await self.deliver(interaction, request, settings, f"<#{prompt.thread_id}>",
-                           default_filename(title, prompt.thread_id, "md"))
+                           default_filename(title, prompt.thread_id, "md"),
+                           Visible.only([prompt.thread_id]))
 
     async def deliver(self, interaction: discord.Interaction[FilmClub], request: ExportRequest,
-                      settings: GuildSettings, label: str, filename: str) -> None:
-        """Defer, export, fit the file under the limit, send it, then remember the export."""
+                      settings: GuildSettings, label: str, filename: str,
+                      visible: Visible) -> None:
+        """Wait for the server's turn, export, fit the file under the limit, send it, then
+        remember the export (as this member's, for their next ``since_last``)."""
+        guild_id = interaction.guild_id or 0
+        self.line.check(guild_id, interaction.user.id)  # refused at once: nothing deferred
         await interaction.response.defer(ephemeral=True, thinking=True)
+
+        async def queued(place: int) -> None:
+            await interaction.followup.send(
+                f"{label}: another export is being made in this server, so yours waits its "
+                f"turn (#{place} in line). The file comes here when it is ready.",
+                ephemeral=True)
+
+        async with self.line.turn(guild_id, interaction.user.id, queued=queued):
+            await self._export(interaction, request, settings, label, filename, visible)
+
+    async def _export(self, interaction: discord.Interaction[FilmClub], request: ExportRequest,
+                      settings: GuildSettings, label: str, filename: str,
+                      visible: Visible) -> None:
         store = self.bot.store
         await store.flush()  # what members just wrote belongs in the file
         guild = interaction.guild
@@ -144,14 +198,15 @@ class Export(commands.Cog):
             result = await run_export(
                 store, request, Path(folder) / filename, exported_by=interaction.user.id,
                 timezone=settings.zone, guild_name=guild.name if guild else None,
-                channel_names=names)
+                channel_names=names, visible=visible)
             if request.since_last and result.previous is not None and not result.comments:
                 when = format_time(result.previous.exported_at, settings.zone)
                 await interaction.followup.send(
                     f"{label}: nothing changed since the export of {when}, so no file.",
                     ephemeral=True)
             else:
-                package = pack(result.path, interaction.filesize_limit)
+                # gzip (and splitting) in a worker thread: not on the event loop
+                package = await asyncio.to_thread(pack, result.path, interaction.filesize_limit)
                 note = package.note()
                 first = summary(request, result, label, settings) + (f"\n{note}" if note else "")
                 for number, part in enumerate(package.files, 1):

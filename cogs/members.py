@@ -7,6 +7,7 @@ Answers are private; long lists come in pages with buttons.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import io
 import logging
@@ -17,11 +18,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.export.base import format_score
+from bot.limits import NUMBERS, OWN_DATA
 from bot.models import Prompt, utcnow
 from bot.privacy import PLACEHOLDER
 from bot.stats import PERIOD_LABELS, Period, period_start, rank_members
-from cogs.checks import members_command
-from cogs.threads import prompt_for, thread_choices
+from cogs.checks import SERVER, THREAD_OR_SERVER, limited, members_command, members_only, target_of
+from cogs.permissions import visible_threads
+from cogs.threads import thread_choices
 from cogs.ui import COLOUR, Confirm, message_link, one_line, pages_of, reply, send_pages
 
 if TYPE_CHECKING:
@@ -41,12 +44,11 @@ class Members(commands.Cog):
     def __init__(self, bot: FilmClub) -> None:
         self.bot = bot
 
-    async def _scope(self, interaction: discord.Interaction[FilmClub],
-                     thread: str | None) -> Prompt | None:
-        """The named thread, else the prompt thread the command ran in, else the server."""
-        if thread is not None or interaction.channel_id in self.bot.prompt_threads:
-            return await prompt_for(interaction, thread)
-        return None
+    @staticmethod
+    def _scope(interaction: discord.Interaction[FilmClub]) -> Prompt | None:
+        """The thread the check found (named, or the one the command ran in), else None:
+        the server, as far as the member can see it."""
+        return target_of(interaction).prompt
 
     # -- what the club thinks ---------------------------------------------------------------
 
@@ -56,16 +58,18 @@ class Members(commands.Cog):
                            period="Comments written in the last week, month, or ever")
     @app_commands.autocomplete(thread=thread_choices)
     @app_commands.guild_only()
-    @members_command
+    @limited(NUMBERS)
+    @members_only(THREAD_OR_SERVER)
     async def top(self, interaction: discord.Interaction[FilmClub],
                   thread: app_commands.Range[str, 1, 120] | None = None,
                   period: Period = "all") -> None:
-        prompt = await self._scope(interaction, thread)
+        prompt = self._scope(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         guild_id = interaction.guild_id or 0
+        visible = await visible_threads(interaction)
         await self.bot.store.flush()
         found = await self.bot.store.top_comments(
-            guild_id, thread_id=prompt.thread_id if prompt else None,
+            guild_id, thread_id=prompt.thread_id if prompt else None, visible=visible,
             since=period_start(period, self.bot.clock()), limit=TOP_LIMIT)
         lines = []
         for rank, c in enumerate(found, start=1):
@@ -84,13 +88,16 @@ class Members(commands.Cog):
                           description="Members by comments and by votes received")
     @app_commands.describe(period="Comments written in the last week, month, or ever")
     @app_commands.guild_only()
-    @members_command
+    @limited(NUMBERS)
+    @members_only(SERVER)
     async def leaderboard(self, interaction: discord.Interaction[FilmClub],
                           period: Period = "all") -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
+        visible = await visible_threads(interaction)  # comments in threads they can see
         await self.bot.store.flush()
         totals = await self.bot.store.member_totals(
-            interaction.guild_id or 0, since=period_start(period, self.bot.clock()))
+            interaction.guild_id or 0, since=period_start(period, self.bot.clock()),
+            visible=visible)
         by_comments = [
             f"{rank}. {one_line(t.name, 40)}: {_plural(t.comments, 'comment')}, "
             f"{format_score(t.votes)} {'vote' if abs(t.votes) == 1 else 'votes'}"
@@ -112,17 +119,19 @@ class Members(commands.Cog):
                                   "server outside prompt threads)")
     @app_commands.autocomplete(thread=thread_choices)
     @app_commands.guild_only()
-    @members_command
+    @limited(NUMBERS)
+    @members_only(THREAD_OR_SERVER)
     async def stats(self, interaction: discord.Interaction[FilmClub],
                     thread: app_commands.Range[str, 1, 120] | None = None) -> None:
-        prompt = await self._scope(interaction, thread)
+        prompt = self._scope(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         guild_id = interaction.guild_id or 0
         settings = await self.bot.store.get_settings(guild_id)
+        visible = await visible_threads(interaction)
         await self.bot.store.flush()
         if prompt is not None:
             found = await self.bot.store.thread_stats(prompt.thread_id, settings.zone,
-                                                      settings.timezone)
+                                                      settings.timezone, visible=visible)
             embed = discord.Embed(title=f"Stats: {one_line(prompt.article.title, 200)}",
                                   url=message_link(guild_id, prompt.thread_id), colour=COLOUR)
             embed.add_field(name="Comments", value=str(found.comments))
@@ -133,7 +142,8 @@ class Members(commands.Cog):
         else:
             server = await self.bot.store.server_stats(guild_id, now=self.bot.clock(),
                                                        zone=settings.zone,
-                                                       zone_name=settings.timezone)
+                                                       zone_name=settings.timezone,
+                                                       visible=visible)
             embed = discord.Embed(title="Stats: this server", colour=COLOUR)
             embed.add_field(name="Prompts posted", value=str(server.prompts))
             embed.add_field(name="Comments", value=str(server.comments))
@@ -150,6 +160,7 @@ class Members(commands.Cog):
 
     @app_commands.command(name="mydata",
                           description="Your comments, their versions and your votes, as a file")
+    @limited(OWN_DATA)
     @members_command
     async def mydata(self, interaction: discord.Interaction[FilmClub]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -159,7 +170,8 @@ class Members(commands.Cog):
         name = f"filmclub-mydata-{interaction.user.id}.json"
         note = ""
         if len(blob) > interaction.filesize_limit:
-            blob, name, note = gzip.compress(blob), name + ".gz", " (gzipped: it is large)"
+            packed = await asyncio.to_thread(gzip.compress, blob)  # not on the event loop
+            blob, name, note = packed, name + ".gz", " (gzipped: it is large)"
         summary = (f"Everything filmclub keeps that you wrote or voted, in every server: "
                    f"{_plural(len(data.comments), 'comment')} "
                    f"({_plural(data.revisions, 'earlier version')}), "

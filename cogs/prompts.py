@@ -32,7 +32,15 @@ from bot.feeds import FeedPoller
 from bot.fetch import Fetcher
 from bot.models import Article, Prompt, PromptSettings, QueueItem
 from bot.schedule import Schedule, make_schedule, search_timezones
-from cogs.checks import moderators_only
+from cogs.checks import (
+    PROMPT_CHANNEL,
+    SERVER,
+    ChannelOption,
+    ServerAnd,
+    may,
+    moderators_only,
+    target_of,
+)
 from cogs.delivery import open_thread_once, send_once
 
 if TYPE_CHECKING:
@@ -49,6 +57,12 @@ ARCHIVE_CHOICES = {"1 hour": 60, "1 day": 1440, "3 days": 4320, "1 week": 10080}
 QUEUE_LIST_LIMIT = 20
 
 Postable = discord.TextChannel | discord.ForumChannel
+
+#: Queueing is the server's business, and the channel named (if any) is judged too.
+QUEUE_TARGET = ServerAnd(ChannelOption(default=False))
+#: The schedule is the server's; the channel it posts to (named, the prompt channel,
+#: else here) is judged too.
+SCHEDULE_TARGET = ServerAnd(ChannelOption())
 
 
 class PromptChannel(app_commands.Transformer):
@@ -365,14 +379,14 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
                                    "else here)",
                            question="Your question, used when the article asks none",
                            force="Post it even if it was posted here before")
-    @moderators_only(manage_messages=True)
+    @moderators_only(PROMPT_CHANNEL, manage_messages=True)
     async def post(self, interaction: discord.Interaction[FilmClub],
                    article: app_commands.Range[str, 1, 100],
                    channel: ChannelOption | None = None,
                    question: app_commands.Range[str, 1, 1000] | None = None,
                    force: bool = False) -> None:
         guild = _guild(interaction)
-        target = await self._where(interaction, channel)
+        target = _checked_channel(interaction)
         found = await self.catalog.get(article)  # ArticleNotFound is a one-line FilmclubError
         await interaction.response.defer(ephemeral=True, thinking=True)
         _, thread = await self.publish(guild, target, found, question=question,
@@ -387,13 +401,13 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
     @app_commands.describe(article="The article (its slug or title)",
                            channel="Where it would go (default: the prompt channel, else here)",
                            question="Your question, used when the article asks none")
-    @moderators_only(manage_messages=True)
+    @moderators_only(PROMPT_CHANNEL, manage_messages=True)
     async def preview(self, interaction: discord.Interaction[FilmClub],
                       article: app_commands.Range[str, 1, 100],
                       channel: ChannelOption | None = None,
                       question: app_commands.Range[str, 1, 1000] | None = None) -> None:
         guild = _guild(interaction)
-        target = await self._where(interaction, channel)
+        target = _checked_channel(interaction)
         found = await self.catalog.get(article)
         settings = await self.bot.store.get_prompt_settings(guild.id)
         made = self.compose(found, settings, question, target)
@@ -419,7 +433,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
                            position="Where in the queue (default: last)",
                            question="Your question, used when the article asks none",
                            channel="Post it there instead of the schedule's channel")
-    @moderators_only(manage_messages=True)
+    @moderators_only(QUEUE_TARGET, manage_messages=True)
     async def queue_add(self, interaction: discord.Interaction[FilmClub],
                         article: app_commands.Range[str, 1, 100],
                         position: app_commands.Range[int, 1, 1000] | None = None,
@@ -445,7 +459,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
             + await self._next_line(guild.id), ephemeral=True)
 
     @queue.command(name="list", description="Show the prompt queue and the next slot")
-    @moderators_only(manage_messages=True)
+    @moderators_only(SERVER, manage_messages=True)
     async def queue_list(self, interaction: discord.Interaction[FilmClub]) -> None:
         guild = _guild(interaction)
         items = await self.bot.store.list_queue(guild.id)
@@ -467,7 +481,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
 
     @queue.command(name="remove", description="Take an article off the queue")
     @app_commands.describe(item="The queued article")
-    @moderators_only(manage_messages=True)
+    @moderators_only(SERVER, manage_messages=True)
     async def queue_remove(self, interaction: discord.Interaction[FilmClub],
                            item: app_commands.Range[str, 1, 20]) -> None:
         guild = _guild(interaction)
@@ -480,7 +494,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
 
     @queue.command(name="move", description="Move a queued article to another place")
     @app_commands.describe(item="The queued article", position="Its new place (1 = next)")
-    @moderators_only(manage_messages=True)
+    @moderators_only(SERVER, manage_messages=True)
     async def queue_move(self, interaction: discord.Interaction[FilmClub],
                          item: app_commands.Range[str, 1, 20],
                          position: app_commands.Range[int, 1, 1000]) -> None:
@@ -505,7 +519,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
                            timezone="IANA time zone, like Europe/Paris (default: the server's)",
                            weekdays="Days, like mon,thu or weekdays (needed for weekly)",
                            channel="Where prompts go (default: the prompt channel, else here)")
-    @moderators_only(manage_messages=True)
+    @moderators_only(SCHEDULE_TARGET, manage_messages=True)
     async def schedule_set(self, interaction: discord.Interaction[FilmClub],
                            cadence: Literal["daily", "weekly"],
                            time: app_commands.Range[str, 1, 20],
@@ -513,7 +527,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
                            weekdays: app_commands.Range[str, 1, 100] | None = None,
                            channel: ChannelOption | None = None) -> None:
         guild = _guild(interaction)
-        target = await self._where(interaction, channel)
+        target = _checked_channel(interaction)
         zone_name = timezone or (await self.bot.store.get_settings(guild.id)).timezone
         now = self.now()
         schedule = make_schedule(guild.id, target.id, cadence, time, zone_name, weekdays,
@@ -526,7 +540,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
             f"Next: {_timestamp(upcoming)} ({_timestamp(upcoming, 'R')}).", ephemeral=True)
 
     @schedule.command(name="off", description="Stop posting on a schedule (the queue stays)")
-    @moderators_only(manage_messages=True)
+    @moderators_only(SERVER, manage_messages=True)
     async def schedule_off(self, interaction: discord.Interaction[FilmClub]) -> None:
         guild = _guild(interaction)
         if not await self.bot.store.clear_schedule(guild.id):
@@ -535,7 +549,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
             "The schedule is off. Queued prompts stay queued.", ephemeral=True)
 
     @app_commands.command(name="skip", description="Skip the next scheduled post")
-    @moderators_only(manage_messages=True)
+    @moderators_only(SERVER, manage_messages=True)
     async def skip(self, interaction: discord.Interaction[FilmClub]) -> None:
         guild = _guild(interaction)
         store = self.bot.store
@@ -561,7 +575,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
                            default_question="The question for articles that ask none")
     @app_commands.choices(archive=[app_commands.Choice(name=n, value=v)
                                    for n, v in ARCHIVE_CHOICES.items()])
-    @moderators_only(manage_messages=True)
+    @moderators_only(SERVER, manage_messages=True)
     async def settings(self, interaction: discord.Interaction[FilmClub],
                        archive: app_commands.Choice[int] | None = None,
                        mention: discord.Role | None = None,
@@ -600,7 +614,9 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
     @queue_move.autocomplete("item")
     async def item_choices(self, interaction: discord.Interaction[FilmClub],
                            current: str) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
+        # Autocompletes run without the command's check: the queue is for moderators.
+        if interaction.guild_id is None or not await may(interaction, SERVER,
+                                                         manage_messages=True):
             return []
         needle = current.strip().casefold()
         choices = []
@@ -618,16 +634,6 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
                 for name in search_timezones(current, AUTOCOMPLETE_LIMIT)]
 
     # -- helpers ------------------------------------------------------------------------------
-
-    async def _where(self, interaction: discord.Interaction[FilmClub],
-                     channel: Postable | None) -> Postable:
-        """The channel named, else the server's prompt channel (/filmclub settings), else here."""
-        if channel is None and interaction.guild is not None:
-            settings = await self.bot.store.get_settings(interaction.guild.id)
-            default = interaction.guild.get_channel(settings.prompt_channel_id or 0)
-            if isinstance(default, discord.TextChannel | discord.ForumChannel):
-                channel = default
-        return _target(interaction, channel)
 
     async def _title(self, slug: str) -> str:
         try:
@@ -657,11 +663,14 @@ def _guild(interaction: discord.Interaction[FilmClub]) -> discord.Guild:
     return interaction.guild
 
 
-def _target(interaction: discord.Interaction[FilmClub], channel: Postable | None) -> Postable:
-    target = channel or interaction.channel
-    if not isinstance(target, discord.TextChannel | discord.ForumChannel):
+def _checked_channel(interaction: discord.Interaction[FilmClub]) -> Postable:
+    """The channel the check judged: the one named, else the prompt channel, else here."""
+    target = target_of(interaction)
+    found = target.channel if target.kind == "channel" else next(
+        (t.channel for t in target.channels), None)
+    if not isinstance(found, discord.TextChannel | discord.ForumChannel):  # pragma: no cover
         raise FilmclubError("Prompts go in a text or forum channel: run this in one or name one.")
-    return target
+    return found
 
 
 def _item_id(text: str) -> int:

@@ -22,7 +22,7 @@ from bot.moderation import (
     timezone_choices,
 )
 from cogs import auditlog
-from cogs.checks import admins_only
+from cogs.checks import SERVER, ChannelSetting, ServerAnd, admins_only
 from cogs.ui import COLOUR, reply
 
 if TYPE_CHECKING:
@@ -44,6 +44,10 @@ LABELS: dict[str, str] = {
 PROMPT_CHANNEL_NEEDS = ("view_channel", "send_messages", "embed_links", "create_public_threads",
                         "send_messages_in_threads", "read_message_history")
 LOG_CHANNEL_NEEDS = ("view_channel", "send_messages")
+#: Settings are the server's (Manage Server from a role); a channel named in them must
+#: be one the admin can see.
+SETTINGS_TARGET = ServerAnd(ChannelSetting("prompt_channel"), ChannelSetting("log_channel"),
+                            channel_needs=("view_channel",))
 
 
 def _perm_names(names: list[str]) -> str:
@@ -99,7 +103,7 @@ class Settings(commands.GroupCog, group_name="filmclub",
         super().__init__()
 
     @settings.command(name="show", description="Show this server's filmclub settings")
-    @admins_only(manage_guild=True)
+    @admins_only(SERVER, manage_guild=True)
     async def show(self, interaction: discord.Interaction[FilmClub]) -> None:
         assert_guild(interaction)
         current = await self.bot.store.get_settings(interaction.guild_id or 0)
@@ -116,7 +120,7 @@ class Settings(commands.GroupCog, group_name="filmclub",
         log_channel="Where moderator actions are posted",
         reset="Put one setting back to its default",
     )
-    @admins_only(manage_guild=True)
+    @admins_only(SETTINGS_TARGET, manage_guild=True)
     async def set(self, interaction: discord.Interaction[FilmClub],
                   prompt_channel: discord.TextChannel | None = None,
                   moderator_role: discord.Role | None = None,

@@ -14,8 +14,9 @@ import discord
 from discord import app_commands
 
 from bot.card import fit
-from bot.errors import FilmclubError, InvalidValue, NotFound
+from bot.errors import InvalidValue, NotFound
 from bot.models import Prompt
+from cogs.permissions import visible_threads
 
 if TYPE_CHECKING:
     from bot.client import FilmClub
@@ -56,21 +57,6 @@ def parse_message_ref(text: str, guild_id: int | None) -> int:
                        "or its id.")
 
 
-async def prompt_for(interaction: discord.Interaction[FilmClub], value: str | None) -> Prompt:
-    """The prompt named by a thread option, or the prompt thread the command ran in."""
-    if value is None:
-        channel_id = interaction.channel_id
-        if channel_id is None or channel_id not in interaction.client.prompt_threads:
-            raise FilmclubError("Run this in a prompt thread, or choose one with `thread:`.")
-        thread_id = channel_id
-    else:
-        thread_id = parse_thread_ref(value)
-    prompt = await interaction.client.store.get_prompt(thread_id)
-    if prompt is None or prompt.guild_id != interaction.guild_id:
-        raise NotFound("That is not a filmclub prompt thread in this server.")
-    return prompt
-
-
 async def fetch_thread(interaction: discord.Interaction[FilmClub], thread_id: int
                        ) -> discord.Thread:
     """The Discord thread, from the cache or (archived ones) from Discord."""
@@ -96,15 +82,18 @@ def choice_name(prompt: Prompt) -> str:
 
 async def thread_choices(interaction: discord.Interaction[FilmClub], current: str
                          ) -> list[app_commands.Choice[str]]:
-    """The server's prompt threads matching what was typed, newest first, at most 25."""
-    if interaction.guild_id is None:
+    """The server's prompt threads that the member can see and that match what was typed,
+    newest first, at most 25."""
+    if interaction.guild_id is None or not isinstance(interaction.user, discord.Member):
         return []
     prompts = await interaction.client.store.list_prompts(interaction.guild_id)
+    visible = await visible_threads(interaction, prompts=prompts)
     needle = current.strip().casefold()
     found = [
         p for p in reversed(prompts)
-        if not needle or needle in p.article.title.casefold()
-        or needle in p.article.slug.casefold() or needle in str(p.thread_id)
+        if visible.allows(p.thread_id)
+        and (not needle or needle in p.article.title.casefold()
+             or needle in p.article.slug.casefold() or needle in str(p.thread_id))
     ]
     return [app_commands.Choice(name=choice_name(p), value=str(p.thread_id))
             for p in found[:AUTOCOMPLETE_LIMIT]]

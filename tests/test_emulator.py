@@ -665,3 +665,85 @@ async def test_buttons_selects_and_modals(
     await submitted.wait(timeout=TIMEOUT)
     assert submitted.ephemeral
     assert submitted.original["content"] == "thanks: Great film"
+
+
+# -- permissions in channels, as Discord computes them (issue 13) --------------------------------
+
+MANAGE = Permissions.MANAGE_MESSAGES | Permissions.MANAGE_THREADS
+
+
+def overwrite(target: int, kind: int, allow: int = 0, deny: int = 0) -> dict[str, str | int]:
+    """A permission overwrite: kind 0 is a role, 1 a member."""
+    return {"id": str(target), "type": kind, "allow": str(allow), "deny": str(deny)}
+
+
+def test_channel_permissions_apply_overwrites_in_discords_order(emu: DiscordEmulator,
+                                                                scene: Scene) -> None:
+    """@everyone's overwrite, then role overwrites together, then the member's own."""
+    guild = scene.guild.id
+    staff = emu.add_role(guild, "Staff", Permissions.DEFAULT)
+    sol = emu.add_member(guild, "Sol", roles=[staff])
+    cam = emu.add_member(guild, "Cam")
+    hidden = emu.add_text_channel(guild, "staff", overwrites=[
+        overwrite(guild, 0, deny=Permissions.VIEW_CHANNEL | Permissions.SEND_MESSAGES),
+        overwrite(staff, 0, allow=Permissions.VIEW_CHANNEL),
+        overwrite(sol.id, 1, deny=Permissions.READ_MESSAGE_HISTORY),
+    ])
+    side = emu.add_text_channel(guild, "side", overwrites=[overwrite(cam.id, 1, allow=MANAGE)])
+    thread = emu.add_thread(hidden.id, "plans")
+    # Without View Channel nothing counts; a role's allow brings it back, not Send Messages.
+    assert emu.permissions_in(scene.alice.id, hidden.id) == 0
+    sol_there = emu.permissions_in(sol.id, hidden.id)
+    assert sol_there & Permissions.VIEW_CHANNEL and not sol_there & Permissions.SEND_MESSAGES
+    assert not sol_there & Permissions.READ_MESSAGE_HISTORY  # the member's own deny wins
+    # A thread has its parent's permissions.
+    assert emu.permissions_in(sol.id, thread.id) == sol_there
+    assert emu.permissions_in(scene.alice.id, thread.id) == 0
+    # A member overwrite makes a moderator of one channel, and of that channel only.
+    assert emu.permissions_in(cam.id, side.id) & MANAGE == MANAGE
+    assert emu.permissions_in(cam.id, scene.films.id) & MANAGE == 0
+    # The owner and Administrators have everything, overwrites or not.
+    admin = emu.add_member(guild, "Ada", permissions=Permissions.DEFAULT
+                           | Permissions.ADMINISTRATOR)
+    assert emu.permissions_in(admin.id, hidden.id) == Permissions.ALL
+
+
+async def test_interactions_carry_permissions_of_the_invoking_and_named_channels(
+        emu: DiscordEmulator, scene: Scene, bot: QuickBot) -> None:
+    """member.permissions and app_permissions are the invoking channel's; a resolved channel
+    carries the invoker's permissions there; discord.py's own computation agrees."""
+    guild = scene.guild.id
+    cam = emu.add_member(guild, "Cam")
+    side = emu.add_text_channel(guild, "side", overwrites=[
+        overwrite(cam.id, 1, allow=MANAGE), overwrite(emu.bot_user_id, 1,
+                                                      deny=Permissions.EMBED_LINKS)])
+    bot.tree.copy_global_to(guild=discord.Object(guild))
+    await sync(scene, bot)
+    inter = await emu.invoke(cam.id, side.id, "prompt post",
+                             {"article": "vertigo", "channel": scene.films.id})
+    await inter.wait(timeout=TIMEOUT)
+    payload = inter.payload
+    here = int(payload["member"]["permissions"])
+    assert here & MANAGE == MANAGE and int(payload["channel"]["permissions"]) == here
+    assert not int(payload["app_permissions"]) & Permissions.EMBED_LINKS
+    named = int(payload["data"]["resolved"]["channels"][str(scene.films.id)]["permissions"])
+    assert named & MANAGE == 0 and named & Permissions.VIEW_CHANNEL
+    # What the bot would compute from its cache matches what Discord sent (discord.py
+    # leaves voice permissions out of text channels).
+    cached = bot.get_guild(guild)
+    assert cached is not None
+    member = discord.Member(data=payload["member"], guild=cached, state=bot._connection)
+    text_only = ~discord.Permissions.voice().value
+    assert cached.get_channel(side.id).permissions_for(member).value == here & text_only
+    assert cached.get_channel(scene.films.id).permissions_for(member).value == named & text_only
+
+
+async def test_overwrites_changed_later_reach_the_bot(emu: DiscordEmulator, scene: Scene,
+                                                      bot: QuickBot) -> None:
+    """set_overwrites sends CHANNEL_UPDATE: the bot's cache follows."""
+    emu.set_overwrites(scene.films.id, [overwrite(scene.guild.id, 0,
+                                                  deny=Permissions.VIEW_CHANNEL)])
+    await emu.ping_bot()
+    channel = bot.get_guild(scene.guild.id).get_channel(scene.films.id)
+    assert channel.overwrites_for(channel.guild.default_role).view_channel is False
+    assert emu.permissions_in(scene.alice.id, scene.films.id) == 0

@@ -37,9 +37,11 @@ from bot.export.base import (
     safe_filename,
 )
 from bot.export.htmlpage import CONTENT_SECURITY_POLICY
+from bot.export.offload import in_thread, write_off_loop
 from bot.export.threads import default_filename, get_exporter, thread_comments, thread_context
 from bot.models import Comment, Prompt
 from bot.store.base import Store
+from bot.visibility import Visible
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +126,7 @@ async def export_archive(
     *,
     options: ExportOptions,
     exported_at: datetime,
+    visible: Visible,
     include_hidden: bool = False,
     guild_name: str | None = None,
     channel_names: Mapping[int, str] | None = None,
@@ -135,13 +138,18 @@ async def export_archive(
 ) -> tuple[int, int]:
     """Write the server's archive to ``out``; returns (threads, comments) written.
 
-    ``changed_after`` (an export mark) keeps only the threads with a change since it, and
-    only their changed comments. ``channel_names`` names threads and their channels.
+    ``visible`` keeps only the threads whoever asked can see. ``changed_after`` (an
+    export mark) keeps only the threads with a change since it, and only their changed
+    comments. ``channel_names`` names threads and their channels. Each thread is
+    rendered and compressed in a worker thread, off the event loop.
     """
     exporter = get_exporter(fmt)
     prompts = await store.list_prompts(guild_id)
     if not prompts:
         raise NotFound(f"server {guild_id} has no prompts in the database")
+    prompts = [p for p in prompts if visible.allows(p.thread_id)]
+    if not prompts:
+        raise NotFound(f"server {guild_id} has no prompt threads to export")
     if changed_after is not None:
         changed = await store.changed_thread_ids(guild_id, changed_after)
         prompts = [p for p in prompts if p.thread_id in changed]
@@ -165,16 +173,18 @@ async def export_archive(
             info.compress_type = zipfile.ZIP_DEFLATED
             with (archive.open(info, "w", force_zip64=True) as member,
                   io.TextIOWrapper(member, encoding="utf-8", newline="") as text):
-                written = await exporter.write(context, seen.watch(comments), text)
+                written = await write_off_loop(exporter, context, seen.watch(comments), text)
+                await in_thread(text.flush)  # what is still buffered is deflated there too
             entries.append(ArchiveEntry(prompt.thread_id, title, filename, prompt.posted_at,
                                         written, seen.latest_at, seen.top))
             if progress is not None:
                 progress(done, len(prompts), title)
         index = zipfile.ZipInfo(INDEX_NAME, date_time=stamp)
         index.compress_type = zipfile.ZIP_DEFLATED
-        archive.writestr(index, render_index(
+        page = render_index(
             entries, guild_id=guild_id, guild_name=guild_name, fmt=fmt, options=options,
-            exported_at=exported_at, timezone=timezone, since=since))
+            exported_at=exported_at, timezone=timezone, since=since)
+        await in_thread(archive.writestr, index, page)
     total = sum(e.comments for e in entries)
     log.info("archived server %d as %s to %s (%d threads, %d comments)",
              guild_id, fmt, out, len(entries), total)

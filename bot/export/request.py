@@ -29,6 +29,7 @@ from bot.export.base import ExportOptions, iso_time
 from bot.export.threads import ExportResult, export_thread, get_exporter
 from bot.models import ExportRecord, snowflake_time, utcnow
 from bot.store.base import COMMENT_ORDERS, Bound, CommentOrder, Store
+from bot.visibility import Visible
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,7 @@ async def run_export(
     request: ExportRequest,
     out: Path,
     *,
+    visible: Visible,
     exported_by: int | None = None,
     timezone: tzinfo = UTC,
     guild_name: str | None = None,
@@ -158,19 +160,25 @@ async def run_export(
 ) -> ExportResult:
     """Make the export ``request`` asks for, at ``out`` (a file; a zip for a server).
 
+    ``visible`` is the threads whoever asked may see (the command line: every one): a
+    thread outside it is not found, and a server's archive leaves those out.
+
     The result's ``record`` is what to remember of it: pass it to
     ``store.record_export`` once the file has reached whoever asked (so an export that
     was never delivered does not move ``since_last`` on).
     """
     get_exporter(request.fmt)  # an unknown format fails before anything is read
-    previous = await store.last_export(request.key) if request.since_last else None
+    # The previous export is this person's own (the command line's for the CLI): what
+    # someone else exported does not move their `since_last` on.
+    previous = (await store.last_export(request.key, exported_by=exported_by)
+                if request.since_last else None)
     mark = await store.export_mark()
     exported_at = exported_at or utcnow()
     names = channel_names or {}
     since = previous.exported_at if previous else None
     if request.scope == "thread":
         prompt = await store.get_prompt(request.target_id)
-        if prompt is None:
+        if prompt is None or not visible.allows(request.target_id):
             raise NotFound(f"there is no prompt thread {request.target_id} in the database")
         result = await export_thread(
             store, request.target_id, request.fmt, out, thread_name=names.get(prompt.thread_id),
@@ -181,7 +189,7 @@ async def run_export(
     else:
         threads, comments = await export_archive(
             store, request.target_id, request.fmt, out, options=request.options,
-            exported_at=exported_at, include_hidden=request.include_hidden,
+            exported_at=exported_at, include_hidden=request.include_hidden, visible=visible,
             guild_name=guild_name, channel_names=names, timezone=timezone, members=members,
             changed_after=previous.mark if previous else None, since=since,
             progress=progress)

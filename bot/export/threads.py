@@ -26,6 +26,7 @@ from bot.export.csvtable import CsvExporter
 from bot.export.htmlpage import HtmlExporter
 from bot.export.jsondoc import JsonExporter
 from bot.export.markdown import MarkdownExporter
+from bot.export.offload import write_off_loop
 from bot.export.plaintext import TextExporter
 from bot.models import Comment, ExportRecord, Prompt, utcnow
 from bot.store.base import Store
@@ -164,7 +165,7 @@ async def export_thread(
     comments = thread_comments(store, context, include_hidden=include_hidden,
                                changed_after=previous.mark if previous else None)
     with atomic_text_file(out) as handle:
-        count = await exporter.write(context, comments, handle)
+        count = await write_off_loop(exporter, context, comments, handle)
     size = out.stat().st_size
     log.info("exported thread %d as %s to %s (%d comments, %d bytes)",
              thread_id, fmt, out, count, size)

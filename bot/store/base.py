@@ -27,6 +27,7 @@ from bot.moderation import AuditEntry, CloseTimer, GuildSettings, HiddenComment
 from bot.privacy import ForgetReport, MemberData
 from bot.schedule import Schedule
 from bot.stats import MemberTotals, ScoredComment, ServerStats, ThreadStats
+from bot.visibility import Visible
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,9 +274,13 @@ class Store(ABC):
         """Record a moderator action (committed); returns it with its id."""
 
     @abstractmethod
-    async def list_audit(self, guild_id: int, *, thread_id: int | None = None,
+    async def list_audit(self, guild_id: int, *, visible: Visible, thread_id: int | None = None,
                          limit: int = 1000) -> list[AuditEntry]:
-        """The server's (or one thread's) audit log, newest first."""
+        """The server's (or one thread's) audit log, newest first.
+
+        Entries about a thread that ``visible`` leaves out are left out; entries about
+        no thread (settings) are kept.
+        """
 
     @abstractmethod
     async def set_close_timer(self, timer: CloseTimer) -> None:
@@ -292,23 +297,26 @@ class Store(ABC):
         """Every pending close timer, soonest first."""
 
     @abstractmethod
-    async def top_comments(self, guild_id: int, *, thread_id: int | None = None,
-                           since: datetime | None = None, limit: int = 100
-                           ) -> list[ScoredComment]:
-        """Comments with a positive score, best first (ties: the older first)."""
+    async def top_comments(self, guild_id: int, *, visible: Visible,
+                           thread_id: int | None = None, since: datetime | None = None,
+                           limit: int = 100) -> list[ScoredComment]:
+        """Comments with a positive score, best first (ties: the older first), from the
+        threads ``visible`` allows only (as every number below)."""
 
     @abstractmethod
-    async def member_totals(self, guild_id: int, *,
+    async def member_totals(self, guild_id: int, *, visible: Visible,
                             since: datetime | None = None) -> list[MemberTotals]:
         """Per member: comments written since ``since`` and the net votes others gave them."""
 
     @abstractmethod
-    async def thread_stats(self, thread_id: int, zone: tzinfo, zone_name: str) -> ThreadStats:
-        ...
+    async def thread_stats(self, thread_id: int, zone: tzinfo, zone_name: str, *,
+                           visible: Visible) -> ThreadStats:
+        """A thread's numbers (all zero when ``visible`` leaves the thread out)."""
 
     @abstractmethod
     async def server_stats(self, guild_id: int, *, now: datetime, zone: tzinfo,
-                           zone_name: str) -> ServerStats: ...
+                           zone_name: str, visible: Visible) -> ServerStats:
+        """The server's numbers, over the threads ``visible`` allows (prompts included)."""
 
     @abstractmethod
     async def member_data(self, user_id: int) -> MemberData:
@@ -357,8 +365,10 @@ class Store(ABC):
         """Remember an export that was delivered (committed); returns it with its id."""
 
     @abstractmethod
-    async def last_export(self, scope_key: str) -> ExportRecord | None:
-        """The newest export recorded under ``scope_key``."""
+    async def last_export(self, scope_key: str, *, exported_by: int | None
+                          ) -> ExportRecord | None:
+        """The newest export recorded under ``scope_key`` for the same person (``exported_by``;
+        None: the command line's)."""
 
     @abstractmethod
     async def changed_thread_ids(self, guild_id: int, changed_after: int) -> set[int]:

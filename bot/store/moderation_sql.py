@@ -84,10 +84,12 @@ HIDDEN_COLUMNS = "comment_id, hidden_by, hidden_at, reason, notice_id"
 
 # -- audit log and timers ---------------------------------------------------------------
 
-AUDIT_COLUMNS = "id, guild_id, thread_id, comment_id, actor_id, action, target, reason, at"
+AUDIT_COLUMNS = ("id, guild_id, thread_id, comment_id, actor_id, action, target, reason, at,"
+                 " channel_id")
 ADD_AUDIT = """
-INSERT INTO audit_log (guild_id, thread_id, comment_id, actor_id, action, target, reason, at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO audit_log (guild_id, thread_id, comment_id, actor_id, action, target, reason, at,
+                       channel_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 TIMER_COLUMNS = "thread_id, guild_id, due_at, set_by, set_at, reason"
 SET_TIMER = f"""
@@ -99,13 +101,20 @@ ON CONFLICT (thread_id) DO UPDATE SET
 
 # -- the numbers ------------------------------------------------------------------------
 
-#: Comments that count, within a scope ({scope}: a fixed condition on c or p): seen,
-#: not deleted, not hidden, not forgotten, written since :since (NULL: ever).
+#: The threads the asker may see: :visible is a JSON array of thread ids, or NULL for all
+#: (``bot.visibility.Visible.sql``). Every answer to a member goes through it.
+VISIBLE_THREAD = "(:visible IS NULL OR {column} IN (SELECT value FROM json_each(:visible)))"
+#: The same for channels (``Visible.channels_sql``): :channels, NULL for all.
+VISIBLE_CHANNEL = "(:channels IS NULL OR {column} IN (SELECT value FROM json_each(:channels)))"
+
+#: Comments that count, within a scope ({scope}: a fixed condition on c or p): in a
+#: visible thread, seen, not deleted, not hidden, not forgotten, written since :since
+#: (NULL: ever).
 _COUNTED = """
 counted AS (
     SELECT c.id, c.thread_id, c.author_id, c.author_name, c.created_at, c.content
     FROM comments c JOIN prompts p ON p.thread_id = c.thread_id
-    WHERE {scope} AND c.seen = 1 AND c.deleted_at IS NULL
+    WHERE {scope} AND {visible} AND c.seen = 1 AND c.deleted_at IS NULL
       AND (:since IS NULL OR c.created_at >= :since)
       AND NOT EXISTS (SELECT 1 FROM hidden_comments h WHERE h.comment_id = c.id)
       AND NOT EXISTS (SELECT 1 FROM forgotten_members f
@@ -129,7 +138,8 @@ def _counted(scope: str, query: str) -> str:
     """``query`` over the counted comments, votes and scores of a fixed scope."""
     if scope not in (GUILD_SCOPE, THREAD_SCOPE):
         raise ValueError(f"unknown scope {scope!r}")
-    return "WITH " + _COUNTED.format(scope=scope) + query
+    visible = VISIBLE_THREAD.format(column="c.thread_id")
+    return "WITH " + _COUNTED.format(scope=scope, visible=visible) + query
 
 
 # From the scores to the comments by primary key: joining the two materialized tables
@@ -151,6 +161,7 @@ _MEMBER_TOTALS = """
 SELECT a.author_id, a.comments, coalesce(v.votes, 0), a.first,
        (SELECT n.author_name FROM comments n
         WHERE n.author_id = a.author_id AND n.seen = 1 AND n.author_name IS NOT NULL
+          AND {visible}
         ORDER BY n.id DESC LIMIT 1)
 FROM (SELECT author_id, count(*) AS comments, min(id) AS first FROM counted
       GROUP BY author_id) a
@@ -158,7 +169,7 @@ LEFT JOIN (SELECT author_id, sum(value) AS votes FROM votes GROUP BY author_id) 
        ON v.author_id = a.author_id
 """
 _SERVER_COUNTS = """
-SELECT (SELECT count(*) FROM prompts WHERE guild_id = :guild),
+SELECT (SELECT count(*) FROM prompts WHERE guild_id = :guild AND {visible}),
        (SELECT count(*) FROM counted),
        (SELECT count(DISTINCT author_id) FROM counted),
        (SELECT count(DISTINCT author_id) FROM counted WHERE created_at >= :active_since)
@@ -171,9 +182,11 @@ COUNTS = {scope: _counted(scope, _COUNTS) for scope in (GUILD_SCOPE, THREAD_SCOP
 #: Comments per UTC hour, 'YYYY-MM-DDTHH' (by scope).
 HOURS = {scope: _counted(scope, _HOURS) for scope in (GUILD_SCOPE, THREAD_SCOPE)}
 #: Per member of a server: comments, net votes from others, first comment id, latest name.
-MEMBER_TOTALS = _counted(GUILD_SCOPE, _MEMBER_TOTALS)
+MEMBER_TOTALS = _counted(GUILD_SCOPE, _MEMBER_TOTALS.format(
+    visible=VISIBLE_THREAD.format(column="n.thread_id")))
 #: A server's prompts, comments, members and recently active members.
-SERVER_COUNTS = _counted(GUILD_SCOPE, _SERVER_COUNTS)
+SERVER_COUNTS = _counted(GUILD_SCOPE, _SERVER_COUNTS.format(
+    visible=VISIBLE_THREAD.format(column="thread_id")))
 
 # -- the member's own data --------------------------------------------------------------
 

@@ -79,6 +79,7 @@ from bot.store.base import (
     ThreadStatus,
 )
 from bot.store.migrations import migrate
+from bot.visibility import Visible
 
 log = logging.getLogger(__name__)
 
@@ -1653,29 +1654,35 @@ class SQLiteStore(Store):
 
     async def add_audit(self, entry: AuditEntry) -> AuditEntry:
         row = (entry.guild_id, entry.thread_id, entry.comment_id, entry.actor_id, entry.action,
-               entry.target, entry.reason, ts(entry.at))
+               entry.target, entry.reason, ts(entry.at), entry.channel_id)
 
         def write(conn: sqlite3.Connection) -> int | None:
             return conn.execute(msql.ADD_AUDIT, row).lastrowid
 
         return replace(entry, id=await self._call(write))
 
-    async def list_audit(self, guild_id: int, *, thread_id: int | None = None,
+    async def list_audit(self, guild_id: int, *, visible: Visible, thread_id: int | None = None,
                          limit: int = 1000) -> list[AuditEntry]:
-        sql = f"SELECT {msql.AUDIT_COLUMNS} FROM audit_log WHERE guild_id = ?"  # noqa: S608
-        params: list[Any] = [guild_id]
+        if not visible.everything and visible.channel_ids is None:
+            raise ValueError("the audit log needs the channels the reader can see too")
+        sql = (f"SELECT {msql.AUDIT_COLUMNS} FROM audit_log WHERE guild_id = :guild"  # noqa: S608
+               " AND (thread_id IS NULL OR "
+               + msql.VISIBLE_THREAD.format(column="thread_id") + ")"
+               " AND (channel_id IS NULL OR "
+               + msql.VISIBLE_CHANNEL.format(column="channel_id") + ")")
+        params: dict[str, Any] = {"guild": guild_id, "visible": visible.sql(),
+                                  "channels": visible.channels_sql(), "limit": limit}
         if thread_id is not None:
-            sql += " AND thread_id = ?"
-            params.append(thread_id)
-        sql += " ORDER BY id DESC LIMIT ?"
-        params.append(limit)
+            sql += " AND thread_id = :thread"
+            params["thread"] = thread_id
+        sql += " ORDER BY id DESC LIMIT :limit"
         async with self._db.execute(sql, params) as cur:
             return [
                 AuditEntry(guild_id=guild, thread_id=thread, comment_id=comment, actor_id=actor,
                            action=action, target=target, reason=reason,
-                           at=datetime.fromisoformat(at), id=entry_id)
-                async for entry_id, guild, thread, comment, actor, action, target, reason, at
-                in cur
+                           at=datetime.fromisoformat(at), id=entry_id, channel_id=channel)
+                async for (entry_id, guild, thread, comment, actor, action, target, reason, at,
+                           channel) in cur
             ]
 
     @staticmethod
@@ -1698,7 +1705,7 @@ class SQLiteStore(Store):
         sql = f"SELECT {msql.TIMER_COLUMNS} FROM close_timers WHERE thread_id = ?"  # noqa: S608
         entry = None if audit is None else (
             audit.guild_id, audit.thread_id, audit.comment_id, audit.actor_id, audit.action,
-            audit.target, audit.reason, ts(audit.at))
+            audit.target, audit.reason, ts(audit.at), audit.channel_id)
 
         def write(conn: sqlite3.Connection) -> tuple[Any, ...] | None:
             row = conn.execute(sql, (thread_id,)).fetchone()
@@ -1718,15 +1725,15 @@ class SQLiteStore(Store):
 
     @staticmethod
     def _stats_params(guild_id: int | None, thread_id: int | None,
-                      since: datetime | None) -> dict[str, Any]:
+                      since: datetime | None, visible: Visible) -> dict[str, Any]:
         return {"guild": guild_id, "thread": thread_id,
-                "since": None if since is None else ts(since)}
+                "since": None if since is None else ts(since), "visible": visible.sql()}
 
-    async def top_comments(self, guild_id: int, *, thread_id: int | None = None,
-                           since: datetime | None = None, limit: int = 100
-                           ) -> list[ScoredComment]:
+    async def top_comments(self, guild_id: int, *, visible: Visible,
+                           thread_id: int | None = None, since: datetime | None = None,
+                           limit: int = 100) -> list[ScoredComment]:
         scope = msql.GUILD_SCOPE if thread_id is None else msql.THREAD_SCOPE
-        params = {**self._stats_params(guild_id, thread_id, since), "limit": limit}
+        params = {**self._stats_params(guild_id, thread_id, since, visible), "limit": limit}
         titles: dict[int, str] = {}
         found = []
         async with self._db.execute(msql.TOP_COMMENTS[scope], params) as cur:
@@ -1741,9 +1748,9 @@ class SQLiteStore(Store):
                 ))
         return found
 
-    async def member_totals(self, guild_id: int, *,
+    async def member_totals(self, guild_id: int, *, visible: Visible,
                             since: datetime | None = None) -> list[MemberTotals]:
-        params = self._stats_params(guild_id, None, since)
+        params = self._stats_params(guild_id, None, since, visible)
         async with self._db.execute(msql.MEMBER_TOTALS, params) as cur:
             return [
                 MemberTotals(user_id=user, name=name or str(user), comments=comments,
@@ -1755,8 +1762,9 @@ class SQLiteStore(Store):
         async with self._db.execute(msql.HOURS[scope], params) as cur:
             return {parse_hour_bucket(hour): count async for hour, count in cur}
 
-    async def thread_stats(self, thread_id: int, zone: tzinfo, zone_name: str) -> ThreadStats:
-        params = self._stats_params(None, thread_id, None)
+    async def thread_stats(self, thread_id: int, zone: tzinfo, zone_name: str, *,
+                           visible: Visible) -> ThreadStats:
+        params = self._stats_params(None, thread_id, None, visible)
         async with self._db.execute(msql.COUNTS[msql.THREAD_SCOPE], params) as cur:
             comments, people, up, down = await cur.fetchone()  # type: ignore[misc]
         hours = await self._hour_counts(msql.THREAD_SCOPE, params)
@@ -1764,8 +1772,8 @@ class SQLiteStore(Store):
                            busiest_hour(hours, zone, zone_name))
 
     async def server_stats(self, guild_id: int, *, now: datetime, zone: tzinfo,
-                           zone_name: str) -> ServerStats:
-        params = {**self._stats_params(guild_id, None, None),
+                           zone_name: str, visible: Visible) -> ServerStats:
+        params = {**self._stats_params(guild_id, None, None, visible),
                   "active_since": ts(now - timedelta(days=ACTIVE_DAYS))}
         async with self._db.execute(msql.SERVER_COUNTS, params) as cur:
             prompts, comments, members, active = await cur.fetchone()  # type: ignore[misc]
@@ -1847,10 +1855,11 @@ class SQLiteStore(Store):
         record_id: int = await self._call(write)
         return replace(record, id=record_id)
 
-    async def last_export(self, scope_key: str) -> ExportRecord | None:
+    async def last_export(self, scope_key: str, *, exported_by: int | None
+                          ) -> ExportRecord | None:
         sql = (f"SELECT {self._EXPORT_COLUMNS} FROM export_history"  # noqa: S608
-               " WHERE scope_key = ? ORDER BY id DESC LIMIT 1")
-        async with self._db.execute(sql, (scope_key,)) as cur:
+               " WHERE scope_key = ? AND exported_by IS ? ORDER BY id DESC LIMIT 1")
+        async with self._db.execute(sql, (scope_key, exported_by)) as cur:
             row = await cur.fetchone()
         return None if row is None else self._export_record(row)
 

@@ -1,6 +1,13 @@
 """Walk every application command in the running bot's tree, through the emulator: each
 moderator command refuses a plain member and changes nothing; each member command works.
 
+Issue 13: every command names the target its check judges, and a moderator of one
+channel (Cam, ``tests/e2e/private.py``) is refused by every moderator command against
+a thread, comment or channel where they lack the permission, is let through in their
+own channel, and is refused whatever acts on the whole server. A new moderator command
+that checked the invoking channel's permissions instead would act when Cam runs it from
+their channel against the staff thread, and fail the walk.
+
 Commands added later are walked too: their options are made up from the schema the bot
 registered (required options only, plus meaningful values for the names below).
 """
@@ -9,11 +16,21 @@ from __future__ import annotations
 
 from typing import Any
 
+import discord
 from discord import app_commands
 
-from cogs.checks import audience_of
+from bot.visibility import EVERY_THREAD
+from cogs.checks import (
+    NOT_A_COMMENT,
+    NOT_A_THREAD,
+    THREAD,
+    audience_of,
+    moderators_only,
+    target_resolver_of,
+)
+from tests.e2e import private
 from tests.e2e.harness import RunningBot, World
-from tests.e2e.moderating import dump, eventually, post, run, text
+from tests.e2e.moderating import answered, dump, eventually, post, run, text
 from tests.emulator.interactions import (
     ATTACHMENT,
     BOOLEAN,
@@ -29,6 +46,7 @@ from tests.emulator.interactions import (
 )
 
 GENERIC_ERROR = "Something went wrong on our side"
+MENU_NOT_FOUND = "That message is not in a prompt thread, nor does one start from it."
 
 
 def leaves(runner: RunningBot) -> list[app_commands.Command[Any, ..., Any]]:
@@ -45,6 +63,7 @@ def options_for(world: World, name: str, scene: dict[str, Any]) -> dict[str, Any
         "thread": str(scene["thread"]), "message": str(scene["comment"]), "reason": "testing",
         "duration": "2d", "article": "stalker-the-room", "timezone": "Europe/Paris",
         "upvote_emoji": "🔥", "export_access": "everyone", "format": "md",
+        "channel": scene.get("channel", world.channel.id),
     }
     values: dict[str, Any] = {}
     for schema in schemas:
@@ -95,7 +114,7 @@ async def scene(world: World, runner: RunningBot) -> dict[str, Any]:
     store = runner.bot.store
 
     async def audited() -> bool:  # /prompt post is audited just after it answers
-        return len(await store.list_audit(world.guild.id)) == 1
+        return len(await store.list_audit(world.guild.id, visible=EVERY_THREAD)) == 1
 
     await eventually(audited)
     return {"thread": thread, "comment": int(comment["id"])}
@@ -175,3 +194,152 @@ async def test_moderator_commands_are_hidden_from_members_by_default(
             hinted.add(root.name)
     assert {"discussion", "comment", "filmclub"} <= hinted
     assert registered["export"]["default_member_permissions"] is None
+
+
+# -- issue 13: every check is made on the target ---------------------------------------------
+
+
+def menus(runner: RunningBot) -> list[app_commands.ContextMenu]:
+    assert runner.bot is not None
+    return [c for c in runner.bot.tree.walk_commands(type=discord.AppCommandType.message)
+            if isinstance(c, app_commands.ContextMenu)]
+
+
+def untargeted(commands: list[Any]) -> list[str]:
+    """Commands whose check names no target, or whose audience needs one and has none."""
+    found = []
+    for command in commands:
+        resolver = target_resolver_of(command)
+        name = getattr(command, "qualified_name", command.name)
+        if resolver is None:
+            found.append(f"{name}: no target")
+        elif audience_of(command) != "members" and resolver.kind == "own":
+            found.append(f"{name}: a {audience_of(command)} command judged on nothing")
+    return found
+
+
+async def test_every_command_names_the_target_its_check_judges(world: World,
+                                                               running: RunningBot) -> None:
+    """Each command (and message menu) goes through a target resolver in its check."""
+    commands = [*leaves(running), *menus(running)]
+    assert len(commands) >= 25
+    assert untargeted(commands) == []
+
+
+def test_a_moderator_command_without_a_target_check_is_caught() -> None:
+    """A command hidden by default_permissions and checked only on the invoking channel's
+    permissions (what issue 13 found) is listed; one made with moderators_only is not."""
+    @app_commands.command(name="purge", description="x")
+    @app_commands.default_permissions(manage_messages=True)
+    @app_commands.checks.has_permissions(manage_messages=True)
+    async def purge(interaction: discord.Interaction) -> None: ...
+
+    @app_commands.command(name="tidy", description="x")
+    @moderators_only(THREAD, manage_messages=True)
+    async def tidy(interaction: discord.Interaction) -> None: ...
+
+    assert untargeted([purge, tidy]) == ["purge: no target"]
+
+
+def refusal_kind(answer: str) -> str | None:
+    """Which refusal an answer is: a missing permission, or a target that is not there."""
+    if answer.startswith("You need the ") and answer.endswith(" to do that."):
+        return "permission"
+    if answer in (NOT_A_THREAD, NOT_A_COMMENT, MENU_NOT_FOUND):
+        return "not found"
+    return None
+
+
+async def walk(world: World, running: RunningBot, who: Any, where: int,
+               targets: dict[str, Any], *, audiences: tuple[str, ...] = (
+                   "moderators", "admins", "exporters")) -> dict[str, tuple[str, bool, bool]]:
+    """``who`` runs every command of ``audiences`` in ``where`` against ``targets``: for each,
+    (the answer, whether the store or Discord changed, whether a file came)."""
+    scene = {"thread": targets["thread"], "comment": targets["comment"],
+             "channel": targets["channel"] or world.channel.id}
+    seen = {}
+    for command in leaves(running):
+        if audience_of(command) not in audiences:
+            continue
+        name = command.qualified_name
+        before = (dump(world.db_path), discord_state(world))
+        inter = await run(world, who, where, name, options_for(world, name, scene))
+        await running.settle()
+        changed = (dump(world.db_path), discord_state(world)) != before
+        seen[name] = (text(inter) if inter.ephemeral else "(not private)", changed,
+                      bool(inter.files))
+    return seen
+
+
+async def test_channel_moderator_is_refused_on_a_hidden_channels_targets(
+        world: World, running: RunningBot) -> None:
+    """Cam moderates #side only: from there, every moderator command against the staff thread,
+    a staff comment or #staff is refused, privately, and changes nothing."""
+    scene = await private.build(world, running)
+    seen = await walk(world, running, scene.cam, scene.side_thread, scene.targets("staff"))
+    assert {"discussion lock", "discussion close-after", "comment hide", "export",
+            "prompt post", "discussion resync", "prompt schedule set"} <= set(seen)
+    problems = [f"/{name}: {answer!r}{' changed something' if changed else ''}"
+                f"{' sent a file' if sent else ''}"
+                for name, (answer, changed, sent) in seen.items()
+                if refusal_kind(answer) is None or changed or sent]
+    assert problems == []
+    # The thread-scoped ones say nothing of the hidden thread: it reads as not there.
+    assert seen["discussion lock"][0] == NOT_A_THREAD
+    assert seen["comment hide"][0] == NOT_A_COMMENT
+    assert seen["prompt post"][0] == (
+        f"You need the View Channel, Manage Messages permission in <#{scene.staff.id}> to do "
+        "that.")
+    assert seen["prompt skip"][0] == (
+        "You need the Manage Messages permission server-wide to do that.")
+    menu = await world.emu.invoke_message_command(scene.cam.id, scene.staff_comment,
+                                                  "Export this thread")
+    await menu.wait_for(answered)
+    assert text(menu) == NOT_A_THREAD and menu.files == []
+    timers = await running.bot.store.close_timers() if running.bot else None
+    assert timers == []
+
+
+async def test_channel_moderator_is_refused_where_they_only_read(world: World,
+                                                                 running: RunningBot) -> None:
+    """Against #films (which Cam can read, without moderating it): 'You need ...' each time."""
+    scene = await private.build(world, running)
+    seen = await walk(world, running, scene.cam, scene.side_thread, scene.targets("films"))
+    problems = [f"/{name}: {answer!r}" for name, (answer, changed, sent) in seen.items()
+                if refusal_kind(answer) != "permission" or changed or sent]
+    assert problems == []
+    assert seen["discussion lock"][0] == (
+        f"You need the Manage Threads permission in <#{scene.films_thread}> to do that.")
+    menu = await world.emu.invoke_message_command(scene.cam.id, scene.films_comment,
+                                                  "Export this thread")
+    await menu.wait_for(answered)
+    assert refusal_kind(text(menu)) == "permission" and menu.files == []
+
+
+async def test_channel_moderator_may_act_in_their_channel(world: World,
+                                                          running: RunningBot) -> None:
+    """Against #side's own thread, comment and channel Cam is let through; what acts on the
+    whole server stays refused (Cam's roles grant nothing server-wide)."""
+    scene = await private.build(world, running)
+    seen = await walk(world, running, scene.cam, scene.side_thread, scene.targets("side"))
+    assert running.bot is not None
+    problems = []
+    for command in leaves(running):
+        name = command.qualified_name
+        if name not in seen:
+            continue
+        answer = seen[name][0]
+        resolver = target_resolver_of(command)
+        assert resolver is not None
+        server_wide = resolver.kind == "server" and name != "export"
+        if server_wide and not answer.endswith(" server-wide to do that."):
+            problems.append(f"/{name} was not refused server-wide: {answer!r}")
+        if not server_wide and (refusal_kind(answer) is not None or GENERIC_ERROR in answer):
+            problems.append(f"/{name} was refused in Cam's channel: {answer!r}")
+    assert problems == []
+    assert seen["export"][2], "the export of the side thread came with its file"
+    assert seen["comment hide"][1] and seen["discussion close-after"][1]
+    menu = await world.emu.invoke_message_command(scene.cam.id, scene.side_comment,
+                                                  "Export this thread")
+    await menu.wait_for(lambda i: bool(i.files))
+    assert "Marmalade as politics." in menu.files[0][1].decode("utf-8")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.visibility import EVERY_THREAD
 from tests.e2e.harness import RunningBot, World
 from tests.e2e.moderating import (
     LINK,
@@ -29,7 +30,8 @@ def notices(world: World, thread: int) -> list[str]:
 async def actions(runner: RunningBot) -> list[str]:
     """The audit log's actions, newest first."""
     assert runner.bot is not None
-    return [e.action for e in await runner.bot.store.list_audit(runner.world.guild.id)]
+    entries = await runner.bot.store.list_audit(runner.world.guild.id, visible=EVERY_THREAD)
+    return [e.action for e in entries]
 
 
 async def until_actions(runner: RunningBot, expected: list[str]) -> None:
@@ -62,7 +64,8 @@ async def test_lock_stops_replies_and_unlock_opens_them(world: World,
     await run(world, world.mod, thread, "discussion unlock")
     assert meta(world, thread) == (False, False)
     await world.emu.say(ana.id, thread, "yes")
-    entries = await running.bot.store.list_audit(world.guild.id, thread_id=thread)
+    entries = await running.bot.store.list_audit(world.guild.id, thread_id=thread,
+                                                 visible=EVERY_THREAD)
     assert [(e.action, e.actor_id, e.reason) for e in entries] == [
         ("unlock", world.mod.id, None), ("lock", world.mod.id, "cooling off")]
 
@@ -165,7 +168,7 @@ async def test_close_timer_survives_a_restart_and_fires_once(world: World) -> No
 
     async with started(world, clock) as third:
         await third.settle()
-        closes = [e for e in await third.bot.store.list_audit(world.guild.id)
+        closes = [e for e in await third.bot.store.list_audit(world.guild.id, visible=EVERY_THREAD)
                   if e.action == "close"]
     assert [n.split()[0] for n in notices(world, thread)] == ["⏰"]
     assert len(closes) == 1
@@ -273,12 +276,15 @@ async def test_moderator_role_counts_as_moderator(world: World, running: Running
                            permissions=Permissions.DEFAULT | Permissions.MANAGE_GUILD)
     thread = await post(world)
     before = await run(world, helper, thread, "discussion lock")
-    assert one_line_refusal(before) == "You need the Manage Threads permission to do that."
+    assert one_line_refusal(before) == (
+        f"You need the Manage Threads permission in <#{thread}> to do that.")
     await run(world, admin, world.lobby, "filmclub settings set", {"moderator_role": role})
     await run(world, helper, thread, "discussion lock")
     assert meta(world, thread) == (True, False)
     plain = await run(world, world.members[0], thread, "discussion unlock")
     assert one_line_refusal(plain) == (
-        "You need the Manage Threads permission or the Film Mods role to do that.")
+        f"You need the Manage Threads permission or the Film Mods role in <#{thread}> to do "
+        "that.")
     settings = await run(world, helper, world.lobby, "filmclub settings show")
-    assert one_line_refusal(settings) == "You need the Manage Guild permission to do that."
+    assert one_line_refusal(settings) == (
+        "You need the Manage Guild permission server-wide to do that.")

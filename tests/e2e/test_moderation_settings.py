@@ -128,7 +128,8 @@ async def test_export_setting_opens_export_to_members(world: World, running: Run
     member = world.members[0]
     await world.emu.say(member.id, thread, "my comment")
     refused = await run(world, member, thread, "export", {"format": "md"})
-    assert one_line_refusal(refused) == "You need the Manage Messages permission to do that."
+    assert one_line_refusal(refused) == (
+        f"You need the Manage Messages permission in <#{thread}> to do that.")
     await run(world, admin, world.lobby, "filmclub settings set", {"export_access": "everyone"})
     done = await run(world, member, thread, "export", {"format": "md"})
     ((name, data),) = done.files

@@ -79,6 +79,9 @@ async def test_queue_add_list_move_remove(world: World, tmp_path: Path) -> None:
     choices = await world.emu.autocomplete(world.mod.id, world.channel.id, "prompt queue move",
                                            {"item": "stalk"}, focused="item")
     assert [c["name"] for c in choices] == ["#3 Stalker, slowly (no-questions-stalker)"]
+    # Autocompletes come unchecked: a member who may not manage the queue is offered nothing.
+    assert await world.emu.autocomplete(world.members[0].id, world.channel.id,
+                                        "prompt queue move", {"item": ""}, focused="item") == []
     moved = await command(world, "prompt queue move", {"item": choices[0]["value"],
                                                        "position": 1})
     assert answer(moved) == "**Stalker, slowly** is now #1 in the queue."

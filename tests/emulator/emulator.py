@@ -264,15 +264,24 @@ class DiscordEmulator:
 
     def add_forum_channel(
         self, guild_id: int, name: str, *, tags: Sequence[str] = ("Discussion", "Spoilers"),
-        topic: str | None = None,
+        topic: str | None = None, overwrites: Sequence[Mapping[str, Any]] = (),
     ) -> ChannelRef:
-        """A forum channel with the given tag names."""
+        """A forum channel with the given tag names (and permission overwrites)."""
         guild = self._guild(guild_id)
         channel_id = self._ids.next()
         tag_payloads = [forum_tag_payload(self._ids.next(), t) for t in tags]
         data = forum_channel_payload(channel_id, guild.id, name, len(guild.channel_ids),
                                      topic=topic, parent_id=None, tags=tag_payloads)
+        data["permission_overwrites"] = [copy.deepcopy(dict(o)) for o in overwrites]
         return self._add_channel(guild, data)
+
+    def set_overwrites(self, channel_id: int, overwrites: Sequence[Mapping[str, Any]]) -> None:
+        """Replace a channel's permission overwrites (a CHANNEL_UPDATE tells the bot)."""
+        channel = self._channel(channel_id)
+        if self._is_thread(channel):
+            raise ValueError("threads have no overwrites of their own: set their parent's")
+        channel["permission_overwrites"] = [copy.deepcopy(dict(o)) for o in overwrites]
+        self._queue("CHANNEL_UPDATE", lambda: copy.deepcopy(channel), int(channel["guild_id"]))
 
     def _add_channel(self, guild: GuildRecord, data: dict[str, Any]) -> ChannelRef:
         channel_id = int(data["id"])
@@ -285,11 +294,15 @@ class DiscordEmulator:
     def add_member(
         self, guild_id: int, name: str, *, permissions: int = Permissions.DEFAULT,
         username: str | None = None, nick: str | None = None, user_id: int | None = None,
+        roles: Sequence[int] = (),
     ) -> MemberRef:
-        """A member whose display name is ``name``; extra permissions come from a role."""
+        """A member whose display name is ``name``; extra permissions come from a role.
+
+        ``roles`` are more roles to hold (ids from ``add_role``).
+        """
         guild = self._guild(guild_id)
         user = self._users[user_id] if user_id is not None else self._new_user(name, username)
-        roles = []
+        roles = list(roles)
         if permissions & ~Permissions.DEFAULT:
             roles.append(self._role_for(guild, permissions))
         member = MemberRecord(user, guild.id, roles, now_iso(), nick=nick)
@@ -355,6 +368,8 @@ class DiscordEmulator:
             name = f"Role {len(guild.roles)}"
         role_id = self._ids.next()
         guild.roles[role_id] = role_payload(role_id, name, permissions, len(guild.roles))
+        self._queue("GUILD_ROLE_CREATE",
+                    lambda: {"guild_id": str(guild.id), "role": guild.roles[role_id]}, guild.id)
         return role_id
 
     def _queue(self, name: str, build: Callable[[], Any], guild_id: int | None) -> None:
@@ -400,6 +415,17 @@ class DiscordEmulator:
 
     def _guild_of(self, channel: Mapping[str, Any]) -> GuildRecord:
         return self._guild(int(channel["guild_id"]))
+
+    def permissions_in(self, user_id: int | str, channel_id: int | str) -> int:
+        """A member's permissions in a channel or thread, overwrites applied as Discord does.
+
+        A thread has no overwrites of its own: its parent channel's apply.
+        """
+        channel = self._channel(channel_id)
+        guild = self._guild_of(channel)
+        if self._is_thread(channel):
+            channel = self._channel(channel["parent_id"])
+        return guild.permissions_in(as_id(user_id), channel.get("permission_overwrites") or [])
 
     @staticmethod
     def _is_thread(channel: Mapping[str, Any]) -> bool:
@@ -774,7 +800,7 @@ class DiscordEmulator:
     def _check_can_post(self, channel: dict[str, Any], user_id: int) -> list[Event]:
         """Refuse posting where Discord would; unarchive a thread a message revives."""
         guild = self._guild_of(channel)
-        perms = guild.permissions_of(user_id)
+        perms = self.permissions_in(user_id, channel["id"])
         if channel["type"] == ChannelType.GUILD_FORUM:
             raise ApiError(400, 50008, "Cannot send messages in a non-text channel")
         if not self._is_thread(channel):
@@ -1274,7 +1300,7 @@ class DiscordEmulator:
         channel = self._channel(channel_id)
         guild = self._guild_of(channel)
         member = self._acting_member(member_id, channel)
-        perms = guild.permissions_of(member.user.id)
+        perms = self.permissions_in(member.user.id, channel["id"])
         command, rest = find_command(self._commands.get(guild.id, []) + self._commands[None], name)
         default_perms = command.get("default_member_permissions")
         if enforce_default_permissions and default_perms is not None \
@@ -1308,7 +1334,7 @@ class DiscordEmulator:
             if is_focused:
                 option["focused"] = True
             elif kind == 2:
-                self._resolve_option(guild, schema, option["value"], perms, resolved)
+                self._resolve_option(guild, schema, option["value"], member, channel, resolved)
             leaf.append(option)
         data: dict[str, Any] = {
             "id": command["id"],
@@ -1328,7 +1354,8 @@ class DiscordEmulator:
     ) -> dict[str, Any]:
         """INTERACTION_CREATE around ``data``, as discord.py 2.7 parses it."""
         guild = self._guild_of(channel)
-        perms = guild.permissions_of(member.user.id)
+        # What Discord sends: the member's and the bot's permissions in this channel.
+        perms = self.permissions_in(member.user.id, channel["id"])
         return {
             "id": str(self._ids.next()),
             "application_id": str(self.application_id),
@@ -1341,7 +1368,7 @@ class DiscordEmulator:
             "member": member.payload(permissions=perms),
             "token": "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(48),
             "version": 1,
-            "app_permissions": str(guild.permissions_of(self.bot_user_id)),
+            "app_permissions": str(self.permissions_in(self.bot_user_id, channel["id"])),
             "locale": locale,
             "guild_locale": "en-US",
             "entitlements": [],
@@ -1365,9 +1392,11 @@ class DiscordEmulator:
         return attachment["id"]
 
     def _resolve_option(
-        self, guild: GuildRecord, schema: Mapping[str, Any], value: Any, perms: int,
-        resolved: dict[str, dict[str, Any]],
+        self, guild: GuildRecord, schema: Mapping[str, Any], value: Any, invoker: MemberRecord,
+        here: Mapping[str, Any], resolved: dict[str, dict[str, Any]],
     ) -> None:
+        """Resolved data of one option; members and channels carry permissions in a channel:
+        a resolved member's in the invoking channel, a channel's the invoker's in it."""
         kind = schema["type"]
         if kind in (USER, MENTIONABLE) and int(value) in self._users:
             user_id = int(value)
@@ -1375,7 +1404,7 @@ class DiscordEmulator:
             member = guild.members.get(user_id)
             if member is not None:
                 resolved.setdefault("members", {})[value] = member.payload(
-                    with_user=False, permissions=guild.permissions_of(user_id))
+                    with_user=False, permissions=self.permissions_in(user_id, here["id"]))
         elif kind in (ROLE, MENTIONABLE) and int(value) in guild.roles:
             resolved.setdefault("roles", {})[value] = copy.deepcopy(guild.roles[int(value)])
         elif kind == CHANNEL:
@@ -1385,7 +1414,8 @@ class DiscordEmulator:
                 raise ValueError(f"channel {channel['name']!r} (type {channel['type']}) is not "
                                  f"allowed for option {schema['name']!r}: {allowed}")
             resolved.setdefault("channels", {})[value] = {
-                **copy.deepcopy(channel), "permissions": str(perms)}
+                **copy.deepcopy(channel),
+                "permissions": str(self.permissions_in(invoker.user.id, channel["id"]))}
         elif kind in (USER, ROLE, MENTIONABLE):
             raise ValueError(f"{value} is not a known {('user', 'role')[kind == ROLE]}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -126,6 +127,38 @@ class GuildRecord:
                     value |= int(role["permissions"])
         if value & Permissions.ADMINISTRATOR:
             return Permissions.ALL
+        return value
+
+    def permissions_in(self, user_id: int, overwrites: Sequence[Mapping[str, Any]]) -> int:
+        """A member's permissions in a channel with ``overwrites``, as Discord computes them.
+
+        The base (@everyone and the member's roles; all for the owner or Administrator),
+        then the @everyone overwrite, then the member's role overwrites together, then
+        the member's own overwrite, each deny before allow. Without View Channel nothing
+        counts. A thread passes its parent channel's overwrites.
+        """
+        base = self.permissions_of(user_id)
+        if base & Permissions.ADMINISTRATOR:
+            return Permissions.ALL
+        by_target = {(int(o["type"]), int(o["id"])): o for o in overwrites}
+        value = base
+        everyone = by_target.get((0, self.id))
+        if everyone is not None:
+            value = (value & ~int(everyone["deny"])) | int(everyone["allow"])
+        member = self.members.get(user_id)
+        role_ids = member.roles if member is not None else []
+        deny = allow = 0
+        for role_id in role_ids:
+            found = by_target.get((0, role_id))
+            if found is not None:
+                deny |= int(found["deny"])
+                allow |= int(found["allow"])
+        value = (value & ~deny) | allow
+        own = by_target.get((1, user_id))
+        if own is not None:
+            value = (value & ~int(own["deny"])) | int(own["allow"])
+        if not value & Permissions.VIEW_CHANNEL:
+            return 0
         return value
 
 

@@ -742,7 +742,7 @@ class RestApi:
             await emu._emit_all([_event("CHANNEL_UPDATE", copy.deepcopy(channel), guild.id)])
             return copy.deepcopy(channel)
         meta = channel["thread_metadata"]
-        perms = guild.permissions_of(emu.bot_user_id)
+        perms = emu.permissions_in(emu.bot_user_id, channel["id"])
         if meta["archived"] and body.get("archived") is not False \
                 and set(body) - {"archived", "locked"}:
             raise ApiError(400, ErrorCode.THREAD_ARCHIVED, "Thread is archived")
@@ -902,7 +902,8 @@ class RestApi:
         msg = emu._message(req.params["message_id"], channel["id"])
         guild = emu._guild_of(channel)
         if msg["author"]["id"] != str(emu.bot_user_id) \
-                and not guild.permissions_of(emu.bot_user_id) & Permissions.MANAGE_MESSAGES:
+                and not emu.permissions_in(emu.bot_user_id, channel["id"]) \
+                & Permissions.MANAGE_MESSAGES:
             raise ApiError(403, ErrorCode.MISSING_PERMISSIONS, "Missing Permissions")
         if msg["type"] == MessageType.THREAD_STARTER_MESSAGE:
             raise ApiError(400, 50021, "Cannot execute action on a system message", problem=True)
@@ -1014,8 +1015,8 @@ class RestApi:
 
     def _require_manage_messages(self, msg: Mapping[str, Any]) -> None:
         emu = self._emu
-        guild = emu._guild_of(emu._channels[int(msg["channel_id"])])
-        if not guild.permissions_of(emu.bot_user_id) & Permissions.MANAGE_MESSAGES:
+        if not emu.permissions_in(emu.bot_user_id, msg["channel_id"]) \
+                & Permissions.MANAGE_MESSAGES:
             raise ApiError(403, ErrorCode.MISSING_PERMISSIONS, "Missing Permissions")
 
     async def clear_reactions(self, req: ApiRequest) -> Any:

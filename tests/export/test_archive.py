@@ -15,6 +15,7 @@ from bot.export import ExportOptions, export_thread
 from bot.export.archive import Highlights, default_archive_name, excerpt, export_archive
 from bot.models import Comment, MessageCreated
 from bot.store import Store
+from bot.visibility import EVERY_THREAD, Visible
 from tests import discussion, hostile
 from tests.export.conftest import EXPORTED_AT
 
@@ -26,6 +27,7 @@ async def archive(store: Store, folder: Path, fmt: str = "md", **kwargs: object
                   ) -> zipfile.ZipFile:
     out = folder / f"archive-{fmt}.zip"
     options = kwargs.pop("options", ExportOptions())
+    kwargs.setdefault("visible", EVERY_THREAD)
     await export_archive(store, GUILD, fmt, out, options=options,  # type: ignore[arg-type]
                          exported_at=EXPORTED_AT, **kwargs)  # type: ignore[arg-type]
     return zipfile.ZipFile(io.BytesIO(out.read_bytes()))
@@ -44,6 +46,18 @@ async def test_archive_holds_a_file_per_thread_and_an_index(filled: Store,
         f"Rashomon -title-script-alert(-title-)-script-{hostile.THREAD}.md",
         "index.html",
     ]
+
+
+async def test_archive_leaves_out_the_threads_the_asker_cannot_see(filled: Store,
+                                                                   tmp_path: Path) -> None:
+    """With a Visible set, the zip and its index hold only those threads, none of the rest."""
+    zipped = await archive(filled, tmp_path, "html", visible=Visible.only([discussion.THREAD]))
+    assert names(zipped) == [f"Vertigo and the second fall-{discussion.THREAD}.html",
+                             "index.html"]
+    everything = b"".join(zipped.read(name) for name in names(zipped)).decode("utf-8")
+    assert "Rashomon" not in everything and str(hostile.THREAD) not in everything
+    with pytest.raises(NotFound, match="no prompt threads to export"):
+        await archive(filled, tmp_path, visible=Visible.only([]))
 
 
 @pytest.mark.parametrize("fmt", ["md", "json", "html", "csv", "txt"])
@@ -85,7 +99,7 @@ async def test_archive_is_the_same_bytes_each_time(filled: Store, tmp_path: Path
     second = tmp_path / "b.zip"
     for out in (first, second):
         await export_archive(filled, GUILD, "json", out, options=ExportOptions(),
-                             exported_at=EXPORTED_AT)
+                             exported_at=EXPORTED_AT, visible=EVERY_THREAD)
     assert first.read_bytes() == second.read_bytes()
 
 
@@ -125,7 +139,7 @@ async def test_a_server_without_prompts_is_not_found(store: Store, tmp_path: Pat
     """No prompts: NotFound in one line, and no file."""
     with pytest.raises(NotFound, match="server 10 has no prompts"):
         await export_archive(store, 10, "md", tmp_path / "a.zip", options=ExportOptions(),
-                             exported_at=EXPORTED_AT)
+                             exported_at=EXPORTED_AT, visible=EVERY_THREAD)
     assert not (tmp_path / "a.zip").exists()
 
 

@@ -20,6 +20,7 @@ from bot.export import ExportOptions, export_thread
 from bot.export.archive import export_archive
 from bot.models import Comment, utcnow
 from bot.store import SQLiteStore, Store
+from bot.visibility import EVERY_THREAD
 from tests.export import generated
 from tests.export.conftest import FORMATS
 
@@ -90,7 +91,7 @@ async def test_archive_with_options_keeps_memory_flat(long_threads: Store,
     def export(thread: int) -> Callable[[], Awaitable[object]]:
         return lambda: export_archive(long_threads, GUILDS[thread], "md",
                                       tmp_path / f"{thread}.zip", options=options,
-                                      exported_at=utcnow())
+                                      exported_at=utcnow(), visible=EVERY_THREAD)
 
     tracemalloc.start()
     try:

@@ -189,9 +189,12 @@ async def test_changed_threads_of_a_server(thread: Store) -> None:
     assert await thread.changed_thread_ids(GUILD + 1, mark) == set()
 
 
-def record(key: str, mark: int, minutes: float) -> ExportRecord:
+MOD_ID, MEMBER_ID = 900, 901
+
+
+def record(key: str, mark: int, minutes: float, by: int | None = None) -> ExportRecord:
     return ExportRecord(scope_key=key, scope="thread", target_id=THREAD, format="md",
-                        mark=mark, exported_at=at(minutes), comments=6)
+                        mark=mark, exported_at=at(minutes), comments=6, exported_by=by)
 
 
 async def test_last_export_is_the_newest_of_its_key(thread: Store) -> None:
@@ -200,8 +203,19 @@ async def test_last_export_is_the_newest_of_its_key(thread: Store) -> None:
     second = await thread.record_export(record("k", 2, 40))
     await thread.record_export(record("other", 3, 50))
     assert first.id is not None and second.id is not None and second.id > first.id
-    assert await thread.last_export("k") == second
-    assert await thread.last_export("nothing") is None
+    assert await thread.last_export("k", exported_by=None) == second
+    assert await thread.last_export("nothing", exported_by=None) is None
+
+
+async def test_last_export_belongs_to_whoever_asked(thread: Store) -> None:
+    """Each person's since_last marker is their own: another's export does not move it."""
+    mine = await thread.record_export(record("k", 1, 30, by=MOD_ID))
+    theirs = await thread.record_export(record("k", 2, 40, by=MEMBER_ID))
+    cli = await thread.record_export(record("k", 3, 50))
+    assert await thread.last_export("k", exported_by=MOD_ID) == mine
+    assert await thread.last_export("k", exported_by=MEMBER_ID) == theirs
+    assert await thread.last_export("k", exported_by=None) == cli
+    assert await thread.last_export("k", exported_by=12345) is None
 
 
 @pytest.mark.parametrize(("given", "found"), [

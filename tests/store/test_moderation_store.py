@@ -20,6 +20,8 @@ from bot.models import (
 from bot.moderation import AuditEntry, CloseTimer, GuildSettings, HiddenComment
 from bot.privacy import PLACEHOLDER, REMOVED_NAME
 from bot.store import Store
+from bot.visibility import EVERY_THREAD as ALL
+from bot.visibility import Visible
 
 T0 = datetime(2026, 11, 1, 20, 0, tzinfo=UTC)
 GUILD = 10
@@ -149,8 +151,27 @@ async def test_audit_log_newest_first_by_server_and_thread(club: Store) -> None:
     await club.add_audit(AuditEntry(GUILD, MOD, "settings", "timezone", at(2)))
     await club.add_audit(AuditEntry(GUILD + 1, MOD, "lock", "elsewhere", at(3)))
     assert first.id is not None
-    assert [e.action for e in await club.list_audit(GUILD)] == ["settings", "lock"]
-    assert await club.list_audit(GUILD, thread_id=THREAD) == [first]
+    assert [e.action for e in await club.list_audit(GUILD, visible=ALL)] == ["settings", "lock"]
+    assert await club.list_audit(GUILD, thread_id=THREAD, visible=ALL) == [first]
+    # Entries about a thread the asker cannot see are left out; settings stay.
+    hidden_from = Visible.only([OTHER_THREAD], channel_ids=[])
+    assert [e.action for e in await club.list_audit(GUILD, visible=hidden_from)] == [
+        "settings"]
+    assert await club.list_audit(GUILD, thread_id=THREAD, visible=hidden_from) == []
+    with pytest.raises(ValueError, match="channels"):
+        await club.list_audit(GUILD, visible=Visible.only([THREAD]))
+
+
+async def test_audit_entries_about_a_channel_follow_the_channels_one_can_see(
+        club: Store) -> None:
+    """An entry about a channel (a prompt posted there) is listed to those who see it."""
+    posted = await club.add_audit(AuditEntry(GUILD, MOD, "prompt post", "article", at(1),
+                                             channel_id=77))
+    assert posted.channel_id == 77
+    everything = await club.list_audit(GUILD, visible=ALL)
+    assert [e.channel_id for e in everything] == [77]
+    assert await club.list_audit(GUILD, visible=Visible.only([], channel_ids=[77])) == [posted]
+    assert await club.list_audit(GUILD, visible=Visible.only([], channel_ids=[78])) == []
 
 
 async def test_close_timers_soonest_first_and_cancel(club: Store) -> None:
@@ -173,7 +194,8 @@ async def test_cancelling_a_timer_can_log_it_in_the_same_step(club: Store) -> No
     assert await club.cancel_close_timer(THREAD, audit=entry) is None
     await club.set_close_timer(CloseTimer(THREAD, GUILD, at(60), MOD, at(0)))
     assert await club.cancel_close_timer(THREAD, audit=entry) is not None
-    assert [(e.action, e.thread_id) for e in await club.list_audit(GUILD)] == [("close", THREAD)]
+    entries = await club.list_audit(GUILD, visible=ALL)
+    assert [(e.action, e.thread_id) for e in entries] == [("close", THREAD)]
 
 
 # -- the numbers ---------------------------------------------------------------------------------
@@ -188,14 +210,15 @@ async def test_member_totals_leave_out_self_votes_hidden_and_deleted(club: Store
                vote(b1, ANA), vote(gone, ANA), vote(shh, ANA),
                MessageDeleted(gone.id, THREAD, at(9)))
     await club.hide_comment(hidden(shh))
-    totals = {t.user_id: (t.comments, t.votes, t.name) for t in await club.member_totals(GUILD)}
+    totals = {t.user_id: (t.comments, t.votes, t.name)
+              for t in await club.member_totals(GUILD, visible=ALL)}
     assert totals == {ANA: (2, 2, "member1"), BEN: (1, 1, "member2")}
 
 
 async def test_member_totals_since_counts_recent_comments_only(club: Store) -> None:
     """With ``since``, only comments written since then count."""
     await play(club, said(1, ANA), said(100, BEN), said(101, BEN, thread=OTHER_THREAD))
-    totals = await club.member_totals(GUILD, since=at(50))
+    totals = await club.member_totals(GUILD, since=at(50), visible=ALL)
     assert [(t.user_id, t.comments, t.first_comment_id) for t in totals] == [
         (BEN, 2, sf(100))]
 
@@ -205,10 +228,11 @@ async def test_top_comments_best_first_older_first_on_ties(club: Store) -> None:
     a, b, c, d = said(1, ANA, "a"), said(2, BEN, "b"), said(3, CY, "c"), said(4, ANA, "d")
     await play(club, a, b, c, d, vote(b, ANA), vote(b, CY), vote(c, ANA), vote(a, BEN),
                vote(d, BEN, "👎"), vote(d, ANA))
-    top = await club.top_comments(GUILD)
+    top = await club.top_comments(GUILD, visible=ALL)
     assert [(t.content, t.score, t.article_title) for t in top] == [
         ("b", 2, "Vertigo"), ("a", 1, "Vertigo"), ("c", 1, "Vertigo")]
-    assert [t.content for t in await club.top_comments(GUILD, thread_id=OTHER_THREAD)] == []
+    other = await club.top_comments(GUILD, thread_id=OTHER_THREAD, visible=ALL)
+    assert [t.content for t in other] == []
 
 
 async def test_thread_stats_counts_and_busiest_hour_in_zone(club: Store) -> None:
@@ -217,7 +241,8 @@ async def test_thread_stats_counts_and_busiest_hour_in_zone(club: Store) -> None
     await play(club, a, said(65, BEN), said(70, CY), said(75, CY),  # 21:05..21:15 UTC
                vote(a, BEN), vote(a, CY, "👎"), vote(a, ANA),
                ReactionRemoved(a.id, THREAD, CY, "👎", at(50)))
-    stats = await club.thread_stats(THREAD, ZoneInfo("Europe/Paris"), "Europe/Paris")
+    stats = await club.thread_stats(THREAD, ZoneInfo("Europe/Paris"), "Europe/Paris",
+                                    visible=ALL)
     assert (stats.comments, stats.participants, stats.upvotes, stats.downvotes) == (4, 3, 1, 0)
     assert stats.busiest is not None
     assert (stats.busiest.hour, stats.busiest.comments) == (22, 3)  # UTC+1 in November
@@ -226,10 +251,39 @@ async def test_thread_stats_counts_and_busiest_hour_in_zone(club: Store) -> None
 async def test_server_stats_prompts_members_and_active_ones(club: Store) -> None:
     """Prompts posted, comments, everyone who commented and who did lately."""
     await play(club, said(1, ANA), said(2, BEN, thread=OTHER_THREAD), said(3, BEN))
-    stats = await club.server_stats(GUILD, now=at(60 * 24 * 40), zone=UTC, zone_name="UTC")
+    stats = await club.server_stats(GUILD, now=at(60 * 24 * 40), zone=UTC, zone_name="UTC",
+                                    visible=ALL)
     assert (stats.prompts, stats.comments, stats.members, stats.active_members) == (2, 3, 2, 0)
-    recent = await club.server_stats(GUILD, now=at(60), zone=UTC, zone_name="UTC")
+    recent = await club.server_stats(GUILD, now=at(60), zone=UTC, zone_name="UTC",
+                                     visible=ALL)
     assert recent.active_members == 2
+
+
+async def test_numbers_count_only_the_threads_the_asker_can_see(club: Store) -> None:
+    """With a Visible set, every number leaves out the other threads: text, votes, names."""
+    seen = said(1, ANA, "seen")
+    secret = said(2, BEN, "staff only", thread=OTHER_THREAD)
+    await play(club, seen, secret, vote(seen, BEN), vote(secret, ANA), vote(secret, CY))
+    only = Visible.only([THREAD])
+    top = await club.top_comments(GUILD, visible=only)
+    assert [t.content for t in top] == ["seen"]
+    assert await club.top_comments(GUILD, thread_id=OTHER_THREAD, visible=only) == []
+    totals = {t.user_id: (t.comments, t.votes) for t in await club.member_totals(
+        GUILD, visible=only)}
+    assert totals == {ANA: (1, 1)}
+    hidden_stats = await club.thread_stats(OTHER_THREAD, UTC, "UTC", visible=only)
+    assert (hidden_stats.comments, hidden_stats.participants, hidden_stats.votes,
+            hidden_stats.busiest) == (0, 0, 0, None)
+    server = await club.server_stats(GUILD, now=at(60), zone=UTC, zone_name="UTC",
+                                     visible=only)
+    assert (server.prompts, server.comments, server.members) == (1, 1, 1)
+    nothing = await club.server_stats(GUILD, now=at(60), zone=UTC, zone_name="UTC",
+                                      visible=Visible.only([]))
+    assert (nothing.prompts, nothing.comments, nothing.members, nothing.busiest) == (
+        0, 0, 0, None)
+    everything = await club.server_stats(GUILD, now=at(60), zone=UTC, zone_name="UTC",
+                                         visible=ALL)
+    assert (everything.prompts, everything.comments) == (2, 2)
 
 
 # -- the member's data and /forget -------------------------------------------------------------
