@@ -11,10 +11,7 @@ from typing import Any
 
 from discord import app_commands
 
-from cogs.checks import audience_of
-from tests.e2e.harness import RunningBot, World
-from tests.e2e.moderating import dump, eventually, post, run, text
-from tests.emulator.interactions import (
+from bot.emulator.interactions import (
     ATTACHMENT,
     BOOLEAN,
     CHANNEL,
@@ -27,6 +24,9 @@ from tests.emulator.interactions import (
     find_command,
     option_schema,
 )
+from cogs.checks import audience_of
+from tests.e2e.harness import RunningBot, World
+from tests.e2e.moderating import dump, eventually, post, run, text
 
 GENERIC_ERROR = "Something went wrong on our side"
 

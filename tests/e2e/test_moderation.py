@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.emulator import Permissions
 from tests.e2e.harness import RunningBot, World
 from tests.e2e.moderating import (
     LINK,
@@ -17,7 +18,6 @@ from tests.e2e.moderating import (
     started,
     text,
 )
-from tests.emulator import Permissions
 
 
 def notices(world: World, thread: int) -> list[str]:
