@@ -95,10 +95,22 @@ class LoopThread:
             raise
 
     def close(self) -> None:
+        """Cancel what still runs there (a view's timeout, say), then stop the loop."""
+        with contextlib.suppress(Exception):
+            self.call(_cancel_the_rest(), timeout=30)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(30)
         if not self.thread.is_alive():
             self.loop.close()
+
+
+async def _cancel_the_rest() -> None:
+    me = asyncio.current_task()
+    rest = [task for task in asyncio.all_tasks() if task is not me]
+    for task in rest:
+        task.cancel()
+    await asyncio.gather(*rest, return_exceptions=True)
+    await asyncio.get_running_loop().shutdown_asyncgens()
 
 
 @contextlib.contextmanager

@@ -67,7 +67,8 @@ async def play(session: DemoSession, screen: Screen, *, lock: bool = True) -> li
     screen.line("The discussion (#N: comment numbers; scores as the bot's store counts them)")
     await session.play_script(lock=lock)
     screen.line()
-    screen.line(f"Exports, through the bot's own /export in the thread, into {session.out.path}/:")
+    screen.line(f"Exports: {script.MODERATOR} runs the bot's own /export in the thread, "
+                f"into {session.out.path}/:", wrap=True)
     return await session.export_all()
 
 
@@ -86,7 +87,7 @@ def closing(session: DemoSession, screen: Screen, out: OutputFolder, paths: list
         status = status or 1
     else:
         screen.line(f"The local Discord checked all {len(emu.requests)} of the bot's requests "
-                    "against Discord's OpenAPI description and limits: none refused.")
+                    "against Discord's OpenAPI description and limits: none refused.", wrap=True)
     screen.line(f"Took {seconds:.1f} s.")
     html = next((p for p in paths if p.suffix == ".html"), None)
     if html is not None:

@@ -108,8 +108,8 @@ class DemoSession:
         self.screen.line(f"Local Discord: {emu.base_url} (Discord's REST API v10 and gateway)")
         self.screen.line(f"Server {script.SERVER!r}: #{script.CHANNEL}, #{script.LOBBY}; "
                          f"moderator {script.MODERATOR} (Manage Messages, Manage Threads); "
-                         f"members {', '.join(script.MEMBERS)}")
-        self.screen.line(f"Database: {config.db_path} (SQLite, made for this demo)")
+                         f"members {', '.join(script.MEMBERS)}", wrap=True)
+        self.screen.line(f"Database: {config.db_path} (SQLite, made for this demo)", wrap=True)
         bots: list[FilmClub] = []
         self._task = asyncio.create_task(
             serve(config, stop=self._stop, on_start=bots.append), name="filmclub-demo-bot")
@@ -310,10 +310,15 @@ class DemoSession:
         except (LookupError, ValueError, PermissionError) as exc:
             raise DemoError(f"cannot press {label!r}: {exc}") from exc
         await clicked.wait_for(answered, timeout=60)
+        if clicked.response_type == 6:  # "working on it": the edit or a follow-up comes after
+            token = clicked.token
+            await self.emu.wait_until(lambda: bool(clicked.followups) or any(
+                method == "PATCH" and token in path for method, path, _ in self.emu.requests),
+                timeout=60)
         await self.barrier()
         self.show_answer(who, clicked)
         await self.show_bot_messages()
-        return clicked if clicked.response_type != 6 else inter
+        return clicked
 
     async def comment_lines(self) -> list[str]:
         """Every comment by number, as the bot's store holds it."""
@@ -359,8 +364,10 @@ class DemoSession:
     def show_answer(self, who: str, inter: InteractionRecord) -> None:
         """The bot's answer to an interaction: the reply and every follow-up."""
         messages = []
-        if inter.response_type in (4, 7) and inter.response is not None:
+        if inter.response_type == 4 and inter.response is not None:
             messages.append(inter.response)
+        elif inter.response_type in (6, 7) and inter.original is not None:
+            messages.append(inter.original)  # the message the button was on, as updated
         elif inter.response_type == 9:
             self.screen.line(f"      bot → {who}: (a form to fill in)")
         messages += inter.followups
@@ -451,7 +458,7 @@ class DemoSession:
             if step is script.LOCK_STEP and not lock:
                 continue
             await self.play(step)
-        self.screen.line("    scores: " + " · ".join(await self.scoreboard()))
+        self.screen.line("    scores: " + " · ".join(await self.scoreboard()), wrap=True)
 
     async def export_all(self) -> list[Path]:
         """Every format through the bot's own /export, written into the output folder."""
@@ -465,8 +472,8 @@ class DemoSession:
             path = self.out.write(filename, data)
             written.append(path)
             shown = " ".join(f"{k}:{v}" for k, v in options.items())
-            self.screen.line(f"    {script.MODERATOR} /export {shown} → {path.name} "
-                             f"({kilobytes(len(data))})")
+            self.screen.line(f"    /export {shown} → {path.name} ({kilobytes(len(data))})",
+                             wrap=True)
         return written
 
 

@@ -132,15 +132,32 @@ def test_interactive_demo_takes_a_message_answers_top_and_ends_on_ctrl_d(tmp_pat
     assert (out / f"{script.ARTICLE}.html").is_file()
 
 
-def test_interactive_demo_ends_cleanly_on_ctrl_c(tmp_path: Path) -> None:
-    """Ctrl-C at the prompt ends the demo like Ctrl-D: bot stopped, exit 0."""
+def _has_readline() -> bool:
+    try:
+        import readline  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _has_readline(), reason="this Python has no readline: no Tab completion")
+def test_interactive_demo_completes_with_tab_and_ends_on_ctrl_c(tmp_path: Path) -> None:
+    """Tab completes a name and a slash command's option and choice; Ctrl-C at the prompt
+    then ends the demo like Ctrl-D: bot stopped, exit 0."""
     out = tmp_path / "out"
     terminal = Terminal([*filmclub_command(), "demo", "--interactive", "--out", str(out),
                          "--pace", "0"], tmp_path)
     try:
         terminal.expect(r"^Ana> ")
-        terminal.type("as Mia\n")
+        terminal.type("as Mi\t\n")
         terminal.expect(r"You are Mia, the moderator\.")
+        terminal.expect(r"^Mia> ")
+        terminal.type("/sta\t\n")
+        terminal.expect(r"bot → Mia, privately: \[Stats: ")
+        terminal.expect(r"^Mia> ")
+        terminal.type("/export form\tcs\t\n")
+        terminal.expect(r"comments as csv")
+        terminal.expect(r"^\s+saved as .*\.csv$")
         terminal.expect(r"^Mia> ")
         terminal.type("\x03")  # Ctrl-C: the terminal sends SIGINT
         terminal.expect(r"^Stopped\. Everything is in ")
