@@ -92,7 +92,11 @@ class DemoSession:
 
     async def start(self) -> None:
         """The local Discord, its server, then the bot as `filmclub run` starts it."""
-        await self.emu.start()
+        try:
+            await self.emu.start()
+        except OSError as exc:
+            raise DemoError(f"cannot start the local Discord on 127.0.0.1: "
+                            f"{exc.strerror or exc}") from exc
         emu = self.emu
         self.guild = emu.add_guild(script.SERVER)
         self.channel = emu.add_text_channel(self.guild.id, script.CHANNEL,
