@@ -325,7 +325,10 @@ class DemoShell(cmd.Cmd):
         if missing:
             raise DemoError(f"missing {', '.join(f'{n}:' for n in missing)}")
         name = " ".join([command["name"], *used])
-        inter = self.call(self.session.command(self.who, name, options, echo=False))
+        # Prompts are posted from the film channel; everything else is typed in the thread.
+        where = self.session.channel.id if command["name"] == "prompt" else None
+        inter = self.call(self.session.command(self.who, name, options, channel_id=where,
+                                               echo=False))
         self.last_answer = inter
         for filename, data in inter.files:
             path_written = self.session.out.write_new(Path(filename).name, data)

@@ -64,7 +64,11 @@ class Screen:
         for raw in text.split("\n") or [""]:
             if not wrap and len(raw) > self.width:
                 raw = raw[: self.width - 1] + "…"
-            self.stream.write(raw + "\n")
+            try:
+                self.stream.write(raw + "\n")
+            except UnicodeEncodeError:  # a terminal or file that cannot show emoji
+                encoding = getattr(self.stream, "encoding", None) or "ascii"
+                self.stream.write((raw + "\n").encode(encoding, "replace").decode(encoding))
         self.stream.flush()
 
 
