@@ -140,6 +140,7 @@ def interactive(out: OutputFolder, *, pace: float) -> int:
     runner = LoopThread()
     runner.start()
     session = DemoSession(out, screen, pace=pace)
+    session.interactive = True
     status = 0
     with terminal_kept():
         try:

@@ -88,6 +88,8 @@ def closing(session: DemoSession, screen: Screen, out: OutputFolder, paths: list
     else:
         screen.line(f"The local Discord checked all {len(emu.requests)} of the bot's requests "
                     "against Discord's OpenAPI description and limits: none refused.", wrap=True)
+    if not session.interactive:
+        screen.line("Take part yourself: filmclub demo --interactive (with --out or --force).")
     screen.line(f"Took {seconds:.1f} s.")
     html = next((p for p in paths if p.suffix == ".html"), None)
     if html is not None:

@@ -79,6 +79,8 @@ class DemoSession:
         self.out = out
         self.screen = screen
         self.pace = pace
+        #: Set by the interactive demo: the thread stays open for the person typing.
+        self.interactive = False
         self.emu = DiscordEmulator(token=f"demo.{secrets.token_urlsafe(24)}",
                                    bot_name="filmclub")
         self.people: dict[str, Any] = {}  # display name -> MemberRef

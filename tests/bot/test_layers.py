@@ -75,3 +75,17 @@ def test_layer_lists_are_not_empty() -> None:
     """Both parametrised lists found their modules (a moved folder would empty one silently)."""
     assert len(CORE_MODULES) > 20
     assert {p.name for p in EMULATOR_MODULES} >= {"emulator.py", "rest.py", "gateway.py"}
+
+
+def test_demo_command_module_is_light() -> None:
+    """bot/demo/__init__.py, which the CLI imports to list its commands, loads no discord.py:
+    the demo's session, its shell and the emulator are imported only when the demo runs."""
+    heavy = ("discord", "bot.client", "bot.emulator", "bot.demo.session", "bot.demo.repl",
+             "bot.demo.runner", "cogs")
+    path = CORE / DEMO / "__init__.py"
+    body = ast.parse(path.read_text(encoding="utf-8")).body
+    at_import_time = [node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+                      for node in body if isinstance(node, ast.Import | ast.ImportFrom)]
+    assert not [n for n in at_import_time if n and n.startswith(heavy)], at_import_time
+    anywhere = [n for n in _imports(path) if n.startswith(heavy)]
+    assert anywhere == ["bot.demo.runner"]  # inside main(), once the demo runs
