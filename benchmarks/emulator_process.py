@@ -24,9 +24,9 @@ import time
 from datetime import timedelta
 from typing import Any
 
+from bot.emulator import DiscordEmulator
+from bot.emulator.gateway import RawJSON
 from bot.models import snowflake_time
-from tests.emulator import DiscordEmulator
-from tests.emulator.gateway import RawJSON
 
 log = logging.getLogger(__name__)
 

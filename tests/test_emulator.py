@@ -16,7 +16,7 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
-from tests.emulator import ChannelRef, DiscordEmulator, GuildRef, MemberRef, Permissions
+from bot.emulator import ChannelRef, DiscordEmulator, GuildRef, MemberRef, Permissions
 
 TIMEOUT = 5
 

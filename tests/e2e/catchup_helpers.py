@@ -7,10 +7,10 @@ import itertools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.emulator import DiscordEmulator
 from bot.models import Comment
 from cogs.catchup import CatchUpCog
 from tests.e2e.harness import RunningBot, World
-from tests.emulator import DiscordEmulator
 
 
 def catch_up_cog(runner: RunningBot) -> CatchUpCog:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.emulator import DiscordEmulator
 from tests.e2e.harness import TOKEN, RunningBot, World, discord_endpoints_restored, make_world
 from tests.e2e.prompting import stop_all
-from tests.emulator import DiscordEmulator
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ import yarl
 
 from bot.client import FilmClub, serve
 from bot.config import from_env
+from bot.emulator import DiscordEmulator, Permissions
 from bot.models import Comment
-from tests.emulator import DiscordEmulator, Permissions
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
+from bot.emulator.interactions import InteractionRecord
 from bot.models import utcnow
 from cogs.discussion import Discussion
 from tests.e2e.harness import RunningBot, World
-from tests.emulator.interactions import InteractionRecord
 
 #: What Discord's link to a message looks like in answers.
 LINK = "https://discord.com/channels/{guild}/{channel}/{message}"

@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.emulator import ChannelRef, MemberRef, Permissions
 from tests.e2e.harness import MODERATOR, RunningBot, World
 from tests.e2e.moderating import run, text
-from tests.emulator import ChannelRef, MemberRef, Permissions
 
 #: In every piece of the staff thread's text, and nowhere else.
 SECRET = "SECRET-7f3a"

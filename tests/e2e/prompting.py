@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any, cast
 
 from bot.client import FilmClub
+from bot.emulator.interactions import InteractionRecord
 from cogs.prompts import Prompts
 from tests.e2e.harness import RunningBot, World
-from tests.emulator.interactions import InteractionRecord
 
 LIBRARY = Path(__file__).parents[1] / "library"
 #: Monday 4 March 2024, 08:00 UTC; 19:30 in Paris that day is 18:30 UTC.

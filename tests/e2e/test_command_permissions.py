@@ -19,19 +19,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.visibility import EVERY_THREAD
-from cogs.checks import (
-    NOT_A_COMMENT,
-    NOT_A_THREAD,
-    THREAD,
-    audience_of,
-    moderators_only,
-    target_resolver_of,
-)
-from tests.e2e import private
-from tests.e2e.harness import RunningBot, World
-from tests.e2e.moderating import answered, dump, eventually, post, run, text
-from tests.emulator.interactions import (
+from bot.emulator.interactions import (
     ATTACHMENT,
     BOOLEAN,
     CHANNEL,
@@ -44,6 +32,18 @@ from tests.emulator.interactions import (
     find_command,
     option_schema,
 )
+from bot.visibility import EVERY_THREAD
+from cogs.checks import (
+    NOT_A_COMMENT,
+    NOT_A_THREAD,
+    THREAD,
+    audience_of,
+    moderators_only,
+    target_resolver_of,
+)
+from tests.e2e import private
+from tests.e2e.harness import RunningBot, World
+from tests.e2e.moderating import answered, dump, eventually, post, run, text
 
 GENERIC_ERROR = "Something went wrong on our side"
 MENU_NOT_FOUND = "That message is not in a prompt thread, nor does one start from it."

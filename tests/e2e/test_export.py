@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
+from bot.emulator.interactions import InteractionRecord
 from bot.moderation import GuildSettings
 from tests.e2e.harness import RunningBot, World
 from tests.e2e.moderating import one_line_refusal, post, run, text
-from tests.emulator.interactions import InteractionRecord
 from tests.export.test_json import validator
 
 

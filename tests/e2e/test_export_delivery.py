@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
+from bot.emulator import emulator as emulator_module
+from bot.emulator.interactions import InteractionRecord
 from tests.e2e.harness import RunningBot, World
 from tests.e2e.moderating import one_line_refusal, post, text
 from tests.e2e.test_export import discuss, export, json_messages, only_file
-from tests.emulator import emulator as emulator_module
-from tests.emulator.interactions import InteractionRecord
 
 LONG = "The bell tower, the staircase, the fall. " * 60
 #: "Stalker: three men at the threshold" made safe as a file name.

@@ -13,6 +13,8 @@ from typing import Any, cast
 
 import pytest
 
+from bot.emulator import emulator as emulator_module
+from bot.emulator.interactions import InteractionRecord
 from bot.export import packing
 from bot.moderation import GuildSettings
 from cogs.export import Export
@@ -20,8 +22,6 @@ from tests.e2e.harness import RunningBot, World
 from tests.e2e.moderating import Clock, eventually, one_line_refusal, started, text
 from tests.e2e.test_export import discuss, export, json_messages, only_file
 from tests.e2e.test_export_delivery import long_thread, whole_export
-from tests.emulator import emulator as emulator_module
-from tests.emulator.interactions import InteractionRecord
 
 
 def export_cog(runner: RunningBot) -> Export:

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from bot.emulator import Permissions
 from bot.privacy import PLACEHOLDER
 from tests.e2e.harness import RunningBot, World
 from tests.e2e.moderating import LINK, buttons, message, post, run, text
-from tests.emulator import Permissions
 
 
 def lines(inter: Any) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.emulator import Permissions
 from bot.visibility import EVERY_THREAD
 from tests.e2e.harness import RunningBot, World
 from tests.e2e.moderating import (
@@ -18,7 +19,6 @@ from tests.e2e.moderating import (
     started,
     text,
 )
-from tests.emulator import Permissions
 
 
 def notices(world: World, thread: int) -> list[str]:

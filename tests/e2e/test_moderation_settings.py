@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from bot.emulator import Permissions
 from tests.e2e.harness import RunningBot, World
 from tests.e2e.moderating import dump, one_line_refusal, post, run, text
-from tests.emulator import Permissions
 
 
 @pytest.fixture

@@ -16,14 +16,14 @@ from typing import Any
 
 import pytest
 
+from bot.emulator import Permissions
+from bot.emulator.interactions import InteractionRecord
 from bot.moderation import GuildSettings
 from cogs.checks import NOT_A_THREAD
 from tests.e2e import private
 from tests.e2e.harness import RunningBot, World
 from tests.e2e.moderating import run, text
 from tests.e2e.private import SECRET, STAFF_ARTICLE, STAFF_TITLE, Private
-from tests.emulator import Permissions
-from tests.emulator.interactions import InteractionRecord
 
 
 def said(inter: InteractionRecord) -> str:
