@@ -40,8 +40,9 @@ class Rate:
         return f"{times} in {self.seconds:g} seconds"
 
 
-#: /export and the "Export this thread" menu.
-EXPORTS = Rate("export", 4, 60)
+#: /export and the "Export this thread" menu: enough for a moderator to save a thread in
+#: every format (five) and the server archive in one minute.
+EXPORTS = Rate("export", 6, 60)
 #: /top, /leaderboard and /stats: each reads every counted comment of a scope.
 NUMBERS = Rate("numbers", 6, 60)
 #: /mydata: every comment the member wrote, with its versions, in every server.

@@ -134,7 +134,7 @@ def terminal_kept() -> Iterator[None]:
 
 
 def interactive(out: OutputFolder, *, pace: float) -> int:
-    """The script (its thread left open), the exports, then the keyboard; exit 0 on Ctrl-D/C."""
+    """The script (its thread left open), then the keyboard; exit 0 on Ctrl-D/C."""
     started = time.monotonic()
     screen = Screen()
     runner = LoopThread()
@@ -144,7 +144,7 @@ def interactive(out: OutputFolder, *, pace: float) -> int:
     status = 0
     with terminal_kept():
         try:
-            paths = runner.call(play(session, screen, lock=False))
+            paths = runner.call(play(session, screen, lock=False, exports=False))
             closing(session, screen, out, paths, 0, time.monotonic() - started)
             shell = DemoShell(session, runner, screen)
             screen.line()

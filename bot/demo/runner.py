@@ -61,12 +61,19 @@ async def scripted(out: OutputFolder, *, pace: float) -> int:
     return closing(session, screen, out, paths, status, time.monotonic() - started)
 
 
-async def play(session: DemoSession, screen: Screen, *, lock: bool = True) -> list[Path]:
-    """Start, play the script, export: what both the plain and the interactive demo do."""
+async def play(session: DemoSession, screen: Screen, *, lock: bool = True,
+               exports: bool = True) -> list[Path]:
+    """Start, play the script, export: what both the plain and the interactive demo do.
+
+    The interactive demo leaves the exports to its user: six scripted ones would spend
+    the moderator's /export allowance (six a minute) before they could try it.
+    """
     await session.start()
     screen.line("The discussion (#N: comment numbers; scores as the bot's store counts them)")
     await session.play_script(lock=lock)
     screen.line()
+    if not exports:
+        return []
     screen.line(f"Exports: {script.MODERATOR} runs the bot's own /export in the thread, "
                 f"into {session.out.path}/:", wrap=True)
     return await session.export_all()

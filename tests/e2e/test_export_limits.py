@@ -38,17 +38,17 @@ async def everyone_exports(runner: RunningBot, world: World) -> None:
 
 
 async def test_exports_cool_down_per_member(world: World) -> None:
-    """Four exports a minute each; the fifth is refused in one line with the wait, without
+    """Six exports a minute each; the seventh is refused in one line with the wait, without
     deferring or sending a file; others are not held back; a minute later it works again."""
     clock = Clock()
     async with started(world, clock) as runner:
         scene = await discuss(world, runner)
         await everyone_exports(runner, world)
-        for _ in range(4):
+        for _ in range(6):
             assert only_file(await export(world, world.mod, scene.thread))
         refused = await export(world, world.mod, scene.thread)
         line = one_line_refusal(refused)
-        assert line.startswith("Slow down: /export can be used 4 times a minute. Try again in ")
+        assert line.startswith("Slow down: /export can be used 6 times a minute. Try again in ")
         assert refused.files == [] and not refused.deferred
         assert only_file(await export(world, world.members[0], scene.thread))
         clock.advance(seconds=61)
