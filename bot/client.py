@@ -27,6 +27,7 @@ from bot.catchup import CatchUp, CatchUpReport
 from bot.config import Config
 from bot.errors import FilmclubError
 from bot.models import utcnow
+from bot.netguard import FetchPolicy
 from bot.store import SQLiteStore, Store
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,9 @@ class FilmClub(commands.Bot):
         self.library = library
         #: What time it is for the scheduler and feed polls; tests replace it to move time.
         self.clock: Callable[[], datetime] = utcnow
+        #: Where pages and feeds may be fetched from (the settings'; tests give their own
+        #: before the cogs load, to reach their loopback web server).
+        self.fetch_policy: FetchPolicy = FetchPolicy.from_config(config)
         #: Threads whose messages are comments; checked on every gateway event.
         self.prompt_threads: set[int] = set()
         self._inline_listeners: dict[str, list[Callable[..., None]]] = {}

@@ -13,7 +13,7 @@ from bot.errors import SourceError
 from bot.feeds import FeedPoller, parse_feed
 from bot.fetch import Fetcher
 from bot.store import Store
-from tests.webserver import ATOM, RSS, WebServer, atom, rss
+from tests.webserver import ATOM, RSS, LoopbackForTests, WebServer, atom, rss
 
 LIBRARY = Path(__file__).parents[1] / "library"
 GUILD, CHANNEL = 10, 20
@@ -42,10 +42,12 @@ class Clock:
 
 
 @pytest.fixture
-async def poller(store: Store, tmp_path: Path) -> AsyncIterator[FeedPoller]:
+async def poller(store: Store, tmp_path: Path, web_server: WebServer,
+                 ) -> AsyncIterator[FeedPoller]:
     library = tmp_path / "articles"
     library.mkdir()
-    async with Fetcher(timeout=0.5) as fetcher:
+    policy = LoopbackForTests(web_server.port, 9)  # 9: a closed port, to be unreachable
+    async with Fetcher(timeout=0.5, policy=policy) as fetcher:
         yield FeedPoller(store, Catalog(ArticleLibrary(library), store), fetcher, clock=Clock())
 
 
