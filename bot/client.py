@@ -29,6 +29,7 @@ from bot.errors import FilmclubError
 from bot.models import utcnow
 from bot.netguard import FetchPolicy
 from bot.store import SQLiteStore, Store
+from bot.store.lock import BotLock
 
 log = logging.getLogger(__name__)
 
@@ -238,8 +239,11 @@ async def serve(
 
 async def _serve(config: Config, token: str, stop: asyncio.Event, library: ArticleLibrary,
                  on_start: Callable[[FilmClub], None] | None) -> int:
-    """serve() inside its switch interval: open the store, run the bot, flush."""
-    async with SQLiteStore(config.db_path) as store:
+    """serve() inside its switch interval: lock the database, open the store, run, flush.
+
+    A second bot on the same database stops at the lock, in one line (bot/store/lock.py).
+    """
+    async with BotLock(config.db_path), SQLiteStore(config.db_path) as store:
         bot = FilmClub(config, store, library)
         if on_start is not None:
             on_start(bot)
