@@ -121,8 +121,8 @@ async def _articles_list(args: argparse.Namespace, *, catalog: Catalog, **_: Any
         article = entry.article
         question = "asks: " + article.question if article.question else "no question"
         _out(f"{article.slug}\t{entry.origin}\t{article.title}\t{question}")
-    for error in errors:
-        _problem(str(error))
+    for error in errors:  # the whole path here: the operator's own terminal, not Discord
+        _problem(f"{error.path}: {error.problem}")
     _out(f"{len(entries)} article(s), {len(errors)} broken file(s)")
     return 0
 

@@ -231,3 +231,18 @@ def test_entries_without_an_id_get_a_stable_key() -> None:
     first = parse_feed(data, url="https://r.example/rss").entries[0].key
     assert first == parse_feed(data, url="https://r.example/rss").entries[0].key
     assert first.startswith("entry:https://r.example/rss#")
+
+
+async def test_nul_bytes_from_a_feed_are_dropped(poller: FeedPoller, web_server: WebServer,
+                                                 store: Store) -> None:
+    """A NUL in an entry's title, author or text never reaches the stored article."""
+    url = web_server.serve("rss", rss("Nul\x00Feed", [item(1, title="Re\x00view", author="A\x00n",
+                                                           content=full_text("Nul\x00"))]),
+                           content_type=RSS)
+    feed, _ = await poller.add(url, CHANNEL, guild_id=GUILD, backlog=1)
+    outcome = await poller.poll(feed)
+    (added,) = outcome.added
+    article = added.article
+    fields = (article.title, article.body, article.author or "", article.source or "",
+              article.excerpt)
+    assert article.title == "Review" and all("\x00" not in f for f in fields)
