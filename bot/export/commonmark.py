@@ -68,9 +68,7 @@ _FENCE = re.compile(r"`{3,}|~{3,}")
 def escape_text(text: str) -> str:
     """Plain text as CommonMark text: every character shows as itself, nothing is markup."""
     text = _ALWAYS.sub(r"\\\1", text)
-    text = _ENTITY.sub(r"\\&", text)
-    # "!" before a link would make it an image; at the end of a piece, a link may follow.
-    return re.sub(r"!(?=\\\[|$)", r"\\!", text)
+    return _ENTITY.sub(r"\\&", text)
 
 
 def guard_line(line: str) -> str:
@@ -187,6 +185,8 @@ class MemberMarkdown:
             markdown, end = rendered
             if plain_from < position:
                 out.append(escape_text(text[plain_from:position]))
+            if markdown.startswith("[") and out and _bare_bang(out[-1]):
+                out[-1] = out[-1][:-1] + "\\!"  # "!" before a link would make it an image
             out.append(markdown)
             position = plain_from = end
         if plain_from < len(text):
@@ -272,6 +272,14 @@ def _code_span(code: str) -> str:
     pad = code.startswith("`") or code.endswith("`") or (
         code.startswith(" ") and code.endswith(" ") and not code.isspace())
     return f"{ticks} {code} {ticks}" if pad else f"{ticks}{code}{ticks}"
+
+
+def _bare_bang(piece: str) -> bool:
+    """Whether ``piece`` ends with a "!" that no backslash escapes."""
+    if not piece.endswith("!"):
+        return False
+    body = piece[:-1]
+    return (len(body) - len(body.rstrip("\\"))) % 2 == 0
 
 
 def _quoted(lines: list[str]) -> list[str]:

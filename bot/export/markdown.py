@@ -31,7 +31,6 @@ from bot.export.base import (
 from bot.export.commonmark import (
     MemberMarkdown,
     escape_text,
-    guard_line,
     heading_text,
     inline_text,
     link_destination,
@@ -54,9 +53,9 @@ class MarkdownExporter(BlockExporter):
     def header(context: ExportContext) -> str:
         article = context.prompt.article
         lines = [f"# {heading_text(article.title)}", ""]
-        if article.excerpt:
-            lines += [*(f"> {_text_line(line)}" if line.strip() else ">"
-                        for line in terminal_safe(article.excerpt).split("\n")), ""]
+        if article.excerpt:  # Markdown from the library or a feed: rendered like a comment
+            lines += [*(f"> {line}" if line else ">" for line in _RENDER.render(article.excerpt)),
+                      ""]
         facts = []
         if article.film_line:
             facts.append(f"**Film:** {inline_text(article.film_line)}")
@@ -116,11 +115,6 @@ class MarkdownExporter(BlockExporter):
 
 
 _RENDER = MemberMarkdown()
-
-
-def _text_line(line: str) -> str:
-    """A line of article text (the excerpt) as escaped CommonMark, inert at its start."""
-    return guard_line(escape_text(line))
 
 
 def _attachment(attachment: Attachment) -> str:

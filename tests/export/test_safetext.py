@@ -77,7 +77,7 @@ def test_line_starts_are_made_inert(line: str, inert: str) -> None:
 @pytest.mark.parametrize(("text", "escaped"), [
     ("a*b_c`d[e]f<g~h|i\\j", "a\\*b\\_c\\`d\\[e\\]f\\<g\\~h\\|i\\\\j"),
     ("AT&T & co", "AT&T & co"), ("&amp; &#60; &#x3c;", "\\&amp; \\&#60; \\&#x3c;"),
-    ("wow!", "wow\\!"), ("hi! there", "hi! there"),
+    ("wow!", "wow!"), ("hi! there", "hi! there"),
 ])
 def test_text_is_escaped_only_where_it_could_be_markup(text: str, escaped: str) -> None:
     """Punctuation that could be markup is escaped; an & only when it starts a reference."""
@@ -96,6 +96,10 @@ def test_text_is_escaped_only_where_it_could_be_markup(text: str, escaped: str) 
     ("[bad](javascript:alert(1))", ["\\[bad\\](javascript:alert(1))"]),
     ("** **", ["\\*\\* \\*\\*"]),
     ("||spoiler||", ["\\|\\|spoiler\\|\\|"]),
+    ("look![x](https://t.example/p.png)", ["look\\![x](<https://t.example/p.png>)"]),
+    ("\\![x](https://t.example/p.png)", ["\\![x](<https://t.example/p.png>)"]),
+    ("a\\\\![x](https://t.example/p.png)", ["a\\\\\\![x](<https://t.example/p.png>)"]),
+    ("The end!", ["The end!"]),
 ])
 def test_discord_markdown_keeps_its_form(text: str, lines: list[str]) -> None:
     """Discord's formatting becomes CommonMark's; what would misrender is escaped text."""
