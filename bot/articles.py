@@ -88,12 +88,16 @@ _STRING_KEYS = ("url", "image", "excerpt")
 
 
 class ArticleError(FilmclubError):
-    """A problem with one article file; ``str()`` is one line: ``<path>: <problem>``."""
+    """A problem with one article file; ``str()`` is one line: ``<name>: <problem>``.
 
-    def __init__(self, path: Path | str, problem: str) -> None:
+    ``path`` is where the file is; the message names it as ``shown`` says (the library
+    names its files relative to its folder, so no absolute path reaches Discord).
+    """
+
+    def __init__(self, path: Path | str, problem: str, *, shown: str | None = None) -> None:
         self.path = Path(path)
         self.problem = _one_line(problem)
-        super().__init__(f"{path}: {self.problem}")
+        super().__init__(f"{shown or path}: {self.problem}")
 
 
 class ArticleNotFound(ArticleError):
@@ -101,7 +105,9 @@ class ArticleNotFound(ArticleError):
 
     def __init__(self, slug: str, root: Path, problem: str | None = None) -> None:
         self.slug = slug
-        super().__init__(root, problem or f"no article {slug!r}")
+        self.path = Path(root)
+        self.problem = _one_line(problem or f"no article {slug!r} in the library")
+        FilmclubError.__init__(self, self.problem)  # no folder path: this reaches Discord
 
 
 def _one_line(text: str) -> str:
@@ -152,6 +158,9 @@ def _read_text(path: Path) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ArticleError(path, f"file is not valid UTF-8 (byte {exc.start})") from exc
+    if "\0" in text:
+        raise ArticleError(path, f"file holds a NUL byte (byte {data.index(0)}): not a text "
+                                 "article")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -336,11 +345,31 @@ class ArticleLibrary:
         with self._lock:
             return self._load_unlocked(path)
 
+    def shown(self, path: Path) -> str:
+        """How a file of the library is named in messages: relative to the folder."""
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.name
+
+    def _outside(self, path: Path) -> bool:
+        """Whether ``path`` is a link (or under one) to something outside the folder."""
+        try:
+            path.resolve(strict=True).relative_to(self.root.resolve(strict=True))
+        except (OSError, ValueError, RuntimeError):
+            return True
+        return False
+
     def _load_unlocked(self, path: Path) -> Article | ArticleError:
+        shown = self.shown(path)
         try:
             stat = path.stat()
         except OSError as exc:
-            return ArticleError(path, f"cannot read file: {exc.strerror or exc}")
+            return ArticleError(path, f"cannot read file: {exc.strerror or exc}", shown=shown)
+        if self._outside(path):
+            self._cache.pop(path, None)
+            return ArticleError(path, "is a link to a file outside the library; not read",
+                                shown=shown)
         cached = self._cache.get(path)
         if cached and (cached.mtime_ns, cached.size) == (stat.st_mtime_ns, stat.st_size):
             return cached.result
@@ -348,7 +377,7 @@ class ArticleLibrary:
         try:
             result = parse_article(path)
         except ArticleError as exc:
-            result = exc
+            result = ArticleError(path, exc.problem, shown=shown)
         self._cache[path] = _Cached(stat.st_mtime_ns, stat.st_size, result)
         return result
 
@@ -363,7 +392,8 @@ class ArticleLibrary:
         for path in paths:
             if path.stem in seen:  # notes.md and notes.txt: the Markdown file is the article
                 results.append(ArticleError(
-                    path, f"slug {path.stem!r} is already taken by {seen[path.stem].name}"))
+                    path, f"slug {path.stem!r} is already taken by {seen[path.stem].name}",
+                    shown=self.shown(path)))
                 continue
             seen[path.stem] = path
             results.append(self._load(path))

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # imported when a command runs: `filmclub run` need not load 
     from bot.articles import Catalog
     from bot.feeds import FeedPoller
     from bot.fetch import Fetcher
+    from bot.netguard import FetchPolicy
 
 log = logging.getLogger(__name__)
 
@@ -80,17 +81,24 @@ def add_parsers(sub: Any) -> None:
     _db_option(remove)
 
 
-async def run(config: Config, args: argparse.Namespace) -> int:
-    """Run ``filmclub articles|feeds VERB``; returns the exit status."""
+async def run(config: Config, args: argparse.Namespace, *,
+              policy: FetchPolicy | None = None) -> int:
+    """Run ``filmclub articles|feeds VERB``; returns the exit status.
+
+    ``policy``: where pages and feeds may be fetched from (default: the settings');
+    only tests pass one, to reach their loopback web server.
+    """
     from bot.articles import ArticleLibrary, Catalog
     from bot.feeds import FeedPoller
     from bot.fetch import Fetcher
+    from bot.netguard import FetchPolicy
     from bot.store import SQLiteStore
 
     # Each feed's outcome is reported as one line below; the poller's log would repeat it.
     logging.getLogger("bot.feeds").setLevel(max(logging.ERROR, log.getEffectiveLevel()))
     async with SQLiteStore(args.db or config.db_path) as store, \
-            Fetcher(timeout=config.fetch_timeout) as fetcher:
+            Fetcher(timeout=config.fetch_timeout,
+                    policy=policy or FetchPolicy.from_config(config)) as fetcher:
         catalog = Catalog(ArticleLibrary(config.articles_dir), store)
         poller = FeedPoller(store, catalog, fetcher)
         handler = _HANDLERS[(args.command, args.verb)]
@@ -113,8 +121,8 @@ async def _articles_list(args: argparse.Namespace, *, catalog: Catalog, **_: Any
         article = entry.article
         question = "asks: " + article.question if article.question else "no question"
         _out(f"{article.slug}\t{entry.origin}\t{article.title}\t{question}")
-    for error in errors:
-        _problem(str(error))
+    for error in errors:  # the whole path here: the operator's own terminal, not Discord
+        _problem(f"{error.path}: {error.problem}")
     _out(f"{len(entries)} article(s), {len(errors)} broken file(s)")
     return 0
 

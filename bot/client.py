@@ -28,7 +28,9 @@ from bot.config import Config
 from bot.errors import FilmclubError
 from bot.limits import Cooldowns
 from bot.models import utcnow
+from bot.netguard import FetchPolicy
 from bot.store import SQLiteStore, Store
+from bot.store.lock import BotLock
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +134,9 @@ class FilmClub(commands.Bot):
         self.library = library
         #: What time it is for the scheduler and feed polls; tests replace it to move time.
         self.clock: Callable[[], datetime] = utcnow
+        #: Where pages and feeds may be fetched from (the settings'; tests give their own
+        #: before the cogs load, to reach their loopback web server).
+        self.fetch_policy: FetchPolicy = FetchPolicy.from_config(config)
         #: Threads whose messages are comments; checked on every gateway event.
         self.prompt_threads: set[int] = set()
         #: Uses of expensive commands per member (cogs.checks.limited), by ``clock``.
@@ -238,8 +243,11 @@ async def serve(
 
 async def _serve(config: Config, token: str, stop: asyncio.Event, library: ArticleLibrary,
                  on_start: Callable[[FilmClub], None] | None) -> int:
-    """serve() inside its switch interval: open the store, run the bot, flush."""
-    async with SQLiteStore(config.db_path) as store:
+    """serve() inside its switch interval: lock the database, open the store, run, flush.
+
+    A second bot on the same database stops at the lock, in one line (bot/store/lock.py).
+    """
+    async with BotLock(config.db_path), SQLiteStore(config.db_path) as store:
         bot = FilmClub(config, store, library)
         if on_start is not None:
             on_start(bot)

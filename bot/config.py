@@ -47,6 +47,12 @@ class Config:
     fetch_timeout: float = 20.0  # seconds a page or feed download may take (issue 3)
     catchup_days: int = 7  # days back catch-up compares messages and looks at threads (issue 6)
     discord_timeout: float = 30.0  # seconds before posting a prompt is retried (issue 6)
+    #: Hosts of the owner's own network the fetcher may reach, ``host`` or ``host:port``
+    #: (issue 13); public addresses need no entry, loopback is never fetched.
+    fetch_allow_hosts: tuple[str, ...] = ()
+    fetch_ports: tuple[int, ...] = ()  # ports fetched from besides 80 and 443 (issue 13)
+    #: Where exports are written before they are sent; None: the system's temporary folder.
+    export_tmp_dir: Path | None = None
 
     @property
     def catchup_window(self) -> timedelta:
@@ -84,6 +90,40 @@ def _number(env: Mapping[str, str], key: str, default: float, low: float, high: 
         problems.append(f"{key} must be a number from {low:g} to {high:g}, got {raw!r}")
         return default
     return value
+
+
+def _allow_hosts(env: Mapping[str, str], problems: list[str]) -> tuple[str, ...]:
+    """FILMCLUB_FETCH_ALLOW_HOSTS: ``host`` or ``host:port`` entries, commas or spaces between."""
+    from bot.netguard import LOOPBACK, address_kind, ip_literal, split_host_port
+
+    raw = env.get("FILMCLUB_FETCH_ALLOW_HOSTS", "")
+    entries: list[str] = []
+    for entry in raw.replace(",", " ").split():
+        try:
+            host, _port = split_host_port(entry)
+        except ValueError as exc:
+            problems.append(f"FILMCLUB_FETCH_ALLOW_HOSTS: {exc}")
+            continue
+        literal = ip_literal(host)
+        if host == "localhost" or host.endswith(".localhost") or (
+                literal is not None and (address_kind(literal) or "").startswith(LOOPBACK)):
+            problems.append(f"FILMCLUB_FETCH_ALLOW_HOSTS: {entry} is this machine (loopback), "
+                            "which the bot never fetches from; name the host by its network "
+                            "address instead")
+            continue
+        entries.append(entry)
+    return tuple(entries)
+
+
+def _ports(env: Mapping[str, str], problems: list[str]) -> tuple[int, ...]:
+    raw = env.get("FILMCLUB_FETCH_PORTS", "")
+    ports: list[int] = []
+    for item in raw.replace(",", " ").split():
+        if item.isdigit() and 0 < int(item) < 65536:
+            ports.append(int(item))
+        else:
+            problems.append(f"FILMCLUB_FETCH_PORTS must be port numbers (1 to 65535), got {item!r}")
+    return tuple(ports)
 
 
 def from_env(env: Mapping[str, str] | None = None) -> Config:
@@ -132,6 +172,10 @@ def from_env(env: Mapping[str, str] | None = None) -> Config:
         discord_timeout=_number(env, "FILMCLUB_DISCORD_TIMEOUT", 30.0, 0.1, 300, problems),
         feed_interval=int(_number(env, "FILMCLUB_FEED_INTERVAL", 60, 1, 10080, problems)),
         fetch_timeout=_number(env, "FILMCLUB_FETCH_TIMEOUT", 20.0, 1, 300, problems),
+        fetch_allow_hosts=_allow_hosts(env, problems),
+        fetch_ports=_ports(env, problems),
+        export_tmp_dir=Path(raw_tmp) if (raw_tmp := env.get("FILMCLUB_EXPORT_TMP", "").strip())
+        else None,
     )
     if problems:
         raise ConfigError(problems)

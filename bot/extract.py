@@ -70,7 +70,7 @@ def article_from_text(*, title: str, text: str, url: str | None = None,
                       tags: Iterable[str] = ()) -> Article:
     """An Article from extracted text (one paragraph per line) and what is known about it."""
     title = _one_line(title)[:TITLE_CHARS]
-    body = clean_text(text)
+    body = clean_text(text.replace("\0", ""))  # a NUL byte from a page or feed: dropped
     first = blocks(body)[:1]
     if first and first[0].text.casefold() == title.casefold():
         body = body.split("\n\n", 1)[1] if "\n\n" in body else ""
@@ -137,4 +137,4 @@ def _tags(*groups: object) -> list[str]:
 
 
 def _one_line(text: str | None) -> str:
-    return " ".join((text or "").split())
+    return " ".join((text or "").replace("\0", "").split())

@@ -28,6 +28,7 @@ import feedparser
 from bot.articles import Catalog, article_keys
 from bot.errors import SourceError
 from bot.extract import article_from_text, extract_page, html_text
+from bot.feedbudget import DEFAULT_BUDGET, FeedBudget, parse_within_budget
 from bot.fetch import FEED_ACCEPT, Fetched, Fetcher, is_web_url
 from bot.models import Article, Feed, QueueItem, StoredArticle, utcnow
 from bot.store.base import PollRecord, Store
@@ -199,23 +200,31 @@ class FeedPoller:
 
     def __init__(self, store: Store, catalog: Catalog, fetcher: Fetcher, *,
                  clock: Callable[[], datetime] = utcnow, max_new: int = MAX_NEW_PER_POLL,
-                 fetch_pages: bool = True) -> None:
+                 fetch_pages: bool = True, budget: FeedBudget = DEFAULT_BUDGET) -> None:
         self.store = store
         self.catalog = catalog
         self.fetcher = fetcher
         self.clock = clock
         self.max_new = max_new
         self.fetch_pages = fetch_pages
+        #: What one feed may cost (bot/feedbudget.py): bytes, entries, parse and page time.
+        self.budget = budget
+        #: Polls fetch and parse side by side; what they add to the catalog is decided
+        #: one poll at a time, so two feeds never take the same slug or article.
+        self._adding = asyncio.Lock()
 
     async def read(self, url: str, *, etag: str | None = None,
                    last_modified: str | None = None) -> tuple[Fetched, ParsedFeed | None]:
         """Fetch and parse ``url``: ``(fetched, feed)``, feed None when not modified."""
         fetched = await self.fetcher.get(url, accept=FEED_ACCEPT, etag=etag,
-                                         last_modified=last_modified)
+                                         last_modified=last_modified,
+                                         max_bytes=self.budget.max_bytes)
         if fetched.not_modified:
             return fetched, None
-        parsed = await asyncio.to_thread(parse_feed, fetched.body, url=url,
-                                         content_type=fetched.content_type)
+        # In a worker process with a deadline: a hostile document costs at most that.
+        parsed = await parse_within_budget(fetched.body, url=url,
+                                           content_type=fetched.content_type,
+                                           budget=self.budget)
         return fetched, parsed
 
     async def add(self, url: str, channel_id: int, *, guild_id: int | None = None,
@@ -250,14 +259,24 @@ class FeedPoller:
             feed.polled_at + timedelta(minutes=feed.interval_minutes) <= now
 
     async def poll_due(self) -> list[PollOutcome]:
-        """Poll every feed whose interval has passed, one after another."""
+        """Poll every feed whose interval has passed, a few side by side."""
         now = self.clock()
-        return [await self.poll(feed) for feed in await self.store.list_feeds()
-                if self.is_due(feed, now)]
+        return await self._poll_many([feed for feed in await self.store.list_feeds()
+                                      if self.is_due(feed, now)])
 
     async def poll_all(self) -> list[PollOutcome]:
-        """Poll every feed now (``filmclub feeds poll``)."""
-        return [await self.poll(feed) for feed in await self.store.list_feeds()]
+        """Poll every feed now (``filmclub feeds poll``), a few side by side."""
+        return await self._poll_many(await self.store.list_feeds())
+
+    async def _poll_many(self, feeds: Sequence[Feed]) -> list[PollOutcome]:
+        """Poll ``feeds``, ``budget.feeds_at_once`` at a time; outcomes in their order."""
+        slots = asyncio.Semaphore(max(self.budget.feeds_at_once, 1))
+
+        async def one(feed: Feed) -> PollOutcome:
+            async with slots:
+                return await self.poll(feed)
+
+        return list(await asyncio.gather(*(one(feed) for feed in feeds)))
 
     async def poll(self, feed: Feed) -> PollOutcome:
         """Poll one feed; a failure is recorded on the feed and returned, never raised."""
@@ -277,13 +296,20 @@ class FeedPoller:
         seen = await self.store.feed_seen(feed.id)
         fresh = [e for e in parsed.entries if e.key not in seen]
         taken = fresh[-self.max_new:] if self.max_new else []
+        prepared = await self._articles(taken, parsed.title)
+        async with self._adding:
+            return await self._record(feed, now, fetched, fresh, taken, prepared)
+
+    async def _record(self, feed: Feed, now: datetime, fetched: Fetched,
+                      fresh: Sequence[FeedEntry], taken: Sequence[FeedEntry],
+                      prepared: Sequence[Article]) -> PollOutcome:
+        """Turn a poll's new entries into catalog articles and queue items, in one write."""
         queued_now = {item.slug for item in await self._queued(feed)}
         articles: list[StoredArticle] = []
         queue: list[str] = []
         slugs: set[str] = set()
         known = 0
-        for entry in taken:
-            article = await self._article(entry, parsed.title)
+        for entry, article in zip(taken, prepared, strict=True):
             keys = article_keys(article, entry_id=entry.id)
             existing = await self.catalog.find(keys) or next(
                 (a for a in articles if set(a.keys) & set(keys)), None)
@@ -314,6 +340,31 @@ class FeedPoller:
         if feed.guild_id is None:
             return True
         return await self.store.posted_thread(feed.guild_id, (f"slug:{slug}", *keys)) is None
+
+    async def _articles(self, entries: Sequence[FeedEntry], feed_title: str) -> list[Article]:
+        """The entries' articles; their pages fetched a few at a time, within the budget.
+
+        An entry whose page is not read by ``budget.pages_seconds`` keeps its summary.
+        """
+        if not entries:
+            return []
+        summaries = [await asyncio.to_thread(entry_article, e, feed_title) for e in entries]
+        slots = asyncio.Semaphore(max(self.budget.page_concurrency, 1))
+
+        async def one(entry: FeedEntry) -> Article:
+            async with slots:
+                return await self._article(entry, feed_title)
+
+        tasks = [asyncio.ensure_future(one(entry)) for entry in entries]
+        done, late = await asyncio.wait(tasks, timeout=self.budget.pages_seconds)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
+            log.info("feed %s: %d entry page(s) not read within %g s; their summaries are "
+                     "kept", feed_title, len(late), self.budget.pages_seconds)
+        return [task.result() if task in done else summary
+                for task, summary in zip(tasks, summaries, strict=True)]
 
     async def _article(self, entry: FeedEntry, feed_title: str) -> Article:
         """The entry's article; its page is read when the feed only carries a summary."""

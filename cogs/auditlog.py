@@ -105,3 +105,23 @@ async def announce(bot: FilmClub, saved: AuditEntry) -> None:
     except discord.HTTPException as exc:
         log.warning("guild %d: could not post to the log channel %d: %s", entry.guild_id,
                     channel.id, exc)
+
+
+async def tell_log_channels(bot: FilmClub, text: str) -> None:
+    """Post ``text`` in every server's log channel (a problem of the bot's own, not one
+    server's); the log gets it too, once."""
+    log.warning("telling the log channels: %s", text)
+    for guild in bot.guilds:
+        try:
+            settings = await bot.store.get_settings(guild.id)
+        except Exception as exc:  # a broken store must not stop the others being told
+            log.warning("guild %d: cannot read its log channel setting: %s", guild.id, exc)
+            continue
+        channel = bot.get_channel(settings.log_channel_id or 0)
+        if not isinstance(channel, discord.TextChannel):
+            continue
+        try:
+            await channel.send(fit(text, 2000), allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as exc:
+            log.warning("guild %d: could not post to the log channel %d: %s", guild.id,
+                        channel.id, exc)

@@ -7,6 +7,10 @@ discord.py reports a fresh session (``on_ready`` follows every new IDENTIFY; a r
 session replays what it missed and needs none), one run at a time, and offers
 ``/discussion resync [thread]`` to moderators. It also notes prompt threads that were
 deleted on Discord, so catch-up leaves their stored history as it is.
+
+It also listens to the store: when the database cannot be written (a full disk), the
+log channels are told once, and when it can again, the threads whose events the
+store could not keep meanwhile are caught up.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from bot.catchup import CatchUp, CatchUpReport, FetchedMessage, ThreadInfo
 from bot.errors import FilmclubError, ThreadUnavailable
 from bot.limits import RESYNC
 from bot.models import utcnow
-from bot.store.base import ThreadStatus
+from bot.store.base import StorageNotice, ThreadStatus
+from cogs.auditlog import tell_log_channels
 from cogs.capture import comment_event, is_member_message
 from cogs.checks import THREAD_OR_SERVER, limited, moderators_only, settings_of, target_of
 from cogs.permissions import visible_threads
@@ -159,6 +164,10 @@ class CatchUpCog(commands.GroupCog, group_name="discussion",
         self.runs = 0  # background runs finished
         self.busy = False  # a background run is under way or due
         self._idle = asyncio.Condition()
+        self._every_thread = False  # the next background run: every thread in reach
+        self._threads: set[int] = set()  # ... or at least these
+        self._telling: set[asyncio.Task[None]] = set()
+        bot.store.add_storage_listener(self.storage_notice)
         super().__init__()
 
     async def cog_unload(self) -> None:
@@ -171,9 +180,14 @@ class CatchUpCog(commands.GroupCog, group_name="discussion",
     async def on_ready(self) -> None:
         self.schedule("a new gateway session")
 
-    def schedule(self, reason: str) -> None:
-        """Start a background catch-up, or another one after the current one."""
+    def schedule(self, reason: str, only: Collection[int] | None = None) -> None:
+        """Start a background catch-up (of every thread, or ``only`` these), or another
+        one after the current one."""
         self.busy = True
+        if only is None:
+            self._every_thread = True
+        else:
+            self._threads.update(only)
         if self._task is not None and not self._task.done():
             self._again = True
             return
@@ -187,10 +201,13 @@ class CatchUpCog(commands.GroupCog, group_name="discussion",
     async def _background(self, reason: str) -> None:
         while True:
             self._again = False
+            only = None if self._every_thread else set(self._threads)
+            self._every_thread = False
+            self._threads.clear()
             log.info("catch-up: starting after %s", reason)
             try:
                 async with self._running:
-                    self.last_report = await self.catch_up.run()
+                    self.last_report = await self.catch_up.run(only=only)
             except asyncio.CancelledError:
                 log.info("catch-up: stopped (the bot is shutting down)")
                 raise
@@ -203,6 +220,17 @@ class CatchUpCog(commands.GroupCog, group_name="discussion",
         async with self._idle:
             self.busy = False
             self._idle.notify_all()
+
+    def storage_notice(self, notice: StorageNotice) -> None:
+        """The store cannot write, or can again: tell the log channels (once each way) and
+        catch up the threads whose events it could not keep."""
+        task = asyncio.create_task(tell_log_channels(self.bot, storage_line(notice)),
+                                   name="filmclub-storage-notice")
+        self._telling.add(task)
+        task.add_done_callback(self._telling.discard)
+        known = notice.threads & self.bot.prompt_threads
+        if notice.kind == "recovered" and known:
+            self.schedule("the database could be written again", only=known)
 
     @commands.Cog.listener()
     async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
@@ -255,6 +283,21 @@ class CatchUpCog(commands.GroupCog, group_name="discussion",
         else:
             message = f"Resynced: {report.summary()}."
         await interaction.followup.send(message, ephemeral=True)
+
+
+def storage_line(notice: StorageNotice) -> str:
+    """What the log channel is told about a database that cannot be written, or can again."""
+    since = f"<t:{int(notice.since.timestamp())}:T>"
+    if notice.kind == "failing":
+        return (f"⚠️ I cannot write to my database ({notice.problem}) since {since}. I keep "
+                "what arrives and keep trying; what I cannot keep is read back from Discord "
+                "once writing works again. Commands that change something fail until then.")
+    minutes = max(1, round((utcnow() - notice.since).total_seconds() / 60))
+    line = f"✅ My database can be written again (after about {minutes} min)."
+    if notice.threads:
+        line += (f" {notice.shed} messages, edits or reactions in {len(notice.threads)} "
+                 "thread(s) could not be kept meanwhile; I am reading them back from Discord.")
+    return line
 
 
 async def setup(bot: FilmClub) -> None:

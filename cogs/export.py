@@ -21,8 +21,10 @@ the bot keeps answering while a big file is made.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -30,7 +32,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import NotAllowed, NotFound
+from bot.errors import ExportError, NotAllowed, NotFound
 from bot.export import ExportRequest, ExportResult, default_filename, run_export
 from bot.export.archive import default_archive_name
 from bot.export.base import describe_selection, format_time
@@ -194,11 +196,17 @@ class Export(commands.Cog):
         if guild is not None:
             names = {c.id: c.name for c in guild.channels}
             names.update({t.id: t.name for t in guild.threads})
-        with tempfile.TemporaryDirectory(prefix="filmclub-export-") as folder:
-            result = await run_export(
-                store, request, Path(folder) / filename, exported_by=interaction.user.id,
-                timezone=settings.zone, guild_name=guild.name if guild else None,
-                channel_names=names, visible=visible)
+        # The file is made in FILMCLUB_EXPORT_TMP (or the system's temporary folder); the
+        # folder and whatever is in it go when the export ends, failed or not.
+        with temporary_folder(self.bot.config.export_tmp_dir) as folder:
+            try:
+                result = await run_export(
+                    store, request, Path(folder) / filename, exported_by=interaction.user.id,
+                    timezone=settings.zone, guild_name=guild.name if guild else None,
+                    channel_names=names, visible=visible)
+            except ExportError as exc:  # no path of the bot's machine in the answer
+                shown = str(exc).replace(str(Path(folder) / "_")[:-1], "")
+                raise ExportError(shown.replace(str(folder), "the export folder")) from exc
             if request.since_last and result.previous is not None and not result.comments:
                 when = format_time(result.previous.exported_at, settings.zone)
                 await interaction.followup.send(
@@ -206,7 +214,12 @@ class Export(commands.Cog):
                     ephemeral=True)
             else:
                 # gzip (and splitting) in a worker thread: not on the event loop
-                package = await asyncio.to_thread(pack, result.path, interaction.filesize_limit)
+                try:
+                    package = await asyncio.to_thread(pack, result.path,
+                                                      interaction.filesize_limit)
+                except OSError as exc:  # a full disk while gzipping or splitting
+                    raise ExportError(f"the export could not be packed ({exc.strerror or exc}); "
+                                      "nothing was sent") from None
                 note = package.note()
                 first = summary(request, result, label, settings) + (f"\n{note}" if note else "")
                 for number, part in enumerate(package.files, 1):
@@ -234,6 +247,21 @@ def summary(request: ExportRequest, result: ExportResult, label: str,
     if request.since_last and result.previous is None:
         line += " (no earlier export like this one, so everything)"
     return line + "."
+
+
+@contextlib.contextmanager
+def temporary_folder(parent: Path | None) -> Iterator[str]:
+    """A new folder for one export under ``parent`` (made if missing), removed afterwards."""
+    try:
+        if parent is not None:
+            parent.mkdir(parents=True, exist_ok=True)
+        made = tempfile.TemporaryDirectory(prefix="filmclub-export-", dir=parent,
+                                           ignore_cleanup_errors=True)
+    except OSError as exc:
+        raise ExportError(f"the export folder cannot be written ({exc.strerror or exc}); "
+                          "nothing was sent") from None
+    with made as folder:
+        yield folder
 
 
 async def setup(bot: FilmClub) -> None:

@@ -118,7 +118,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
     def __init__(self, bot: FilmClub) -> None:
         self.bot = bot
         self.catalog = Catalog(bot.library, bot.store)
-        self.fetcher = Fetcher(timeout=bot.config.fetch_timeout)
+        self.fetcher = Fetcher(timeout=bot.config.fetch_timeout, policy=bot.fetch_policy)
         self.poller = FeedPoller(bot.store, self.catalog, self.fetcher, clock=self.now)
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._wake = asyncio.Event()

@@ -329,12 +329,13 @@ def test_get_returns_the_article(library: ArticleLibrary) -> None:
     assert library.get("stalker").title == "Stalker: three men at the threshold"
 
 
-def test_get_unknown_slug_names_slug_and_folder(library: ArticleLibrary) -> None:
-    """A missing slug raises ArticleNotFound naming the slug and the folder."""
+def test_get_unknown_slug_names_slug_not_the_folder(library: ArticleLibrary) -> None:
+    """A missing slug raises ArticleNotFound naming the slug, without the folder's path."""
     with pytest.raises(ArticleNotFound) as info:
         library.get("nope")
     message = str(info.value)
-    assert "'nope'" in message and str(library.root) in message and "\n" not in message
+    assert message == "no article 'nope' in the library"
+    assert info.value.path == library.root
     assert isinstance(info.value, ArticleError)
 
 
@@ -551,3 +552,76 @@ async def test_catalog_add_of_a_known_url_returns_the_file(catalog: articles.Cat
 async def test_new_slugs_never_shadow_files(catalog: articles.Catalog) -> None:
     """A stored article titled like a file gets a numbered slug."""
     assert await catalog.free_slug("Vertigo") == "vertigo-2"
+
+
+# ---------------------------------------------------------------------------
+# Hostile files (issue 13): links out of the library, NUL bytes, paths in messages
+# ---------------------------------------------------------------------------
+
+
+def test_library_errors_name_files_relative_to_the_library(tmp_path: Path) -> None:
+    """No absolute path in a library error: the file's name within the folder, one line."""
+    root = tmp_path / "articles"
+    root.mkdir()
+    write(root, "broken.md", "no front matter\n")
+    library = ArticleLibrary(root)
+    _, errors = library.all()
+    assert [str(e) for e in errors] == [
+        "broken.md: no front matter: the first line must be '---'"]
+    with pytest.raises(ArticleError) as info:
+        library.get("broken")
+    assert str(info.value).startswith("broken.md: ") and str(tmp_path) not in str(info.value)
+    assert info.value.path == root / "broken.md"  # the whole path stays for the CLI
+
+
+def test_links_to_files_outside_the_library_are_refused(tmp_path: Path) -> None:
+    """A symlink out of the folder is not read: its own error, never the target's text."""
+    root, outside = tmp_path / "articles", tmp_path / "private"
+    root.mkdir()
+    outside.mkdir()
+    write(outside, "secret.md", article_text("Secret", "The database password is hunter2."))
+    write(root, "real.md", article_text("Real one", "A real article."))
+    (root / "evil.md").symlink_to(outside / "secret.md")
+    (root / "passwd.txt").symlink_to("/etc/passwd")
+    (root / "alias.md").symlink_to(root / "real.md")  # inside the folder: fine
+    library = ArticleLibrary(root)
+    articles, errors = library.all()
+    assert sorted(a.slug for a in articles) == ["alias", "real"]
+    assert sorted(str(e) for e in errors) == [
+        "evil.md: is a link to a file outside the library; not read",
+        "passwd.txt: is a link to a file outside the library; not read"]
+    with pytest.raises(ArticleError, match="outside the library"):
+        library.get("evil")
+    assert [a.slug for a in library.search("secret")] == []
+    assert all("hunter2" not in a.body for a in articles)
+
+
+def test_a_link_that_turns_outside_later_is_refused_then(tmp_path: Path) -> None:
+    """A link read once while inside, then pointed outside, is refused (not served from cache)."""
+    root = tmp_path / "articles"
+    root.mkdir()
+    write(root, "target.md", article_text("Inside", "Inside text."))
+    write(tmp_path, "outside.md", article_text("Outside", "Outside text."))
+    link = root / "moving.md"
+    link.symlink_to(root / "target.md")
+    library = ArticleLibrary(root)
+    assert library.get("moving").title == "Inside"
+    link.unlink()
+    link.symlink_to(tmp_path / "outside.md")
+    with pytest.raises(ArticleError, match="outside the library"):
+        library.get("moving")
+
+
+@pytest.mark.parametrize("data", [
+    b"---\ntitle: Nul\n---\nBody with a \x00 in it.\n",
+    b"---\ntitle: Nul\x00\n---\nBody.\n",
+    b"Plain title\n\nBody \x00\n",
+])
+def test_article_files_holding_nul_bytes_are_refused(tmp_path: Path, data: bytes) -> None:
+    """A NUL byte anywhere in the file: refused in one line naming the file and the byte."""
+    path = tmp_path / ("nul.txt" if data.startswith(b"Plain") else "nul.md")
+    path.write_bytes(data)
+    with pytest.raises(ArticleError) as info:
+        parse_article(path)
+    assert str(info.value) == (f"{path}: file holds a NUL byte (byte {data.index(0)}): "
+                               "not a text article")

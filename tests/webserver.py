@@ -2,7 +2,12 @@
 
 Each path serves what the test put there, with an ETag and Last-Modified when asked
 and 304 Not Modified to a matching conditional request. It records every request
-(with its headers) and can answer slowly, with an error status, or not at all.
+(with its headers) and can answer slowly, with an error status, a redirect, or only
+once the test opens a gate; it counts how many requests it holds at once.
+
+The bot's fetcher refuses loopback addresses (``bot.netguard``), whatever the settings
+say. ``server.policy`` is the one way through, for this server's own port: a
+``FetchPolicy`` made here, in test code, which no setting can produce.
 """
 
 from __future__ import annotations
@@ -18,9 +23,28 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from bot.netguard import FetchPolicy, IPAddress
+
 RSS = "application/rss+xml; charset=utf-8"
 ATOM = "application/atom+xml; charset=utf-8"
 HTML = "text/html; charset=utf-8"
+
+
+class LoopbackForTests(FetchPolicy):
+    """The production policy, plus 127.0.0.1 on the given ports: for the tests' own servers.
+
+    Only the literal address ``127.0.0.1`` on those ports gets through; ``localhost``,
+    ``[::1]``, other ports and everything else are judged as in production.
+    """
+
+    def __init__(self, *ports: int) -> None:
+        super().__init__(ports=ports)
+        self.loopback_ports = frozenset(ports)
+
+    def refusal(self, host: str, port: int, ip: IPAddress) -> str | None:
+        if host == "127.0.0.1" and str(ip) == "127.0.0.1" and port in self.loopback_ports:
+            return None
+        return super().refusal(host, port, ip)
 
 
 @dataclass
@@ -31,6 +55,8 @@ class Resource:
     delay: float = 0.0
     etag: str | None = None
     last_modified: str | None = None
+    location: str | None = None  # where a redirect points
+    gate: asyncio.Event | None = None  # answered only once the test sets it
 
 
 @dataclass(frozen=True)
@@ -51,6 +77,8 @@ class WebServer:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self._version = 0
+        self.in_flight = 0  # requests being answered right now
+        self.peak = 0  # the most answered at once since the last reset_peak()
 
     async def start(self) -> None:
         app = web.Application()
@@ -68,8 +96,23 @@ class WebServer:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
 
+    @property
+    def policy(self) -> LoopbackForTests:
+        """A fetch policy that lets the fetcher reach this server (and nothing else local)."""
+        return LoopbackForTests(self.port)
+
+    def redirect(self, path: str, to: str, *, status: int = 302) -> str:
+        """Make ``path`` redirect to ``to``; returns its URL."""
+        self.resources["/" + path.lstrip("/")] = Resource(b"", "text/plain", status,
+                                                          location=to)
+        return self.url(path)
+
+    def reset_peak(self) -> None:
+        self.peak = self.in_flight
+
     def serve(self, path: str, body: bytes | str, *, content_type: str = HTML, status: int = 200,
-              delay: float = 0.0, validators: bool = True) -> str:
+              delay: float = 0.0, validators: bool = True,
+              gate: asyncio.Event | None = None) -> str:
         """Put ``body`` at ``path`` (with a fresh ETag and Last-Modified); returns its URL."""
         data = body.encode() if isinstance(body, str) else body
         self._version += 1
@@ -79,13 +122,21 @@ class WebServer:
             stamp = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(hours=self._version)
             last_modified = format_datetime(stamp, usegmt=True)
         self.resources["/" + path.lstrip("/")] = Resource(data, content_type, status, delay,
-                                                          etag, last_modified)
+                                                          etag, last_modified, gate=gate)
         return self.url(path)
 
     def hits(self, path: str) -> list[Seen]:
         return [r for r in self.requests if r.path == "/" + path.lstrip("/")]
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            return await self._answer(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         resource = self.resources.get(request.path)
         headers = dict(request.headers)
         if resource is None:
@@ -93,6 +144,11 @@ class WebServer:
             return web.Response(status=404, text="not found")
         if resource.delay:
             await asyncio.sleep(resource.delay)
+        if resource.gate is not None:
+            await resource.gate.wait()
+        if resource.location is not None:
+            self.requests.append(Seen(request.path, headers, resource.status))
+            return web.Response(status=resource.status, headers={"Location": resource.location})
         validators: dict[str, Any] = {}
         if resource.etag:
             validators["ETag"] = resource.etag

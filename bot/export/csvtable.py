@@ -24,14 +24,18 @@ Encoding: UTF-8 with a byte-order mark, and CRLF line ends (RFC 4180). Without t
 Excel reads the file in the machine's legacy code page and mangles every accent and
 emoji; Python (``encoding="utf-8-sig"``), LibreOffice and pandas skip it.
 
-Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``,
-``-``, ``@``, a tab or a carriage return) get a leading apostrophe. That happens only
-in this file: the store and the other formats keep the text exactly as written.
+Text cells that a spreadsheet would run as a formula get a leading apostrophe: those
+starting with a tab, a carriage return or a line feed, and those whose first visible
+character is ``=``, ``+``, ``-`` or ``@`` in any of its forms (full-width ``＝＋－＠``,
+small ``﹦﹢﹣﹫``...), even after spaces or invisible characters (zero-width spaces,
+joiners, bidi marks, a byte-order mark), which spreadsheets skip. That happens only in
+this file: the store and the other formats keep the text exactly as written.
 """
 
 from __future__ import annotations
 
 import csv
+import unicodedata
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import TextIO
@@ -46,12 +50,23 @@ COLUMNS = (
 
 BYTE_ORDER_MARK = "\ufeff"
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_SIGNS = frozenset("=+-@\u2212")  # and the minus sign (NFKC of a subscript minus)
+_CONTROL_STARTS = ("\t", "\r", "\n")
+#: Characters a spreadsheet passes over before the one it reads as the start of a cell.
+_SKIPPED = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
 
 
 def neutralise(cell: str) -> str:
     """The cell as text a spreadsheet shows rather than runs: ``'=1+1`` for ``=1+1``."""
-    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+    if cell.startswith(_CONTROL_STARTS):
+        return "'" + cell
+    for ch in cell:
+        if ch.isspace() or unicodedata.category(ch) in _SKIPPED:
+            continue
+        if unicodedata.normalize("NFKC", ch) in _FORMULA_SIGNS:
+            return "'" + cell
+        return cell
+    return cell
 
 
 def _time(value: datetime | None) -> str:

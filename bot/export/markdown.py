@@ -5,9 +5,15 @@ in its line of facts; ``include_revisions`` lists a comment's earlier texts, eac
 when it was written and replaced, under the current one. Without options the output
 is the reviewed default (tests/golden/discussion.md).
 
-Member text is written verbatim: it is Markdown already (Discord's flavour), and a
-reader's Markdown renderer is the one to sanitise it. What filmclub adds itself only
-links http(s) addresses: any other attachment or article address is shown as text.
+Each comment starts with a heading (``### Name · time · score``), which member text
+can never produce, so no author line can be forged. Member text is rendered from
+Discord's markdown into CommonMark that shows that text and nothing else
+(``bot.export.commonmark``): Discord's bold, italics, code, quotes and http(s) links
+keep their form, everything else is escaped text, and no line a member writes can
+open a block of its own (a heading, a fence, HTML, a list, a rule) or leave the
+comment's. Names, article fields and file names are escaped text too; only http(s)
+addresses are linked. Nothing carries terminal control sequences, and bidi runs are
+closed within the name or line they open in (``bot.export.safetext``).
 """
 
 from __future__ import annotations
@@ -22,7 +28,15 @@ from bot.export.base import (
     selection_summary,
     tally_reactions,
 )
+from bot.export.commonmark import (
+    MemberMarkdown,
+    escape_text,
+    heading_text,
+    inline_text,
+    link_destination,
+)
 from bot.export.discord_markdown import is_web_url
+from bot.export.safetext import terminal_safe
 from bot.models import Attachment, Comment
 from bot.store.base import ThreadCounts
 
@@ -38,24 +52,27 @@ class MarkdownExporter(BlockExporter):
     @staticmethod
     def header(context: ExportContext) -> str:
         article = context.prompt.article
-        lines = [f"# {article.title}", ""]
-        if article.excerpt:
-            lines += [*(f"> {line}" if line else ">" for line in article.excerpt.splitlines()), ""]
+        lines = [f"# {heading_text(article.title)}", ""]
+        if article.excerpt:  # Markdown from the library or a feed: rendered like a comment
+            lines += [*(f"> {line}" if line else ">" for line in _RENDER.render(article.excerpt)),
+                      ""]
         facts = []
         if article.film_line:
-            facts.append(f"**Film:** {article.film_line}")
+            facts.append(f"**Film:** {inline_text(article.film_line)}")
         if article.author:
-            facts.append(f"**Written by:** {article.author}")
+            facts.append(f"**Written by:** {inline_text(article.author)}")
         if article.url:
-            shown = f"<{article.url}>" if is_web_url(article.url) else article.url
+            shown = (link_destination(article.url) if is_web_url(article.url)
+                     else inline_text(article.url))
             facts.append(f"**Article:** {shown}")
         facts.append(f"**Posted:** {format_time(context.prompt.posted_at, context.timezone)}")
         lines += ["  \n".join(facts), ""]
         if article.questions:
-            lines += ["## The question", "", *(f"**{q}**" for q in article.questions), ""]
+            lines += ["## The question", "",
+                      *(f"**{inline_text(q)}**" for q in article.questions), ""]
         lines += ["---", "", f"## Discussion ({discussion_summary(context.counts)})", ""]
         if selection := selection_summary(context):
-            lines += [f"*Selection: {selection}.*", ""]
+            lines += [f"*Selection: {escape_text(selection)}.*", ""]
         return "\n".join(lines) + "\n"
 
     @staticmethod
@@ -64,43 +81,49 @@ class MarkdownExporter(BlockExporter):
         options = context.options
         if comment.deleted and not options.include_deleted:
             assert comment.deleted_at is not None  # noqa: S101 - narrowed by .deleted
-            lines = [f"*[comment deleted {format_time(comment.deleted_at, zone)}]*"]
+            lines = [f"### *comment deleted {format_time(comment.deleted_at, zone)}*"]
         else:
-            meta = [f"**{comment.author_name}**", format_time(comment.created_at, zone)]
+            meta = [heading_text(comment.author_name) or "\\?",
+                    format_time(comment.created_at, zone)]
             if comment.edited_at is not None:
                 meta.append(f"edited {format_time(comment.edited_at, zone)}")
             if comment.deleted_at is not None:
                 meta.append(f"*deleted {format_time(comment.deleted_at, zone)}*")
             meta.append(format_score(comment.score))
-            lines = [" · ".join(meta)]
+            lines = ["### " + " · ".join(meta)]
             if comment.content:
-                lines += ["", *comment.content.split("\n")]
+                lines += ["", *_RENDER.render(comment.content)]
             if options.include_revisions and comment.revisions:
                 lines += ["", "Earlier versions:", ""]
                 for revision in comment.revisions:
                     lines.append(f"- *{format_time(revision.written_at, zone)}, replaced "
                                  f"{format_time(revision.replaced_at, zone)}*  ")
-                    text = revision.content.split("\n") if revision.content else ["*(no text)*"]
+                    text = _RENDER.render(revision.content) if revision.content \
+                        else ["*(no text)*"]
                     lines += [f"  {line}" if line else "" for line in text]
             if comment.attachments:
                 lines.append("")
                 lines += [_attachment(a) for a in comment.attachments]
-            others = [f"{emoji_label(t.emoji)} {t.count}"
+            others = [f"{escape_text(terminal_safe(emoji_label(t.emoji)))} {t.count}"
                       for t in tally_reactions(comment, votes=False)]
             if others:
                 lines += ["", "Reactions: " + " ".join(others)]
-        # Replies are quoted once per level. Member text keeps every character; only
-        # the quote markers are added in front of its lines. A blank line ends the block.
+        # Replies are quoted once per level: the quote markers go in front of every line,
+        # blank ones too, so nothing inside can leave the quote. A blank line ends it.
         prefix = "> " * comment.depth
         return "\n".join(f"{prefix}{line}" if line else prefix.rstrip() for line in lines) + "\n\n"
+
+
+_RENDER = MemberMarkdown()
 
 
 def _attachment(attachment: Attachment) -> str:
     """A link to an attachment; an address that is not http(s) is shown, never linked."""
     size = format_size(attachment.size)
+    name = escape_text(terminal_safe(" ".join(attachment.filename.split())))
     if is_web_url(attachment.url):
-        return f"📎 [{attachment.filename}]({attachment.url}) ({size})"
-    return f"📎 {attachment.filename} ({size}) {attachment.url}"
+        return f"📎 [{name or 'file'}]({link_destination(attachment.url)}) ({size})"
+    return f"📎 {name} ({size}) {escape_text(terminal_safe(attachment.url))}"
 
 
 def discussion_summary(counts: ThreadCounts) -> str:

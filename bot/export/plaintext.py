@@ -10,8 +10,11 @@ comment as one line of facts and its text below it::
         I disagree.
 
 The facts line is indented four spaces per level of reply, the text two more. Text is
-written verbatim: nothing is wrapped, escaped or reflowed, only the indent is put in
-front of each line. A deleted comment leaves a placeholder line (its text with
+written as it was typed: nothing is wrapped, escaped or reflowed, only the indent is
+put in front of each line; but nothing reaches the reader's terminal that would drive
+it (control characters and escape sequences are dropped, CR becomes a line break) and
+a bidi override is closed within the name or line it opens in
+(``bot.export.safetext``). A deleted comment leaves a placeholder line (its text with
 include_deleted); attachments and the reactions that are not votes follow the text,
 and include_revisions lists the earlier texts.
 """
@@ -33,6 +36,7 @@ from bot.export.base import (
     tally_reactions,
 )
 from bot.export.markdown import discussion_summary
+from bot.export.safetext import one_line, terminal_safe
 from bot.models import Comment
 
 
@@ -71,17 +75,19 @@ class TextExporter(BlockExporter):
     @staticmethod
     def header(context: ExportContext) -> str:
         article = context.prompt.article
-        lines = [article.title, "=" * max(display_width(article.title), 3), ""]
+        title = one_line(article.title)
+        lines = [title, "=" * max(display_width(title), 3), ""]
         if article.excerpt:
-            lines += [*article.excerpt.split("\n"), ""]
+            lines += [*terminal_safe(article.excerpt).split("\n"), ""]
         facts: list[tuple[str, str]] = []
         if article.film_line:
-            facts.append(("Film", article.film_line))
+            facts.append(("Film", one_line(article.film_line)))
         if article.author:
-            facts.append(("Written by", article.author))
+            facts.append(("Written by", one_line(article.author)))
         if article.url:
-            facts.append(("Article", article.url))
-        facts += [("Question" if i == 0 else "", q) for i, q in enumerate(article.questions)]
+            facts.append(("Article", one_line(article.url)))
+        facts += [("Question" if i == 0 else "", one_line(q))
+                  for i, q in enumerate(article.questions)]
         facts.append(("Posted", format_time(context.prompt.posted_at, context.timezone)))
         width = max(len(label) for label, _ in facts) + 2
         lines += [f"{label + ':' if label else '':<{width}}{value}" for label, value in facts]
@@ -106,18 +112,18 @@ class TextExporter(BlockExporter):
         if comment.deleted_at is not None:
             facts.append(f"deleted {_since(comment.deleted_at, comment.created_at, context)}")
         when = format_time(comment.created_at, zone)
-        head = f"[{when}] {comment.author_name} ({', '.join(facts)})"
-        body: list[str] = comment.content.split("\n") if comment.content else []
+        head = f"[{when}] {one_line(comment.author_name)} ({', '.join(facts)})"
+        body: list[str] = terminal_safe(comment.content).split("\n") if comment.content else []
         if options.include_revisions:
             for revision in comment.revisions:
                 replaced = _since(revision.replaced_at, revision.written_at, context)
                 body.append(f"Earlier text, written {format_time(revision.written_at, zone)},"
                             f" replaced {replaced}:")
-                body += _indented(revision.content.split("\n") if revision.content
-                                  else ["(no text)"], 4)
-        body += [f"Attachment: {a.filename} ({format_size(a.size)}) {a.url}"
+                body += _indented(terminal_safe(revision.content).split("\n")
+                                  if revision.content else ["(no text)"], 4)
+        body += [f"Attachment: {one_line(a.filename)} ({format_size(a.size)}) {one_line(a.url)}"
                  for a in comment.attachments]
-        others = [f"{emoji_label(t.emoji)} {t.count}"
+        others = [f"{one_line(emoji_label(t.emoji))} {t.count}"
                   for t in tally_reactions(comment, votes=False)]
         if others:
             body.append("Reactions: " + "  ".join(others))

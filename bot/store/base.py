@@ -7,7 +7,7 @@ deployments later), so callers depend on these methods alone.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from types import TracebackType
@@ -44,6 +44,29 @@ COMMENT_ORDERS: tuple[CommentOrder, ...] = ("oldest", "newest", "top")
 Bound = datetime | int
 
 
+@dataclass(frozen=True, slots=True)
+class StorageNotice:
+    """The store could not write (``failing``), or can again (``recovered``).
+
+    ``failing`` comes once per outage, when the first write fails; ``recovered`` when
+    a write succeeds again. ``threads`` are the prompt threads with events the store
+    could not keep while it waited (more than it holds in memory): catch-up must read
+    them again from Discord. ``held`` events were kept and are written (recovered) or
+    waiting (failing).
+    """
+
+    kind: Literal["failing", "recovered"]
+    problem: str  # one line: what SQLite said ("database or disk is full")
+    since: datetime  # when the first write failed
+    held: int = 0
+    shed: int = 0  # events not kept, to be caught up
+    threads: frozenset[int] = frozenset()
+
+
+#: Called on the event loop with each notice.
+StorageListener = Callable[[StorageNotice], None]
+
+
 class Store(ABC):
     """Comments, votes and prompts. Writes go through one writer, in batches."""
 
@@ -70,11 +93,17 @@ class Store(ABC):
 
     # -- writes --------------------------------------------------------------
     @abstractmethod
+    def add_storage_listener(self, listener: StorageListener) -> None:
+        """Be told, on the event loop, when writes start failing and when they work again."""
+
+    @abstractmethod
     def submit(self, event: Event) -> None:
         """Queue an event for the writer (the gateway hot path; call it on the event loop).
 
         Returns at once unless the writer is far behind; then it holds the caller until
-        the writer catches up, rather than drop events or queue without bound.
+        the writer catches up, rather than drop events or queue without bound. While the
+        database cannot be written and the writer holds all it may, the event is not
+        kept: its thread is named in the ``recovered`` notice for catch-up instead.
         """
 
     @abstractmethod
@@ -83,7 +112,11 @@ class Store(ABC):
 
     @abstractmethod
     async def flush(self) -> None:
-        """Return once every event queued before the call is committed."""
+        """Return once every event queued before the call is committed.
+
+        Raises ``StoreError`` instead while the database cannot be written: a flush
+        never reports rows it did not write.
+        """
 
     @abstractmethod
     async def add_prompt(self, prompt: Prompt) -> None:

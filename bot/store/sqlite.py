@@ -8,6 +8,13 @@ the next, up to ``max_batch`` events, and while events stream in it waits up to
 the event loop is not woken for each batch unless someone waits for it. Every
 event is applied idempotently and in a way that does not depend on the order of
 arrival (see the SQL below), so replays and reorderings are harmless.
+
+When the database cannot be written (a full disk, an I/O error, a read-only file),
+the writer keeps the batch and retries it with back-off, says so once (the log and a
+``StorageNotice`` to listeners), and fails ops and flushes at once rather than
+report what it did not write. Events keep queueing up to ``max_pending``; past that
+the gateway is not held (the bot would stop answering): an event is dropped and its
+thread named for catch-up, which reads it back from Discord once writes work again.
 """
 
 from __future__ import annotations
@@ -73,6 +80,8 @@ from bot.store.base import (
     Bound,
     CommentOrder,
     PollRecord,
+    StorageListener,
+    StorageNotice,
     Store,
     StoredMessage,
     ThreadCounts,
@@ -185,6 +194,37 @@ def _is_busy(exc: Exception) -> bool:
     return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
+#: SQLite's codes for a database that cannot be written now but may be later: a full
+#: disk, an I/O error, a read-only file or filesystem, a file it cannot open, no memory.
+_STORAGE_CODES = frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY,
+                            sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_NOMEM})
+
+
+def _is_storage(exc: Exception) -> bool:
+    """A failure of the storage under the database, not of the data written."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in _STORAGE_CODES
+
+
+class _StorageTrouble(Exception):
+    """The writer could not write for a storage reason; the first ``done`` items were."""
+
+    def __init__(self, cause: Exception, done: int = 0, results: list[Any] | None = None):
+        super().__init__(str(cause))
+        self.cause = cause
+        self.done = done
+        self.results = results or []
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back an open transaction; one that fails too (a dying disk) is left to SQLite."""
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            log.debug("writer: rollback failed: %s", exc)
+
+
 class _Creates:
     """Creates queued as the values of their rows, end to end (see SQLiteStore.submit).
 
@@ -208,6 +248,23 @@ class _Creates:
             part.values = self.values[start:start + _CREATE_WIDTH]
             parts.append(part)
         return parts
+
+
+def _units(items: Iterable[Any]) -> int:
+    """How many submitted events, ops and flushes ``items`` stand for."""
+    return sum(len(item.values) // _CREATE_WIDTH if type(item) is _Creates else 1
+               for item in items)
+
+
+def _threads_of(items: Iterable[Any]) -> set[int]:
+    """The threads the events among ``items`` belong to."""
+    threads: set[int] = set()
+    for item in items:
+        if type(item) is _Creates:
+            threads.update(item.values[1::_CREATE_WIDTH])
+        elif hasattr(item, "thread_id"):
+            threads.add(item.thread_id)
+    return threads
 
 
 _STOP = object()  # the last item of the queue: the writer thread commits what is left and ends
@@ -489,6 +546,9 @@ class SQLiteStore(Store):
         max_pending: int = 50_000,
         create: bool = True,
         busy_timeout: float = 5.0,
+        retry_first: float = 0.1,
+        retry_max: float = 30.0,
+        close_grace: float = 10.0,
     ) -> None:
         self.path = Path(path)
         self.vote_values = {vote_key(k): v for k, v in vote_values.items()}
@@ -498,6 +558,21 @@ class SQLiteStore(Store):
         self.create = create
         #: How long SQLite waits for another connection's lock before the writer retries.
         self.busy_timeout = busy_timeout
+        #: When the database cannot be written: the first wait before a retry (doubling
+        #: up to ``retry_max``), and how long closing keeps trying before it gives up.
+        self.retry_first = retry_first
+        self.retry_max = retry_max
+        self.close_grace = close_grace
+        #: While the database cannot be written, the ``failing`` notice (set by the writer).
+        self.trouble: StorageNotice | None = None
+        self.shed_events = 0  # events not kept in all (their threads go to catch-up)
+        self._storage_listeners: list[StorageListener] = []
+        self._shed_threads: set[int] = set()  # event loop side, until the next recovery
+        self._shed_now = 0
+        self._retry_wake = threading.Event()
+        self._abandoned = False
+        self._given_up = 0  # events let go when the store closed while it could not write
+        self._given_up_threads: set[int] = set()
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()  # chunks, then _STOP
         self._chunk: list[Any] = []  # what the event loop gathers before handing it over
         self._submitted = 0  # events, ops and flushes queued (event loop side)
@@ -561,14 +636,29 @@ class SQLiteStore(Store):
         self._closing = True
         self._hand_over()
         self._queue.put(_STOP)
+        self._retry_wake.set()
         await asyncio.to_thread(writer.join)
         self._writer = None
         await asyncio.sleep(0)  # the writer's last call_soon_threadsafe callbacks run
+        if self._shed_threads or self._given_up:
+            log.error("store closed while the database could not be written: %d events were "
+                      "not written; the next start's catch-up reads threads %s again",
+                      self._shed_now + self._given_up,
+                      sorted(self._shed_threads | self._given_up_threads))
         if self._reader is not None:
             await self._reader.close()
             self._reader = None
 
     # -- writes ----------------------------------------------------------------
+    def add_storage_listener(self, listener: StorageListener) -> None:
+        self._storage_listeners.append(listener)
+
+    def _shed(self, event: Event) -> None:
+        """Not keep ``event`` (the database cannot be written, memory is full): name its thread."""
+        self._shed_threads.add(event.thread_id)
+        self._shed_now += 1
+        self.shed_events += 1
+
     def submit(self, event: Event) -> None:
         """Queue ``event``. When the writer is ``max_pending`` behind, wait for it here.
 
@@ -583,6 +673,9 @@ class SQLiteStore(Store):
         """
         if self._closing or self._loop is None:
             raise StoreError("the store is not open; event not accepted")
+        if self.trouble is not None and self._behind() >= self.max_pending:
+            self._shed(event)
+            return
         chunk = self._chunk
         if not chunk:
             self._loop.call_soon(self._hand_over)
@@ -625,10 +718,10 @@ class SQLiteStore(Store):
             self._held_warned = now
             log.warning("writer is %d events behind: holding the gateway until it catches up",
                         self._behind())
-        while self._behind() >= self.max_pending // 2:
+        while self._behind() >= self.max_pending // 2 and self.trouble is None:
             self._drained.clear()
             self._space_wanted = True
-            if self._behind() < self.max_pending // 2:
+            if self._behind() < self.max_pending // 2 or self.trouble is not None:
                 break
             if not self._drained.wait(1.0) and not self._writer_alive():
                 raise StoreError("the store's writer has stopped; event not accepted")
@@ -642,6 +735,9 @@ class SQLiteStore(Store):
             # as submit() would, so bulk producers do not wake for every event.
             self._hand_over()
             while self._behind() >= self.max_pending // 2:
+                if self.trouble is not None:
+                    self._shed(event)
+                    return
                 self._space.clear()
                 self._space_wanted = True
                 if self._behind() < self.max_pending // 2:
@@ -660,6 +756,9 @@ class SQLiteStore(Store):
         self._hand_over(urgent=True)
 
     async def flush(self) -> None:
+        if self.trouble is not None:
+            raise StoreError(f"the database cannot be written ({self.trouble.problem}); what "
+                             "arrived is held and written once it can, not before")
         if self._committed >= self._submitted or self._writer is None:
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -669,6 +768,9 @@ class SQLiteStore(Store):
     async def _call(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
         if self._closing or self._writer is None:
             raise StoreError("the store is not open")
+        if self.trouble is not None:
+            raise StoreError(f"the database cannot be written right now "
+                             f"({self.trouble.problem}); nothing was changed, try again later")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._enqueue_now(_Op(fn, future))
         return await future
@@ -707,7 +809,7 @@ class SQLiteStore(Store):
         stopping = False
         try:
             while not stopping:
-                item = get()
+                item = self._next(get)
                 batch: list[Any] = []
                 size = 0
                 deadline = time.monotonic() + self.max_delay if last >= busy else 0.0
@@ -741,12 +843,72 @@ class SQLiteStore(Store):
                 self._wconn = None
 
     def _commit(self, batch: list[Any], size: int) -> None:
-        """Commit one batch (in the writer thread) and hand the outcome to the event loop."""
+        """Commit one batch (in the writer thread) and hand the outcome to the event loop.
+
+        When the database cannot be written, the batch is kept and tried again with
+        back-off until it can (or, once the store closes, until ``close_grace`` ends).
+        """
+        attempt = 0
+        closing_since: float | None = None
+        while True:
+            try:
+                results = self._apply(batch)
+                break
+            except _StorageTrouble as trouble:
+                batch, size = self._keep(batch, size, trouble)
+                if not batch:
+                    return
+                if self._closing:
+                    closing_since = closing_since or time.monotonic()
+                    if self._abandoned or time.monotonic() - closing_since >= self.close_grace:
+                        self._abandon(batch, size)
+                        return
+                wait = min(self.retry_first * 2 ** attempt, self.retry_max)
+                attempt += 1
+                log.debug("writer: retrying in %.1f s", wait)
+                if self._closing:
+                    time.sleep(min(wait, 0.5))
+                else:
+                    self._retry_wake.wait(wait)
+            except Exception as exc:  # the database itself failed: fail the waiters, go on
+                log.exception("writer: a batch of %d could not be committed", size)
+                results = [exc] * len(batch)
+                break
+        self._finish(batch, results, size)
+        if self.trouble is not None:
+            self._recovered(size)
+
+    def _next(self, get: Callable[..., Any]) -> Any:
+        """The next item of the queue. While the database cannot be written and nothing
+        is queued, a small write is tried now and then to learn when it can again."""
+        attempt = 0
+        while self.trouble is not None and not self._closing:
+            try:
+                return get(timeout=min(self.retry_first * 2 ** attempt, self.retry_max))
+            except queue.Empty:
+                attempt += 1
+                self._probe()
+        return get()
+
+    def _probe(self) -> None:
+        """A one-row write; when it commits, the database can be written again."""
+        conn = self._wconn
+        if conn is None:
+            return
         try:
-            results = self._apply(batch)
-        except Exception as exc:  # the database itself failed: fail the waiters, go on
-            log.exception("writer: a batch of %d could not be committed", size)
-            results = [exc] * len(batch)
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO meta (key, value) VALUES ('write_probe', ?)"
+                         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                         (datetime.now(UTC).isoformat(),))
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            _rollback(conn)
+            log.debug("writer: still cannot write: %s", exc)
+            return
+        self._recovered(0)
+
+    def _finish(self, batch: list[Any], results: list[Any], size: int) -> None:
+        """Count ``batch`` as done and settle its waiters on the event loop."""
         committed_at = time.time()
         self._committed += size
         settled: _Settled = [
@@ -760,6 +922,72 @@ class SQLiteStore(Store):
             self._space_wanted = False
             self._drained.set()
             self._to_loop(self._space.set)
+
+    # -- when the database cannot be written (the writer thread) --------------------
+    def _keep(self, batch: list[Any], size: int,
+              trouble: _StorageTrouble) -> tuple[list[Any], int]:
+        """After a storage failure: settle what was written, fail the ops and flushes (they
+        cannot wait), keep the events to retry. Says so once per outage."""
+        if trouble.done:
+            done = batch[:trouble.done]
+            self._finish(done, trouble.results, _units(done))
+        rest = batch[trouble.done:]
+        kept = [item for item in rest if type(item) is not _Op and type(item) is not _Flush]
+        waiting = [item for item in rest if type(item) is _Op or type(item) is _Flush]
+        problem = " ".join(str(trouble.cause).split()) or type(trouble.cause).__name__
+        if waiting:
+            error = StoreError(f"the database cannot be written ({problem}); nothing was "
+                               "changed, try again later")
+            self._committed += len(waiting)
+            self._to_loop(self._settle, [(item.future, error) for item in waiting], None,
+                          time.time())
+        if self.trouble is None:
+            notice = StorageNotice("failing", problem, datetime.now(UTC), held=_units(kept))
+            self.trouble = notice
+            log.error("writer: the database cannot be written (%s): keeping %d events and "
+                      "retrying; what does not fit in memory is read back from Discord later",
+                      problem, notice.held)
+            self._to_loop(self._notify, notice)
+            self._drained.set()  # a held gateway stops waiting: it sheds instead
+            self._to_loop(self._space.set)
+        return kept, _units(kept)
+
+    def _recovered(self, written: int) -> None:
+        failing = self.trouble
+        if failing is None:
+            return
+        self.trouble = None
+        took = datetime.now(UTC) - failing.since
+        log.warning("writer: the database can be written again after %.0f s (%s); the %d "
+                    "events kept are written", took.total_seconds(), failing.problem, written)
+        self._to_loop(self._announce_recovery, failing, written)
+
+    def _abandon(self, batch: list[Any], size: int) -> None:
+        """Closing, and the database still cannot be written: let the batch go (``close``
+        names its threads, with those of the events not kept, in one line)."""
+        self._abandoned = True
+        self._committed += size
+        self._given_up += size
+        self._given_up_threads.update(_threads_of(batch))
+
+    # -- on the event loop -------------------------------------------------------------
+    def _notify(self, notice: StorageNotice) -> None:
+        for listener in list(self._storage_listeners):
+            try:
+                listener(notice)
+            except Exception:
+                log.exception("storage listener %r failed", listener)
+
+    def _announce_recovery(self, failing: StorageNotice, written: int) -> None:
+        if self.trouble is not None:
+            return  # failing again already: what was not kept waits for the next recovery
+        threads, self._shed_threads = frozenset(self._shed_threads), set()
+        shed, self._shed_now = self._shed_now, 0
+        if threads:
+            log.warning("store: %d events were not kept while the database could not be "
+                        "written; catch-up reads threads %s again", shed, sorted(threads))
+        self._notify(StorageNotice("recovered", failing.problem, failing.since, held=written,
+                                   shed=shed, threads=threads))
 
     def _to_loop(self, callback: Callable[..., None], *args: Any) -> None:
         loop = self._loop
@@ -792,8 +1020,10 @@ class SQLiteStore(Store):
     def _apply(self, batch: Sequence[Any]) -> list[Any]:
         """Commit ``batch`` in one transaction; on failure, item by item (in the writer).
 
-        A database locked by another process (a backup, the CLI) is waited out; any
-        other error isolates the item that caused it, so one bad event loses nothing else.
+        A database locked by another process (a backup, the CLI) is waited out; a
+        storage failure (full disk, I/O error, read-only) is ``_StorageTrouble`` for the
+        caller to keep the batch; any other error isolates the item that caused it, so
+        one bad event loses nothing else.
         """
         conn = self._wconn
         if conn is None:
@@ -805,14 +1035,15 @@ class SQLiteStore(Store):
                 conn.execute("COMMIT")
                 return results
             except Exception as exc:  # a bug in one item must not lose the rest
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                _rollback(conn)
+                if _is_storage(exc):
+                    raise _StorageTrouble(exc) from exc
                 if not _is_busy(exc):
                     break
                 log.warning("writer: the database is locked by another connection; retrying")
                 time.sleep(_BUSY_RETRY_SECONDS)
         results = []
-        for item in batch:
+        for index, item in enumerate(batch):
             result = None
             for part in item.one_by_one() if type(item) is _Creates else [item]:
                 try:
@@ -820,8 +1051,9 @@ class SQLiteStore(Store):
                     result = self._apply_items(conn, [part])[0]
                     conn.execute("COMMIT")
                 except Exception as exc:  # the item is reported; the rest goes on
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
+                    _rollback(conn)
+                    if _is_storage(exc):  # not this item's fault: keep it and the rest
+                        raise _StorageTrouble(exc, index, results) from exc
                     self.failed_events += 1
                     shown = part.values if type(part) is _Creates else part
                     log.warning("writer: dropped %r: %s", shown, exc)

@@ -99,7 +99,7 @@ def test_options_reach_the_file(database: Path, tmp_path: Path,
     assert ("*Selection: best score first; written after 2026-11-01 00:00 UTC; written before "
             "2026-11-02 00:00 UTC; score −1 or more; members anonymised.*") in text
     assert "Mistake, wrong thread" in text and "Earlier versions:" in text
-    assert "**Ana**" not in text and "**Member 1**" in text
+    assert "### Ana · " not in text and "### Member 1 · " in text
 
 
 def test_guild_archive_goes_in_the_folder(database: Path, tmp_path: Path,

@@ -11,6 +11,8 @@ import pytest
 
 from bot import cli, cli_library
 from bot.config import from_env
+from bot.errors import SourceError
+from bot.netguard import FetchPolicy
 from tests.webserver import RSS, WebServer, rss
 
 ROOT = Path(__file__).parents[2]
@@ -18,19 +20,22 @@ LIBRARY = ROOT / "tests" / "library"
 LONG = "<p>" + "A long patient scene at the table says more than any speech. " * 30 + "</p>"
 
 
-async def run(tmp_path: Path, *argv: str) -> int:
-    """Run a library command in this process, with the database and library in ``tmp_path``."""
+async def run(tmp_path: Path, *argv: str, policy: FetchPolicy | None = None) -> int:
+    """Run a library command in this process, with the database and library in ``tmp_path``.
+
+    ``policy``: the test web server's, to let the fetcher reach it on 127.0.0.1.
+    """
     config = from_env({"FILMCLUB_DB": str(tmp_path / "filmclub.db"),
                        "FILMCLUB_ARTICLES": str(tmp_path / "articles")})
-    return await cli_library.run(config, cli._parser().parse_args(argv))
+    return await cli_library.run(config, cli._parser().parse_args(argv), policy=policy)
 
 
-async def filmclub(tmp_path: Path, *args: str) -> tuple[int, str, str]:
+async def filmclub(tmp_path: Path, *args: str, **settings: str) -> tuple[int, str, str]:
     """Run ``python -m bot`` as a user would, with the database and library in ``tmp_path``."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DISCORD_", "FILMCLUB_", "LOG_LEVEL"))}
     env.update(PYTHONPATH=str(ROOT), FILMCLUB_DB=str(tmp_path / "filmclub.db"),
-               FILMCLUB_ARTICLES=str(tmp_path / "articles"), LOG_LEVEL="WARNING")
+               FILMCLUB_ARTICLES=str(tmp_path / "articles"), LOG_LEVEL="WARNING", **settings)
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", *args, cwd=tmp_path, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
@@ -43,7 +48,7 @@ async def test_articles_add_and_list(tmp_path: Path, web_server: WebServer,
     """Add a file, a URL and the same page saved; list shows two, and names a broken file."""
     url = web_server.serve("aftersun", (LIBRARY / "aftersun-review.html").read_bytes())
     assert await run(tmp_path, "articles", "add", str(LIBRARY / "cta-only-parasite.md")) == 0
-    assert await run(tmp_path, "articles", "add", url) == 0
+    assert await run(tmp_path, "articles", "add", url, policy=web_server.policy) == 0
     assert await run(tmp_path, "articles", "add", str(LIBRARY / "aftersun-review.html")) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("added 'cta-only-parasite': Parasite: the house on the hill")
@@ -67,8 +72,11 @@ async def test_feeds_add_list_poll_remove(tmp_path: Path, web_server: WebServer,
     """Two feeds; one breaks: poll reports it on stderr (status 1) and the other still polls."""
     good = web_server.serve("good", rss("Good", []), content_type=RSS)
     bad = web_server.serve("bad", rss("Bad", []), content_type=RSS)
-    assert await run(tmp_path, "feeds", "add", good, "--channel", "5", "--every", "15") == 0
-    assert await run(tmp_path, "feeds", "add", bad, "--channel", "6", "--post") == 0
+    policy = web_server.policy
+    assert await run(tmp_path, "feeds", "add", good, "--channel", "5", "--every", "15",
+                     policy=policy) == 0
+    assert await run(tmp_path, "feeds", "add", bad, "--channel", "6", "--post",
+                     policy=policy) == 0
     added = capsys.readouterr().out.splitlines()
     assert added[0] == (f"feed 1: {good} -> channel 5 (queue, every 15 min); 0 entries now, "
                         "0 to take at the first poll")
@@ -79,7 +87,7 @@ async def test_feeds_add_list_poll_remove(tmp_path: Path, web_server: WebServer,
                                            "content": LONG + "<p>Who is watching whom?</p>"}]),
                      content_type=RSS)
     web_server.serve("bad", "this is not XML at all", content_type="text/plain")
-    assert await run(tmp_path, "feeds", "poll") == 1
+    assert await run(tmp_path, "feeds", "poll", policy=policy) == 1
     polled = capsys.readouterr()
     assert polled.out == f"{good}: 1 new article(s), 1 queued\n"
     assert polled.err == (f"filmclub: {bad}: not an RSS or Atom feed "
@@ -107,11 +115,24 @@ async def test_bad_article_file_is_one_line_and_status_2(tmp_path: Path) -> None
     assert not (tmp_path / "articles").exists()
 
 
-async def test_web_page_given_as_a_feed_is_one_line_and_status_2(tmp_path: Path,
-                                                                web_server: WebServer) -> None:
-    """As a user runs it: a web page is not a feed; nothing is stored."""
+async def test_web_page_given_as_a_feed_is_one_line_and_nothing_stored(
+        tmp_path: Path, web_server: WebServer) -> None:
+    """A web page is not a feed: one line naming it; nothing is stored."""
     url = web_server.serve("page", (LIBRARY / "aftersun-review.html").read_bytes())
-    status, _, err = await filmclub(tmp_path, "feeds", "add", url, "--channel", "5")
-    assert status == 2
-    assert err == f"filmclub: {url}: this is a web page, not a feed (add it with `articles add`)\n"
+    with pytest.raises(SourceError) as info:
+        await run(tmp_path, "feeds", "add", url, "--channel", "5", policy=web_server.policy)
+    assert str(info.value) == (f"{url}: this is a web page, not a feed "
+                               "(add it with `articles add`)")
     assert await run(tmp_path, "feeds", "list") == 0
+
+
+async def test_the_real_cli_refuses_a_feed_on_this_machine(tmp_path: Path,
+                                                           web_server: WebServer) -> None:
+    """As a user runs it, even with the port allowed: loopback is refused in one line."""
+    url = web_server.serve("rss", rss("Internal", []), content_type=RSS)
+    status, out, err = await filmclub(tmp_path, "feeds", "add", url, "--channel", "5",
+                                      FILMCLUB_FETCH_PORTS=str(web_server.port))
+    assert (status, out) == (2, "")
+    assert err == (f"filmclub: {url}: 127.0.0.1 is a loopback address (this machine): "
+                   "not fetched\n")
+    assert web_server.requests == []

@@ -84,3 +84,9 @@ def test_feed_interval_and_fetch_timeout_are_read() -> None:
     assert (from_env({}).feed_interval, from_env({}).fetch_timeout) == (60, 20.0)
     config = from_env({"FILMCLUB_FEED_INTERVAL": "15", "FILMCLUB_FETCH_TIMEOUT": "7.5"})
     assert (config.feed_interval, config.fetch_timeout) == (15, 7.5)
+
+
+def test_export_tmp_folder_is_read() -> None:
+    """FILMCLUB_EXPORT_TMP names the folder exports are made in; unset, the system's."""
+    assert from_env({}).export_tmp_dir is None
+    assert from_env({"FILMCLUB_EXPORT_TMP": "data/tmp"}).export_tmp_dir == Path("data/tmp")

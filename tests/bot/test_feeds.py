@@ -13,7 +13,7 @@ from bot.errors import SourceError
 from bot.feeds import FeedPoller, parse_feed
 from bot.fetch import Fetcher
 from bot.store import Store
-from tests.webserver import ATOM, RSS, WebServer, atom, rss
+from tests.webserver import ATOM, RSS, LoopbackForTests, WebServer, atom, rss
 
 LIBRARY = Path(__file__).parents[1] / "library"
 GUILD, CHANNEL = 10, 20
@@ -42,10 +42,12 @@ class Clock:
 
 
 @pytest.fixture
-async def poller(store: Store, tmp_path: Path) -> AsyncIterator[FeedPoller]:
+async def poller(store: Store, tmp_path: Path, web_server: WebServer,
+                 ) -> AsyncIterator[FeedPoller]:
     library = tmp_path / "articles"
     library.mkdir()
-    async with Fetcher(timeout=0.5) as fetcher:
+    policy = LoopbackForTests(web_server.port, 9)  # 9: a closed port, to be unreachable
+    async with Fetcher(timeout=0.5, policy=policy) as fetcher:
         yield FeedPoller(store, Catalog(ArticleLibrary(library), store), fetcher, clock=Clock())
 
 
@@ -229,3 +231,18 @@ def test_entries_without_an_id_get_a_stable_key() -> None:
     first = parse_feed(data, url="https://r.example/rss").entries[0].key
     assert first == parse_feed(data, url="https://r.example/rss").entries[0].key
     assert first.startswith("entry:https://r.example/rss#")
+
+
+async def test_nul_bytes_from_a_feed_are_dropped(poller: FeedPoller, web_server: WebServer,
+                                                 store: Store) -> None:
+    """A NUL in an entry's title, author or text never reaches the stored article."""
+    url = web_server.serve("rss", rss("Nul\x00Feed", [item(1, title="Re\x00view", author="A\x00n",
+                                                           content=full_text("Nul\x00"))]),
+                           content_type=RSS)
+    feed, _ = await poller.add(url, CHANNEL, guild_id=GUILD, backlog=1)
+    outcome = await poller.poll(feed)
+    (added,) = outcome.added
+    article = added.article
+    fields = (article.title, article.body, article.author or "", article.source or "",
+              article.excerpt)
+    assert article.title == "Review" and all("\x00" not in f for f in fields)

@@ -13,7 +13,7 @@ from bot.errors import FilmclubError
 from bot.fetch import Fetcher
 from bot.intake import add_source
 from bot.store import Store
-from tests.webserver import RSS, WebServer, rss
+from tests.webserver import RSS, LoopbackForTests, WebServer, rss
 
 LIBRARY = Path(__file__).parents[1] / "library"
 NOW = datetime(2024, 3, 4, 12, 0, tzinfo=UTC)
@@ -25,8 +25,9 @@ async def catalog(store: Store, tmp_path: Path) -> Catalog:
 
 
 @pytest.fixture
-async def fetcher() -> AsyncIterator[Fetcher]:
-    async with Fetcher(timeout=0.5) as fetch:
+async def fetcher(web_server: WebServer) -> AsyncIterator[Fetcher]:
+    policy = LoopbackForTests(web_server.port, 9)  # 9: a closed port, to be unreachable
+    async with Fetcher(timeout=0.5, policy=policy) as fetch:
         yield fetch
 
 

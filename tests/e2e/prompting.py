@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from bot.client import FilmClub
 from bot.emulator.interactions import InteractionRecord
+from bot.netguard import FetchPolicy
 from cogs.prompts import Prompts
 from tests.e2e.harness import RunningBot, World
 
@@ -47,9 +48,17 @@ def library(tmp_path: Path, *names: str) -> Path:
 _started: list[RunningBot] = []
 
 
-async def start(world: World, clock: Clock) -> RunningBot:
-    """Start the bot with ``clock`` as its clock (from before it connects)."""
-    runner = RunningBot(world, configure=lambda bot: setattr(bot, "clock", clock))
+async def start(world: World, clock: Clock, policy: FetchPolicy | None = None) -> RunningBot:
+    """Start the bot with ``clock`` as its clock (from before it connects).
+
+    ``policy``: where it may fetch from instead of the settings' (a test web server's).
+    """
+    def configure(bot: FilmClub) -> None:
+        bot.clock = clock
+        if policy is not None:
+            bot.fetch_policy = policy
+
+    runner = RunningBot(world, configure=configure)
     _started.append(runner)
     await runner.start()
     return runner

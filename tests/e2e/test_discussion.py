@@ -111,12 +111,12 @@ async def test_discussion_is_stored_and_exported(world: World, running: RunningB
     markdown = data.decode("utf-8")
     for line in (
         f"# {TITLE}",
-        "**Ana** · ", "· +2",
+        "### Ana · ", "· +2",
         'Knowing early is the point: "Judy" *performs* & we wait. (And dread.)',
-        "> **Ben** · ", "> I disagree.\n> The suspense is gone.",
-        "> > **Cy** · ", "> > It moves from *what* to *when*.", "[tower.png](",
-        "*[comment deleted ",
-        "The bell tower still gets me. https://example.com/x",
+        "> ### Ben · ", "> I disagree.\n> The suspense is gone.",
+        "> > ### Cy · ", "> > It moves from *what* to *when*.", "[tower.png](",
+        "### *comment deleted ",
+        "The bell tower still gets me. <https://example.com/x>",
     ):
         assert line in markdown, line
     assert "oops, wrong thread" not in markdown and "not a comment" not in markdown

@@ -169,7 +169,7 @@ async def test_menu_on_a_comment_exports_its_thread(world: World, running: Runni
     assert inter.ephemeral and inter.deferred
     name, data = only_file(inter)
     assert name == f"Vertigo and the second fall-{scene.thread}.md"
-    assert "The bell tower, <@" in data.decode("utf-8")
+    assert "The bell tower, \\<@" in data.decode("utf-8")
 
 
 async def test_menu_on_the_prompt_message_exports_its_thread(world: World,

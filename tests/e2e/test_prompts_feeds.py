@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bot import cli, cli_library
+from bot.config import from_env
 from tests.e2e.harness import ROOT, World
 from tests.e2e.prompting import (
     Clock,
@@ -45,19 +47,22 @@ async def filmclub(world: World, *args: str) -> tuple[int, str, str]:
     return proc.returncode or 0, out.decode(), err.decode()
 
 
-async def test_feed_entries_become_prompts_as_the_feed_grows(world: World, tmp_path: Path,
-                                                             web_server: WebServer) -> None:
+async def test_feed_entries_become_prompts_as_the_feed_grows(
+        world: World, tmp_path: Path, web_server: WebServer,
+        capsys: pytest.CaptureFixture[str]) -> None:
     """CLI-added feed in post mode: the newest entry is posted, a 304 posts nothing, growth does."""
     world.articles = library(tmp_path)
     url = web_server.serve("rss", rss("Notes", [entry(2), entry(1)]), content_type=RSS)
-    status, out, err = await filmclub(world, "feeds", "add", url, "--channel",
-                                      str(world.channel.id), "--post", "--backlog", "1",
-                                      "--every", "30")
-    assert status == 0, err
-    assert "2 entries now, 1 to take at the first poll" in out
+    # In this process: the fetcher reaches the loopback web server only through the
+    # test's own policy, which no setting (and so no subprocess) can have.
+    args = cli._parser().parse_args(["feeds", "add", url, "--channel", str(world.channel.id),
+                                     "--post", "--backlog", "1", "--every", "30"])
+    status = await cli_library.run(from_env(world.env()), args, policy=web_server.policy)
+    assert status == 0
+    assert "2 entries now, 1 to take at the first poll" in capsys.readouterr().out
 
     clock = Clock()
-    runner = await start(world, clock)
+    runner = await start(world, clock, web_server.policy)
     await recorded(runner, 1)
     (first,) = prompts_in(world, world.channel.id)
     assert first["embeds"][0]["title"] == "Notes on film 2"

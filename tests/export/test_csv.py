@@ -30,13 +30,31 @@ async def rows(store: Store, folder: Path, sample: str) -> list[dict[str, str]]:
     ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
     ("plain text", "plain text"),
     ("a = b + c", "a = b + c"),
-    (" =not first", " =not first"),
     ("", ""),
     ("'quoted already", "'quoted already"),
+    ("   ", "   "),
+    ("1 + 1 = 2", "1 + 1 = 2"),
+    ("−3 (a minus sign, not a hyphen)", "'−3 (a minus sign, not a hyphen)"),
 ])
 def test_formula_cells_are_neutralised(cell: str, expected: str) -> None:
-    """Only cells starting with = + - @ tab or CR get a leading apostrophe."""
+    """Cells starting with = + - @ tab or CR get a leading apostrophe; others are untouched."""
     assert neutralise(cell) == expected
+
+
+# What spreadsheets skip before the first character they read, and the signs in other forms.
+LEADS = ["", " ", "  ", "\u00a0", "\u3000", "\u200b", "\u200c", "\u200d", "\u2060",
+         "\ufeff", "\u200e", "\u202e", "\u2066", " \u200b ", "\x00", "\x0b", "\x0c"]
+SIGNS = ["=", "+", "-", "@", "＝", "＋", "－", "＠", "﹦", "﹢", "﹣", "﹫", "⁼", "₊", "₋", "−"]
+FORMULA_CORPUS = [lead + sign + 'HYPERLINK("http://evil","x")' for lead in LEADS
+                  for sign in SIGNS]
+FORMULA_CORPUS += [start + "=1+1" for start in ("\t", "\r", "\n", "\r\n", "\n\n")]
+
+
+def test_every_formula_shape_is_neutralised() -> None:
+    """Leading spaces, line breaks, invisible characters and full-width signs: all disarmed."""
+    missed = [cell for cell in FORMULA_CORPUS if neutralise(cell) != "'" + cell]
+    print(f"{len(FORMULA_CORPUS)} formula-shaped cells, {len(missed)} missed")
+    assert missed == []
 
 
 async def test_header_starts_with_discordchatexporter_columns(filled: Store,

@@ -33,25 +33,25 @@ async def test_markdown_matches_golden_file(filled: Store, tmp_path: Path) -> No
 
 
 async def test_markdown_keeps_text_exactly_and_hides_deleted(filled: Store, tmp_path: Path) -> None:
-    """Text is verbatim (no entities, no smart quotes); a deleted comment's text is gone."""
+    """Plain text is as written (no entities, no smart quotes); a deleted comment's is gone."""
     out = tmp_path / "thread.md"
     await export_thread(filled, discussion.THREAD, "md", out)
     text = out.read_text(encoding="utf-8")
     assert '"Judy" *perform* & wait. (Edit: and dread.)' in text
     assert "&amp;" not in text and "“" not in text
     assert "Mistake, wrong thread" not in text
-    assert "*[comment deleted 2026-11-01 20:07 UTC]*" in text
+    assert "### *comment deleted 2026-11-01 20:07 UTC*" in text
 
 
 async def test_markdown_nests_replies_and_signs_scores(filled: Store, tmp_path: Path) -> None:
-    """Replies are quoted one level deeper than what they answer; scores are signed."""
+    """Each comment is a heading, replies quoted one level deeper; scores are signed."""
     out = tmp_path / "thread.md"
     await export_thread(filled, discussion.THREAD, "md", out)
     lines = out.read_text(encoding="utf-8").splitlines()
-    assert "**Ana** · 2026-11-01 20:01 UTC · edited 2026-11-01 20:06 UTC · +2" in lines
-    assert "> **Ben** · 2026-11-01 20:02 UTC · \u22121" in lines
-    assert "> > **Cy** · 2026-11-01 20:03 UTC · 0" in lines
-    assert "**Eve** · 2026-11-01 20:05 UTC · 0" in lines
+    assert "### Ana · 2026-11-01 20:01 UTC · edited 2026-11-01 20:06 UTC · +2" in lines
+    assert "> ### Ben · 2026-11-01 20:02 UTC · \u22121" in lines
+    assert "> > ### Cy · 2026-11-01 20:03 UTC · 0" in lines
+    assert "### Eve · 2026-11-01 20:05 UTC · 0" in lines
 
 
 async def test_unknown_thread_is_not_found(store: Store, tmp_path: Path) -> None:
@@ -76,7 +76,7 @@ async def test_markdown_include_deleted_shows_text_marked_deleted(filled: Store,
     await export_thread(filled, discussion.THREAD, "md", out,
                         options=ExportOptions(include_deleted=True))
     lines = out.read_text(encoding="utf-8").splitlines()
-    assert "**Dee** · 2026-11-01 20:04 UTC · *deleted 2026-11-01 20:07 UTC* · 0" in lines
+    assert "### Dee · 2026-11-01 20:04 UTC · *deleted 2026-11-01 20:07 UTC* · 0" in lines
     assert "Mistake, wrong thread" in lines
 
 
@@ -99,6 +99,6 @@ async def test_markdown_links_only_web_addresses(store: Store, tmp_path: Path) -
     out = tmp_path / "thread.md"
     await export_thread(store, hostile.THREAD, "md", out)
     text = out.read_text(encoding="utf-8")
-    assert "📎 \"><svg onload=alert(1)>.png (10 B) javascript:alert('file')\n" in text
-    assert "](javascript:" not in text.replace("[x](javascript:", "")
+    assert "📎 \">\\<svg onload=alert(1)>.png (10 B) javascript:alert('file')\n" in text
+    assert "](javascript:" not in text.replace("\\[x\\](javascript:", "")
     assert "**Article:** javascript:alert('article')  \n" in text
