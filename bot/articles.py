@@ -48,8 +48,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import yaml
 
 from bot.errors import FilmclubError
-from bot.models import Article, StoredArticle
-from bot.prose import EXCERPT_CHARS, excerpt
+from bot.models import QUESTION_FROM_ARTICLE, QUESTION_FROM_FRONT_MATTER, Article, StoredArticle
+from bot.prose import EXCERPT_CHARS, excerpt, has_text
 from bot.questions import closing_questions
 from bot.store.base import Store
 
@@ -131,8 +131,13 @@ def _plain_article(path: Path, text: str) -> Article:
     if len(title) > 300:
         raise ArticleError(path, "plain-text article: line 1 (the title) is over 300 characters")
     body = "\n".join(lines[2:]).strip("\n")
-    return Article(slug=path.stem, title=title, body=body, excerpt=_excerpt_from_body(body),
-                   questions=closing_questions(body))
+    if not has_text(body):
+        raise ArticleError(path, "the article has a title but no text: write its body after "
+                                 "line 2")
+    questions = closing_questions(body, known=(title,))
+    return Article(slug=path.stem, title=title, body=body,
+                   excerpt=_excerpt_from_body(body, known=(title,)), questions=questions,
+                   question_from=QUESTION_FROM_ARTICLE if questions else "")
 
 
 def _read_text(path: Path) -> str:
@@ -203,14 +208,24 @@ def _build_article(path: Path, meta: dict[Any, Any], body: str) -> Article:
         raise ArticleError(path, "front matter has no title")
 
     given = fields.pop("excerpt")
+    year = _year(path, meta.get("year"))
+    published = _published(path, meta.get("published"))
+    tags = _string_list(path, meta, "tags")
+    questions, origin = _questions(path, meta), QUESTION_FROM_FRONT_MATTER
+    if not has_text(body):
+        raise ArticleError(path, "the article has no text after its front matter")
+    known = tuple(k for k in (fields["title"], fields["film"]) if k)
+    if not questions:
+        questions, origin = closing_questions(body, known=known), QUESTION_FROM_ARTICLE
     return Article(
         slug=path.stem,
         body=body,
-        year=_year(path, meta.get("year")),
-        published=_published(path, meta.get("published")),
-        tags=_string_list(path, meta, "tags"),
-        questions=_questions(path, meta) or closing_questions(body),
-        excerpt=given or _excerpt_from_body(body),
+        year=year,
+        published=published,
+        tags=tags,
+        questions=questions,
+        question_from=origin if questions else "",
+        excerpt=given or _excerpt_from_body(body, known=known),
         **fields,
     )
 
@@ -287,9 +302,9 @@ def _questions(path: Path, meta: dict[Any, Any]) -> tuple[str, ...]:
     return _string_list(path, meta, "questions")
 
 
-def _excerpt_from_body(body: str) -> str:
+def _excerpt_from_body(body: str, *, known: tuple[str, ...] = ()) -> str:
     """The first real paragraph of ``body`` on one line, cut to at most 600 characters."""
-    return excerpt(body, EXCERPT_CHARS)
+    return excerpt(body, EXCERPT_CHARS, known=known)
 
 
 # ---------------------------------------------------------------------------
