@@ -8,6 +8,7 @@ Parsing is CPU work: async callers run ``extract_page`` in ``asyncio.to_thread``
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from collections.abc import Iterable
@@ -24,6 +25,23 @@ from bot.questions import closing_questions
 
 log = logging.getLogger(__name__)
 
+
+#: Libraries the extraction runs, whose loggers report inputs they found no text in.
+QUIET_LOGGERS = ("trafilatura", "htmldate", "courlan", "justext")
+
+
+def quiet_libraries() -> None:
+    """Keep the extraction libraries' ERROR and WARNING records out of filmclub's log.
+
+    trafilatura logs "empty HTML tree", "discarding data" and the like for inputs it
+    finds no text in; filmclub says that itself, in one line naming the page or feed,
+    so those records would only repeat it (or, for a summary with no text worth
+    extracting, alarm for nothing). They still show when filmclub logs at DEBUG.
+    """
+    debugging = logging.getLogger().isEnabledFor(logging.DEBUG)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET if debugging else logging.CRITICAL)
+
 #: Fewer words than this in the main text: the page is not an article.
 MIN_ARTICLE_WORDS = 60
 TITLE_CHARS = 300
@@ -37,6 +55,7 @@ def extract_page(data: bytes, *, name: str, url: str | None = None) -> Article:
     """
     if not data.strip():
         raise SourceError(f"{name}: the page is empty")
+    quiet_libraries()
     head = data[:2048].lstrip().lower()
     if head.startswith((b"<?xml", b"<rss", b"<feed", b"<rdf")):
         raise SourceError(f"{name}: this is a feed, not a web page (add it with `feeds add`)")
@@ -68,6 +87,8 @@ def extract_page(data: bytes, *, name: str, url: str | None = None) -> Article:
     )
 
 
+#: A tag: what tells an HTML fragment from plain text.
+_TAG = re.compile(r"<\s*/?[a-zA-Z][a-zA-Z0-9-]*(\s[^>]*)?/?>|<!--")
 #: An element's text glued to the next word: ``<em>Her</em>One of the most…``.
 _GLUED_TAIL = re.compile(r"[A-Z][a-z’']")
 _CAPTION_CLASS = re.compile(r"caption|credit", re.IGNORECASE)
@@ -141,15 +162,24 @@ def article_from_text(*, title: str, text: str, url: str | None = None,
 
 
 def html_text(fragment: str) -> str:
-    """The text of an HTML fragment (a feed entry's content), one paragraph per line.
+    """The text of a feed entry's content or summary, one paragraph per line.
 
-    trafilatura reads it; a fragment too short for it to call main text falls back
-    to the plain text of its paragraphs.
+    Plain text (many feeds' summaries are) is taken as it is: its lines are the
+    paragraphs, entities decoded. HTML is read by trafilatura, as the body of a page
+    of its own (a bare fragment is no document to it); one too short for it to call
+    main text falls back to the plain text of its paragraphs.
     """
     if not fragment.strip():
         return ""
+    quiet_libraries()
+    if not _TAG.search(fragment):
+        lines = (" ".join(line.split()) for line in html.unescape(fragment).splitlines())
+        return "\n".join(line for line in lines if line)
     try:
-        text = trafilatura.extract(fragment, favor_recall=True, include_comments=False,
+        tree = lxml_html.document_fromstring(
+            f"<html><body><article>{fragment}</article></body></html>")
+        _unglue_in_page(tree)
+        text = trafilatura.extract(tree, favor_recall=True, include_comments=False,
                                    include_tables=False)
     except (ValueError, TypeError, ParserError, XMLSyntaxError):
         text = None

@@ -211,7 +211,8 @@ _NOTE = re.compile(
       | part\s+of\s+our\s+.{0,40}\s+coverage
       | (contains|includes|has)\s+(major\s+|minor\s+|mild\s+|heavy\s+|some\s+|full\s+)?spoilers
       | spoilers?\s+(ahead|below|follow|warning|alert) | spoiler[- ]free
-      | all\s+rights\s+reserved | the\s+views\s+expressed
+      | the\s+post\s+.{1,200}\s+appeared\s+first\s+on\b | all\s+rights\s+reserved
+      | the\s+views\s+expressed
       | (this|the)\s+(film|screener)\s+was\s+(provided|screened)\s+(by|for)
       | (screened|reviewed)\s+(on|at|via)\s+(a\s+)?screener)\b""",
     re.IGNORECASE | re.VERBOSE,
