@@ -31,7 +31,7 @@ from bot.store import SQLiteStore, Store
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.prompts", "cogs.capture", "cogs.export", "cogs.catchup",
+EXTENSIONS = ("cogs.prompts", "cogs.feeds", "cogs.capture", "cogs.export", "cogs.catchup",
               "cogs.discussion", "cogs.comments", "cogs.settings", "cogs.members")
 COMMANDS_HASH_KEY = "app_commands_hash"
 

@@ -30,6 +30,7 @@ class Style:
     channel: Callable[[int], str] = lambda channel_id: f"channel {channel_id}"
     time: Callable[[datetime], str] = lambda moment: moment.isoformat(timespec="minutes")
     list_command: str = "`filmclub feeds list`"
+    sep: str = "\t"  # between a feed's facts in a list
 
 
 PLAIN = Style()
@@ -40,13 +41,18 @@ class Scope:
     """The feeds one may manage: all of them (``guild_id`` None), or one server's.
 
     A feed added from the command line knows its channel only until the bot sees it,
-    so a server's feeds are those of the server and those bound to its ``channels``.
+    so a server's feeds are those of the server and those bound to its ``channels``;
+    of those, a member manages the ones in channels they can see.
     """
 
     guild_id: int | None = None
     channels: Collection[int] = ()
+    #: The channels the one asking can see (None: all); feeds elsewhere are not theirs.
+    visible: Collection[int] | None = None
 
     def holds(self, feed: Feed) -> bool:
+        if self.visible is not None and feed.channel_id not in self.visible:
+            return False
         if self.guild_id is None:
             return True
         if feed.guild_id is not None:
@@ -102,8 +108,8 @@ def feed_line(feed: Feed, style: Style = PLAIN) -> str:
     """One feed as a line: where it posts, how, how often, its last poll and its error."""
     polled = style.time(feed.polled_at) if feed.polled_at else "never"
     state = f"error: {feed.last_error}" if feed.last_error else "ok"
-    return (f"{feed.id}\t{feed.url}\t{style.channel(feed.channel_id)}\t{feed.mode}\t"
-            f"every {feed.interval_minutes} min\tpolled {polled}\t{state}")
+    return style.sep.join((str(feed.id), feed.url, style.channel(feed.channel_id), feed.mode,
+                           f"every {feed.interval_minutes} min", f"polled {polled}", state))
 
 
 def count_line(feeds: Collection[Feed]) -> str:

@@ -19,6 +19,7 @@ import hashlib
 import io
 import logging
 import xml.sax
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -259,6 +260,8 @@ class FeedPoller:
         self.clock = clock
         self.max_new = max_new
         self.fetch_pages = fetch_pages
+        #: One poll of a feed at a time (the feed loop and /feeds poll share the poller).
+        self._polling: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def read(self, url: str, *, etag: str | None = None,
                    last_modified: str | None = None) -> tuple[Fetched, ParsedFeed | None]:
@@ -316,6 +319,10 @@ class FeedPoller:
 
     async def poll(self, feed: Feed) -> PollOutcome:
         """Poll one feed; a failure is recorded on the feed and returned, never raised."""
+        async with self._polling[feed.id]:
+            return await self._poll(feed)
+
+    async def _poll(self, feed: Feed) -> PollOutcome:
         now = self.clock()
         try:
             fetched, parsed = await self.read(feed.url, etag=feed.etag,

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
 from bot.client import FilmClub
 from cogs.prompts import Prompts
-from tests.e2e.harness import RunningBot, World
+from tests.e2e.harness import ROOT, RunningBot, World
 from tests.emulator.interactions import InteractionRecord
 
 LIBRARY = Path(__file__).parents[1] / "library"
@@ -115,3 +117,15 @@ async def fire(runner: RunningBot, world: World, clock: Clock, moment: datetime,
     await recorded(runner, expect)
     await runner.settle()
     return prompts_in(world, channel_id)
+
+
+async def filmclub(world: World, *args: str) -> tuple[int, str, str]:
+    """Run the CLI (``python -m bot``, as a user would) against the world's database and library."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "FILMCLUB_"))}
+    env.update(PYTHONPATH=str(ROOT), FILMCLUB_DB=str(world.db_path),
+               FILMCLUB_ARTICLES=str(world.articles))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, cwd=world.db_path.parent, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    return proc.returncode or 0, out.decode(), err.decode()
