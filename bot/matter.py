@@ -56,15 +56,18 @@ _LABEL = re.compile(
       | now\ playing | opens | out\ now | buy | rent | stream(\ it)? | subscribe | follow
       | (by|words|text|written|reporting|interview|interviewed|review(ed)?)\ by
       | words | by | published | posted | updated | last\ updated | reading\ time
-    )\s*[\]):：|–—-]""",
+    )(\s*[\]):：|]|\s+[–—-]\s|\s*[–—]\s)""",
     re.IGNORECASE | re.VERBOSE,
 )
 
 #: "[via IndieWire]", "(h/t @someone)", "via Letterboxd", "H/T Jane Doe": credits.
 _CREDIT_LINE = re.compile(
-    r"^[\[(]?\s*(via|h/t|ht|hat[ -]?tip(\ to)?|thanks\ to|tip\ via|source)\b[^.!?]{0,80}[\])]?\.?$",
+    r"""^[\[(]?\s*((via|h/t|ht|hat[ -]?tip(\ to)?|thanks\ to|tip\ via)\b\s*:?
+      | (source|sources|credit|credits)\s*:)\s*[^.!?]{0,80}[\])]?\.?$""",
     re.IGNORECASE | re.VERBOSE,
 )
+#: A credit without a label ("via Letterboxd", "Thanks to Camille for the tip") is short.
+CREDIT_WORDS = 10
 
 #: Photo and image credits and captions with a credit in them.
 _PHOTO_CREDIT = re.compile(
@@ -138,14 +141,18 @@ _SELF_QUESTION = re.compile(
 #: Where to see the film: in cinemas, on a service, on disc; and festival dates.
 _AVAILABILITY = re.compile(
     r"""(
-        \b(is|are|was|will\ be)\s+(now\s+|currently\s+|also\s+)?(streaming|available|out|playing
-          |showing|screening|in\s+(cinemas|theaters|theatres)|on\s+(digital|demand|vod|netflix))\b
+        \b(is|are|was|will\ be)\s+(now\s+|currently\s+|also\s+)?(streaming|available|out
+          |playing|showing|screening|in|on)\b.{0,40}\b(cinemas|theaters|theatres|netflix|mubi
+          |prime\ video|amazon|hulu|max|hbo|disney|apple\ tv|peacock|paramount|criterion|kanopy
+          |digital|vod|demand|blu-ray|dvd|4k|uhd|shudder|tubi|curzon|bfi|iplayer|youtube|itunes)\b
+      | \b(is|are)\s+(out|available|streaming)\s+now\b
       | \b(opens|open|arrives|arrive|hits|hit|comes|come|lands|land|premieres|premiere|debuts
           |debut|releases|release|is\s+released|returns|return|streams|stream|drops|drop|plays
           |play|screens|screen|bows|expands)\s+(\w+\s+){0,4}(in|on|to|at|via|across)\s+
           (\w+\s+){0,3}(cinemas|theaters|theatres|netflix|mubi|prime|amazon|hulu|max|hbo|disney
           |apple|peacock|paramount|criterion|kanopy|digital|vod|demand|blu-ray|dvd|4k|uhd
           |streaming|shudder|tubi|curzon|bfi|iplayer|select|limited)\b
+      | ^(\d+\s*(h|hr|hrs|hours?)\s*)?\d+\s*(m|min|mins|minutes)\.?$
       | ^(now\s+)?(streaming|playing|showing|in\s+(cinemas|theaters|theatres))\b
       | \bin\s+(cinemas|theaters|theatres)\s+(now|nationwide|everywhere|from|on|this|next|across)\b
       | \b(runs|continues|plays|screens)\s+(through|until|till|to)\s+\w+
@@ -259,7 +266,8 @@ _FOLLOW = re.compile(
 
 #: "By Priya Nair", "Posted on March 4, 2024", "6 min read", "Updated 3 hours ago".
 _BYLINE = re.compile(
-    r"""^((written\s+|words\s+|reviewed\s+|posted\s+|text\s+)?by\s+[A-Z][\w'’.-]+
+    r"""^((written\s+|words\s+|reviewed\s+|posted\s+|text\s+)?by\s+(?-i:[A-Z])[\w'’.-]+
+        (\s+(?-i:[A-Z])[\w'’.-]+)*\s*([|·,–—-]|$)
       | (posted|published|updated|last\s+updated|filed|written)\s+(on|at|by|in)?\s*\S
       | (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}
       | \d{1,2}(st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+\d{4}
@@ -321,7 +329,15 @@ def is_widget(text: str) -> bool:
 
 def is_credit_line(text: str) -> bool:
     """Whether a line is a "[via …]", "(h/t …)" or "Source: …" credit."""
-    return _CREDIT_LINE.fullmatch(plain(text)) is not None
+    line = plain(text)
+    if _CREDIT_LINE.fullmatch(line) is None:
+        return False
+    return ":" in line.split()[0] or len(line.split()) <= CREDIT_WORDS
+
+
+def _is_sign_off(text: str) -> bool:
+    """ "— Priya", "Cheers, Tom", "See you soon,": a letter's last words."""
+    return any(_SIGN_OFF.fullmatch(candidate) for candidate in (text.strip(), plain(text)))
 
 
 #: A lead-in before a question in the same sentence: "Tell us: …", "Some questions: …".
@@ -397,7 +413,7 @@ def block_kind(text: str) -> str | None:
         return "postscript"
     if count > SHORT_WORDS:
         return None
-    if _SIGN_OFF.fullmatch(line) and count <= 8:
+    if _is_sign_off(text) and count <= 8:
         return "sign-off"
     if _BYLINE.match(line) and not (count > 12 and ends_sentence(line)):
         return "byline"
@@ -427,19 +443,20 @@ def sentence_kind(sentence: str) -> str | None:
         return "call-to-action"
     if count > SHORT_WORDS:
         return None
+    asks = line.rstrip("\"'”’)").endswith("?")
     if _NOTE.search(line):
         return "note"
+    if _TRAILER.search(line) and count <= 16 and not asks:
+        return "trailer"
     if _HERE_LINK.match(line):
         return "link"
+    if _AVAILABILITY.search(line) and count <= 25 and not asks:
+        return "availability"
     if _AFFILIATE.search(line):
         return "affiliate"
     if _NEWSLETTER.search(line) and count <= 20:
         return "newsletter"
-    if _TRAILER.search(line) and count <= 16 and not line.rstrip("\"'”’)").endswith("?"):
-        return "trailer"
-    if _AVAILABILITY.search(line) and count <= 25 and not line.rstrip("\"'”’)").endswith("?"):
-        return "availability"
-    if _SIGN_OFF.fullmatch(line) and count <= 6:
+    if _is_sign_off(sentence) and count <= 6:
         return "sign-off"
     if _BIO.match(line) and _BIO_SIGNAL.search(line):
         return "bio"

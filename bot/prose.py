@@ -78,7 +78,12 @@ def is_debris(line: str) -> bool:
 
 
 def all_blocks(body: str) -> list[Block]:
-    """Every block of the body in order, headings included; images, rules and code left out."""
+    """Every block of the body in order, headings included; images, rules and code left out.
+
+    A line that is a widget's, a credit's or a trailing section's ("Share this:",
+    "[via …]", "4 Comments") is a block of its own even inside a run of lines, as
+    scraped text runs them together.
+    """
     found: list[Block] = []
     current: list[str] = []
     kind: BlockKind = "paragraph"

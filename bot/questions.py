@@ -153,7 +153,7 @@ def _listed(units: list[Block]) -> tuple[str, ...]:
         found = [q for q in (asks(s) for s in sentences(item.text)) if q]
         if found:
             asked.append(found)
-    if not asked or 2 * len(asked) < len(items):
+    if not asked or 2 * len(asked) <= len(items):
         return ()  # a list of films or points that ends the article: it asks nothing
     flat = [question for found in asked for question in found]
     return tuple(flat[:MAX_QUESTIONS])
