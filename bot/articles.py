@@ -48,8 +48,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import yaml
 
 from bot.errors import FilmclubError
-from bot.models import Article, StoredArticle
-from bot.prose import EXCERPT_CHARS, excerpt
+from bot.models import QUESTION_FROM_ARTICLE, QUESTION_FROM_FRONT_MATTER, Article, StoredArticle
+from bot.prose import EXCERPT_CHARS, excerpt, has_text
 from bot.questions import closing_questions
 from bot.store.base import Store
 
@@ -61,7 +61,8 @@ MAX_FILE_BYTES = 1024 * 1024
 SUFFIXES = (".md", ".txt")
 
 __all__ = ["EXCERPT_CHARS", "MAX_FILE_BYTES", "ArticleError", "ArticleLibrary",
-           "ArticleNotFound", "Catalog", "article_keys", "canonical_url", "parse_article"]
+           "ArticleNotFound", "Catalog", "article_keys", "canonical_url", "check_slug",
+           "parse_article", "with_question"]
 
 _FENCE = "---"
 _KNOWN_KEYS = frozenset(
@@ -137,8 +138,13 @@ def _plain_article(path: Path, text: str) -> Article:
     if len(title) > 300:
         raise ArticleError(path, "plain-text article: line 1 (the title) is over 300 characters")
     body = "\n".join(lines[2:]).strip("\n")
-    return Article(slug=path.stem, title=title, body=body, excerpt=_excerpt_from_body(body),
-                   questions=closing_questions(body))
+    if not has_text(body):
+        raise ArticleError(path, "the article has a title but no text: write its body after "
+                                 "line 2")
+    questions = closing_questions(body, known=(title,))
+    return Article(slug=path.stem, title=title, body=body,
+                   excerpt=_excerpt_from_body(body, known=(title,)), questions=questions,
+                   question_from=QUESTION_FROM_ARTICLE if questions else "")
 
 
 def _read_text(path: Path) -> str:
@@ -212,14 +218,24 @@ def _build_article(path: Path, meta: dict[Any, Any], body: str) -> Article:
         raise ArticleError(path, "front matter has no title")
 
     given = fields.pop("excerpt")
+    year = _year(path, meta.get("year"))
+    published = _published(path, meta.get("published"))
+    tags = _string_list(path, meta, "tags")
+    questions, origin = _questions(path, meta), QUESTION_FROM_FRONT_MATTER
+    if not has_text(body):
+        raise ArticleError(path, "the article has no text after its front matter")
+    known = tuple(k for k in (fields["title"], fields["film"]) if k)
+    if not questions:
+        questions, origin = closing_questions(body, known=known), QUESTION_FROM_ARTICLE
     return Article(
         slug=path.stem,
         body=body,
-        year=_year(path, meta.get("year")),
-        published=_published(path, meta.get("published")),
-        tags=_string_list(path, meta, "tags"),
-        questions=_questions(path, meta) or closing_questions(body),
-        excerpt=given or _excerpt_from_body(body),
+        year=year,
+        published=published,
+        tags=tags,
+        questions=questions,
+        question_from=origin if questions else "",
+        excerpt=given or _excerpt_from_body(body, known=known),
         **fields,
     )
 
@@ -296,9 +312,9 @@ def _questions(path: Path, meta: dict[Any, Any]) -> tuple[str, ...]:
     return _string_list(path, meta, "questions")
 
 
-def _excerpt_from_body(body: str) -> str:
+def _excerpt_from_body(body: str, *, known: tuple[str, ...] = ()) -> str:
     """The first real paragraph of ``body`` on one line, cut to at most 600 characters."""
-    return excerpt(body, EXCERPT_CHARS)
+    return excerpt(body, EXCERPT_CHARS, known=known)
 
 
 # ---------------------------------------------------------------------------
@@ -547,6 +563,38 @@ def article_keys(article: Article, *, entry_id: str | None = None) -> tuple[str,
     return tuple(keys)
 
 
+#: A slug one may choose: what ``slugify`` makes, and underscores.
+_CHOSEN_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,79}")
+
+
+def check_slug(slug: str) -> str:
+    """``slug`` if one may name an article so; ``ArticleError`` in one line otherwise."""
+    if not _CHOSEN_SLUG.fullmatch(slug):
+        raise ArticleError(slug or "''", "a slug is lowercase letters, digits, hyphens and "
+                                         "underscores, up to 80 (like her-documentary)")
+    return slug
+
+
+def with_question(path: Path, question: str) -> str:
+    """The text of the article file at ``path`` with ``question`` as its front matter's.
+
+    A Markdown file's front matter is written again with the question (its other keys
+    kept, in order); a plain-text file becomes Markdown with a title and the question.
+    The file at ``path`` is only read.
+    """
+    text = _read_text(path)
+    if path.suffix.lower() == ".txt":
+        article = _plain_article(path, text)
+        meta: dict[str, Any] = {"title": article.title}
+        body = article.body
+    else:
+        meta, body = _split_front_matter(path, text)
+        meta = {k: v for k, v in meta.items() if k not in ("question", "questions")}
+    meta["question"] = question
+    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=100)
+    return f"{_FENCE}\n{front}{_FENCE}\n\n{body}\n"
+
+
 def slugify(title: str) -> str:
     """A file-name-safe slug: 'Vertigo: the second fall' → 'vertigo-the-second-fall'."""
     ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
@@ -615,6 +663,11 @@ class Catalog:
                                           stored.keys))
         return found, errors
 
+    async def entry(self, slug: str) -> CatalogEntry | None:
+        """The catalog entry (the article and where it lives) named ``slug``, if any."""
+        found, _ = await self.entries()
+        return next((e for e in found if e.article.slug == slug), None)
+
     async def find(self, keys: tuple[str, ...]) -> CatalogEntry | None:
         """An article that shares an identity key with ``keys`` (the same article), if any."""
         if not keys:
@@ -649,19 +702,34 @@ class Catalog:
             slug = f"{base}-{number}"
         return slug
 
+    async def slug_taken(self, slug: str) -> str | None:
+        """What holds ``slug`` already ("the file x.md", "an article added from …"), or None."""
+        path = await asyncio.to_thread(self.library.path_of, slug)
+        if path is not None:
+            return f"the file {path.name}"
+        stored = await self.store.get_article(slug)
+        if stored is not None:
+            return f"an article added from {stored.source}"
+        return None
+
     async def add(self, article: Article, *, origin: str, source: str, now: datetime,
                   entry_id: str | None = None, feed_id: int | None = None,
-                  ) -> tuple[StoredArticle | CatalogEntry, bool]:
-        """Keep ``article`` in the store under a free slug: ``(stored, True)``.
+                  slug: str | None = None) -> tuple[StoredArticle | CatalogEntry, bool]:
+        """Keep ``article`` in the store under ``slug`` or a free one: ``(stored, True)``.
 
         When the same article is already in the catalog (a key matches), nothing is
-        added and ``(existing, False)`` is returned.
+        added and ``(existing, False)`` is returned. A ``slug`` that is taken is refused
+        (``ArticleError``).
         """
         keys = article_keys(article, entry_id=entry_id)
         existing = await self.find(keys)
         if existing is not None:
             return existing, False
-        slug = await self.free_slug(article.title)
+        if slug is not None:
+            holder = await self.slug_taken(slug)
+            if holder is not None:
+                raise ArticleError(source, f"the slug {slug!r} is taken by {holder}")
+        slug = slug or await self.free_slug(article.title)
         stored = StoredArticle(dataclasses.replace(article, slug=slug), origin, source, keys,
                                now, feed_id)
         await self.store.add_article(stored)

@@ -12,7 +12,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.models import Article
+from bot.models import (
+    QUESTION_FROM_ARTICLE,
+    QUESTION_FROM_FRONT_MATTER,
+    QUESTION_FROM_GIVEN,
+    Article,
+)
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -90,6 +95,36 @@ def forum_tags(available: Sequence[str], wanted: Iterable[str],
     return chosen[:limit]
 
 
+#: Where a prompt's question comes from, in the words ``filmclub articles show`` uses.
+FROM_FRONT_MATTER = "the article's front matter"
+FROM_ARTICLE = "the article's closing questions"
+FROM_GIVEN = "given when it was added (articles add --question)"
+FROM_MODERATOR = "the moderator's question"
+FROM_DEFAULT = "the server's default question (/prompt settings)"
+_ARTICLE_SOURCES = {
+    QUESTION_FROM_FRONT_MATTER: FROM_FRONT_MATTER,
+    QUESTION_FROM_ARTICLE: FROM_ARTICLE,
+    QUESTION_FROM_GIVEN: FROM_GIVEN,
+}
+
+
+def prompt_question(article: Article, question: str | None = None,
+                    default: str | None = None) -> tuple[str | None, str | None]:
+    """The question a prompt of ``article`` asks, and where it comes from.
+
+    The article's own questions come first (its front matter's, those given when it was
+    added, or those its prose ends on), then the moderator's ``question``, then the
+    server's ``default``; ``(None, None)`` when there is none.
+    """
+    if article.question:
+        return article.question, _ARTICLE_SOURCES.get(article.question_from, FROM_ARTICLE)
+    if question:
+        return question, FROM_MODERATOR
+    if default:
+        return default, FROM_DEFAULT
+    return None, None
+
+
 def prompt_card(article: Article, question: str | None = None) -> dict[str, Any]:
     """The prompt as an embed-shaped dict within every size limit."""
     question = question or article.question
@@ -118,3 +153,29 @@ def prompt_card(article: Article, question: str | None = None) -> dict[str, Any]
     if link(article.image):
         card["image"] = {"url": article.image}
     return card
+
+
+def prompt_preview(article: Article, *, question: str | None = None,
+                   default: str | None = None) -> list[tuple[str, str]]:
+    """The prompt of ``article`` as labelled lines: exactly what the card would show.
+
+    Title, link, film, author, excerpt, the question and where it comes from, the
+    article's tags (the forum tags a forum post gets are chosen from them), the
+    image and the thread's name. Read from the card itself, so limits and cuts apply.
+    """
+    asked, source = prompt_question(article, question, default)
+    card = prompt_card(article, asked)
+    fields = {f["name"]: f["value"] for f in card["fields"]}
+    return [
+        ("title", card["title"]),
+        ("link", card.get("url") or "none"),
+        ("film", fields.get("Film", "none")),
+        ("written by", fields.get("Written by", "none")),
+        ("excerpt", card.get("description", "none")),
+        ("question", fields.get("The question", "none")),
+        ("question from", source or "nowhere: the article ends without asking, and no "
+                                    "default question was given"),
+        ("tags", ", ".join(article.tags) or "none"),
+        ("image", (card.get("image") or {}).get("url", "none")),
+        ("thread", thread_name(article)),
+    ]

@@ -52,12 +52,22 @@ def _positive(text: str) -> int:
 
 def add_parsers(sub: Any) -> None:
     """Add the ``articles`` and ``feeds`` commands to the CLI's subparsers."""
-    articles = sub.add_parser("articles", help="the article library: add, list")
+    articles = sub.add_parser("articles", help="the article library: add, list, show")
     verbs = articles.add_subparsers(dest="verb", required=True, metavar="VERB")
     add = verbs.add_parser("add", help="add an article from a .md/.txt/.html file or a URL")
     add.add_argument("source", metavar="PATH_OR_URL")
+    add.add_argument("--slug", metavar="SLUG",
+                     help="its slug (default: the file's name, or made from the title)")
+    add.add_argument("--question", metavar="TEXT",
+                     help="the question its prompt asks (default: the article's own)")
     _db_option(add)
     _db_option(verbs.add_parser("list", help="list every article, and every broken file"))
+    show = verbs.add_parser("show", help="show an article's prompt exactly as it would be "
+                                         "posted, and where its question comes from")
+    show.add_argument("slug", metavar="SLUG")
+    show.add_argument("--guild", type=_positive, metavar="ID",
+                      help="a server whose default question to use if the article asks none")
+    _db_option(show)
 
     feeds = sub.add_parser("feeds", help="RSS/Atom feeds bound to channels: add, list, poll")
     verbs = feeds.add_subparsers(dest="verb", required=True, metavar="VERB")
@@ -108,10 +118,29 @@ async def run(config: Config, args: argparse.Namespace, *,
 
 async def _articles_add(args: argparse.Namespace, *, catalog: Catalog, fetcher: Fetcher,
                         **_: Any) -> int:
-    from bot.intake import add_source
+    from bot.intake import add_source, choices
 
-    result = await add_source(args.source, catalog, fetcher, now=utcnow())
+    chosen = choices(slug=args.slug, question=args.question)
+    result = await add_source(args.source, catalog, fetcher, now=utcnow(), chosen=chosen)
     _out(result.line())
+    return 0
+
+
+async def _articles_show(args: argparse.Namespace, *, catalog: Catalog, **_: Any) -> int:
+    from bot.card import prompt_preview
+
+    article = await catalog.get(args.slug)  # ArticleNotFound or the file's error: one line
+    entry = await catalog.entry(article.slug)
+    default = None
+    if args.guild is not None:
+        default = (await catalog.store.get_prompt_settings(args.guild)).default_question
+    origin = f"{entry.origin}, {entry.source}" if entry else "file"
+    _out(f"{article.slug} ({origin})")
+    for label, value in prompt_preview(article, default=default):
+        _out(f"{label}: {value}")
+    if not article.question and args.guild is None:
+        _out("(a server asks the moderator's question or its default one: "
+             "see it with --guild ID)")
     return 0
 
 
@@ -129,48 +158,51 @@ async def _articles_list(args: argparse.Namespace, *, catalog: Catalog, **_: Any
 
 async def _feeds_add(args: argparse.Namespace, *, poller: FeedPoller, config: Config,
                      **_: Any) -> int:
-    feed, count = await poller.add(
-        args.url, args.channel, guild_id=args.guild, mode="post" if args.post else "queue",
-        interval_minutes=max(args.every or config.feed_interval, 1), backlog=args.backlog,
-    )
-    taken = min(args.backlog, count)
-    _out(f"feed {feed.id}: {feed.url} -> channel {feed.channel_id} ({feed.mode}, every "
-         f"{feed.interval_minutes} min); {count} entries now, {taken} to take at the first poll")
+    from bot.feed_admin import add_feed
+
+    added = await add_feed(poller, args.url, args.channel, guild_id=args.guild, post=args.post,
+                           every=args.every, default_every=config.feed_interval,
+                           backlog=args.backlog)
+    _out(added.line())
     return 0
 
 
 async def _feeds_list(args: argparse.Namespace, *, poller: FeedPoller, **_: Any) -> int:
-    feeds = await poller.store.list_feeds()
+    from bot.feed_admin import count_line, feed_line, feeds_in
+
+    feeds = await feeds_in(poller.store)
     for feed in feeds:
-        polled = feed.polled_at.isoformat(timespec="minutes") if feed.polled_at else "never"
-        state = f"error: {feed.last_error}" if feed.last_error else "ok"
-        _out(f"{feed.id}\t{feed.url}\tchannel {feed.channel_id}\t{feed.mode}\t"
-             f"every {feed.interval_minutes} min\tpolled {polled}\t{state}")
-    _out(f"{len(feeds)} feed(s)")
+        _out(feed_line(feed))
+    _out(count_line(feeds))
     return 0
 
 
 async def _feeds_poll(args: argparse.Namespace, *, poller: FeedPoller, **_: Any) -> int:
-    outcomes = await poller.poll_all()
-    for outcome in outcomes:
-        if outcome.error:
-            _problem(outcome.error)
-        else:
-            _out(outcome.summary())
-    return 1 if any(o.error for o in outcomes) else 0
+    from bot.feed_admin import poll_feeds, poll_lines
+
+    lines = poll_lines(await poll_feeds(poller))
+    for ok, line in lines:
+        (_out if ok else _problem)(line)
+    return 0 if all(ok for ok, _ in lines) else 1
 
 
 async def _feeds_remove(args: argparse.Namespace, *, poller: FeedPoller, **_: Any) -> int:
-    if not await poller.store.remove_feed(args.id):
-        _problem(f"there is no feed {args.id} (see `filmclub feeds list`)")
+    from bot.errors import NotFound
+    from bot.feed_admin import remove_feed, removed_line
+
+    try:
+        feed = await remove_feed(poller.store, args.id)
+    except NotFound as exc:
+        _problem(str(exc))
         return 2
-    _out(f"feed {args.id} removed")
+    _out(removed_line(feed))
     return 0
 
 
 _HANDLERS = {
     ("articles", "add"): _articles_add,
     ("articles", "list"): _articles_list,
+    ("articles", "show"): _articles_show,
     ("feeds", "add"): _feeds_add,
     ("feeds", "list"): _feeds_list,
     ("feeds", "poll"): _feeds_poll,

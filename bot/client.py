@@ -34,7 +34,7 @@ from bot.store.lock import BotLock
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.prompts", "cogs.capture", "cogs.export", "cogs.catchup",
+EXTENSIONS = ("cogs.prompts", "cogs.feeds", "cogs.capture", "cogs.export", "cogs.catchup",
               "cogs.discussion", "cogs.comments", "cogs.settings", "cogs.members")
 COMMANDS_HASH_KEY = "app_commands_hash"
 

@@ -18,10 +18,13 @@ import calendar
 import hashlib
 import io
 import logging
+import xml.sax
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from xml.parsers import expat
 
 import feedparser
 
@@ -67,6 +70,9 @@ class FeedEntry:
 class ParsedFeed:
     title: str
     entries: tuple[FeedEntry, ...]  # oldest first
+    #: Not None when the XML is not well-formed: why, and where. ``entries`` are then
+    #: only those the document closed before the error.
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +85,16 @@ class PollOutcome:
     added: tuple[StoredArticle, ...] = ()
     queued: tuple[QueueItem, ...] = ()
     known: int = 0  # new entries that were articles the catalog already had
+    read: int = 0  # entries the feed gave in this poll, new or not
+
+    @property
+    def failed(self) -> bool:
+        """Nothing could be read: the download failed, or not one entry parsed."""
+        return self.error is not None and not self.read
 
     def summary(self) -> str:
-        if self.error:
-            return self.error
+        if self.failed:
+            return self.error or ""
         if self.not_modified:
             return f"{self.feed.url}: not modified since the last poll"
         return (f"{self.feed.url}: {len(self.added)} new article(s), {len(self.queued)} queued"
@@ -111,17 +123,59 @@ def parse_feed(data: bytes, *, url: str, content_type: str | None = None) -> Par
         problem = _xml_problem(parsed.get("bozo_exception"))
         detail = f" ({problem})" if problem else ""
         raise SourceError(f"{url}: not an RSS or Atom feed{detail}")
-    if parsed.get("bozo") and not parsed.entries:
+    problem, complete = _well_formed(data, parsed.get("encoding") or "utf-8")
+    raws = list(parsed.entries)
+    if problem is not None:
+        raws = raws[:complete]  # the entries the document closed before the error
+    elif parsed.get("bozo") and not raws and _is_syntax_error(parsed.get("bozo_exception")):
         problem = _xml_problem(parsed.get("bozo_exception")) or "broken XML"
-        raise SourceError(f"{url}: the feed is not well-formed XML ({problem})")
     title = _one_line(parsed.feed.get("title") or "") or url
-    entries = [_entry(raw, url) for raw in parsed.entries]
+    entries = [_entry(raw, url) for raw in raws]
     dated = all(e.published for e in entries)
     if dated:
         entries.sort(key=lambda e: e.published or datetime.min.replace(tzinfo=UTC))
     else:
         entries.reverse()  # feeds list the newest first
-    return ParsedFeed(title, tuple(entries))
+    error = f"{url}: the feed is not well-formed XML ({problem})" if problem else None
+    return ParsedFeed(title, tuple(entries), error)
+
+
+#: Elements that hold one entry: RSS's item (RSS 2.0 and 1.0) and Atom's entry.
+_ENTRY_ELEMENTS = frozenset({"item", "entry"})
+
+
+def _well_formed(data: bytes, encoding: str) -> tuple[str | None, int]:
+    """``(problem, entries)``: why the XML is not well-formed (None: it is), and how many
+    entry elements were closed before the problem.
+
+    The bytes are read in the encoding feedparser found (feeds declare one and send
+    another often enough), so only the XML itself is judged. expat never fetches
+    external entities, and limits entity expansion.
+    """
+    try:
+        text = data.decode(encoding, errors="replace")
+    except LookupError:
+        text = data.decode("utf-8", errors="replace")
+    parser = expat.ParserCreate(encoding="utf-8", namespace_separator=" ")
+    closed = 0
+
+    def end(name: str) -> None:
+        nonlocal closed
+        if name.rsplit(" ", 1)[-1] in _ENTRY_ELEMENTS:
+            closed += 1
+
+    parser.EndElementHandler = end
+    try:
+        parser.Parse(text.encode("utf-8"), True)
+    except expat.ExpatError as exc:
+        where = f"line {exc.lineno}, column {exc.offset + 1}"
+        return f"{expat.ErrorString(exc.code)} at {where}", closed
+    return None, closed
+
+
+def _is_syntax_error(exc: object) -> bool:
+    """Whether feedparser's complaint is about the XML itself (not its encoding or type)."""
+    return isinstance(exc, xml.sax.SAXParseException)
 
 
 def _entry(raw: Any, feed_url: str) -> FeedEntry:
@@ -212,6 +266,8 @@ class FeedPoller:
         #: Polls fetch and parse side by side; what they add to the catalog is decided
         #: one poll at a time, so two feeds never take the same slug or article.
         self._adding = asyncio.Lock()
+        #: One poll of a feed at a time (the feed loop and /feeds poll share the poller).
+        self._polling: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def read(self, url: str, *, etag: str | None = None,
                    last_modified: str | None = None) -> tuple[Fetched, ParsedFeed | None]:
@@ -240,6 +296,8 @@ class FeedPoller:
         if interval_minutes < 1:
             raise SourceError(f"{url}: the poll interval must be at least 1 minute")
         fetched, parsed = await self.read(url)
+        if parsed is not None and parsed.error:
+            raise SourceError(parsed.error)
         entries = parsed.entries if parsed is not None else ()  # no conditions: never a 304
         old = entries[: max(len(entries) - backlog, 0)]
         now = self.clock()
@@ -280,6 +338,10 @@ class FeedPoller:
 
     async def poll(self, feed: Feed) -> PollOutcome:
         """Poll one feed; a failure is recorded on the feed and returned, never raised."""
+        async with self._polling[feed.id]:
+            return await self._poll(feed)
+
+    async def _poll(self, feed: Feed) -> PollOutcome:
         now = self.clock()
         try:
             fetched, parsed = await self.read(feed.url, etag=feed.etag,
@@ -298,9 +360,9 @@ class FeedPoller:
         taken = fresh[-self.max_new:] if self.max_new else []
         prepared = await self._articles(taken, parsed.title)
         async with self._adding:
-            return await self._record(feed, now, fetched, fresh, taken, prepared)
+            return await self._record(feed, now, fetched, parsed, fresh, taken, prepared)
 
-    async def _record(self, feed: Feed, now: datetime, fetched: Fetched,
+    async def _record(self, feed: Feed, now: datetime, fetched: Fetched, parsed: ParsedFeed,
                       fresh: Sequence[FeedEntry], taken: Sequence[FeedEntry],
                       prepared: Sequence[Article]) -> PollOutcome:
         """Turn a poll's new entries into catalog articles and queue items, in one write."""
@@ -325,10 +387,16 @@ class FeedPoller:
             articles.append(StoredArticle(replace(article, slug=slug), "feed", entry.link or
                                           feed.url, keys, now, feed.id))
             queue.append(slug)
+        error = None
+        if parsed.error:  # keep what parsed; fetch it all again next time (no validators)
+            error = f"{parsed.error}; read the {len(parsed.entries)} entries before it"
+            log.warning("feed %d: %s", feed.id, error)
         items = await self.store.record_poll(PollRecord(
-            feed.id, now, etag=fetched.etag, last_modified=fetched.last_modified,
+            feed.id, now, etag=None if error else fetched.etag,
+            last_modified=None if error else fetched.last_modified, error=error,
             seen=tuple(e.key for e in fresh), articles=tuple(articles), queue=tuple(queue)))
-        outcome = PollOutcome(feed, added=tuple(articles), queued=tuple(items), known=known)
+        outcome = PollOutcome(feed, error=error, added=tuple(articles), queued=tuple(items),
+                              known=known, read=len(parsed.entries))
         log.info("feed %d: %s", feed.id, outcome.summary())
         return outcome
 

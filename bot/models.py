@@ -25,6 +25,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+#: The article's front matter gave its question(s).
+QUESTION_FROM_FRONT_MATTER = "front matter"
+#: The questions the article's prose ends on (``bot.questions``).
+QUESTION_FROM_ARTICLE = "article"
+#: Given when it was added (``filmclub articles add --question``).
+QUESTION_FROM_GIVEN = "given"
+
+
 @dataclass(frozen=True, slots=True)
 class Article:
     """A piece of film writing that a prompt is made from."""
@@ -43,6 +51,8 @@ class Article:
     excerpt: str = ""
     questions: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    #: Where ``questions`` came from: QUESTION_FROM_* ("" when the article asks none).
+    question_from: str = ""
 
     @property
     def question(self) -> str:

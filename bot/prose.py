@@ -1,10 +1,13 @@
-"""Reading article prose: blocks, sentences, scraping debris, excerpts.
+"""Reading article prose: blocks, sentences, where the prose begins and ends, excerpts.
 
 Article bodies arrive as hand-written Markdown, as text extracted from a web page,
 or as a feed entry turned into text. All of them are read the same way here: split
-into blocks (paragraphs, list items, quotes), with what a scraper leaves behind
-(share and comment widgets, "[via …]" lines, image captions glued to the first
-word) recognised and left out.
+into blocks (paragraphs, list items, quotes, headings), then the article's *prose*
+is found between the matter pages put before it (bylines, captions, spoiler notes)
+and after it (link and source lines, credits, bios, tags, related links, widgets,
+newsletter footers, comment sections: ``bot.matter``). The excerpt is the first real
+paragraph of that prose; the closing questions (``bot.questions``) are read from its
+last paragraphs.
 
 Plain Python: nothing here knows about Discord or about where the text came from.
 """
@@ -12,18 +15,28 @@ Plain Python: nothing here knows about Discord or about where the text came from
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from bot import matter
+from bot.captions import unglue_caption
+
+__all__ = ["EXCERPT_CHARS", "Block", "blocks", "clean_text", "cut_at_sentence",
+           "ends_sentence", "excerpt", "has_text", "is_debris", "is_real_paragraph",
+           "prose_blocks", "sentences", "unglue_caption"]
+
 #: Longest excerpt taken from a body when none is given.
 EXCERPT_CHARS = 600
+#: Blocks after a "Related" line this short are its links' titles, not the article.
+RELATED_TITLE_WORDS = 16
 
-BlockKind = Literal["paragraph", "item", "quote", "other"]
+BlockKind = Literal["paragraph", "item", "quote", "heading", "other"]
 
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """A run of text lines: a paragraph, one list item, a quote, or other markup."""
+    """A run of text lines: a paragraph, one list item, a quote, a heading or other markup."""
 
     kind: BlockKind
     text: str  # the lines joined by single spaces
@@ -38,51 +51,17 @@ _SETEXT_UNDERLINE = re.compile(r"(=+|-+)\s*")
 _RULE = re.compile(r"([-*_])(\s*\1){2,}\s*")
 _IMAGE = r"!\[[^\]]*\](?:\([^)]*\)|\[[^\]]*\])"
 _IMAGE_LINE = re.compile(rf"\[?{_IMAGE}(\]\([^)]*\)|\]\[[^\]]*\])?\s*")
-_LEADING_IMAGES = re.compile(rf"^(?:\s*\[?{_IMAGE}(?:\]\([^)]*\))?)+\s*")
 _LINK_DEFINITION = re.compile(r"\[[^\]]+\]:\s")
-_LIST_ITEM = re.compile(r"([-*+]|\d{1,9}[.)])(\s+|$)")
+_LIST_ITEM = re.compile(r"([-*+•]|\d{1,9}[.)]|[a-z][.)](?=\s))(\s+|$)")
 _CODE_FENCE = re.compile(r"(```|~~~)")
-
-#: "[via IndieWire]", "(via Letterboxd)", "[Via: Variety]" on a line of their own.
-_VIA_LINE = re.compile(r"[\[(]\s*via\b[^\])]*[\])]\s*\.?", re.IGNORECASE)
-
-#: Lines a page's share, like and comment widgets leave in scraped text.
-_WIDGET_LINE = re.compile(
-    r"""(
-        share\ (this|on\ \w+|via\ \w+)(\ (post|article|story|page|review))?
-      | share
-      | tweet | pin\ it | email | print | reddit | whatsapp | facebook | twitter
-      | (click|tap)\ to\ (share|email|print)\b.*
-      | like\ this | like\ loading\.* | loading\.*
-      | related( (posts|articles|stories|reading))?
-      | (\d+\ )?comments?(\ \(\d+\))? | no\ comments( yet)?
-      | (leave|post|add|write)\ a\ (comment|reply)\b.* | cancel\ reply
-      | (\d+\ )?(responses|replies) | join\ the\ (conversation|discussion)
-      | advertisement | sponsored | skip\ to\ (main\ )?content
-      | read\ more | continue\ reading.* | read\ the\ full\ (review|article|story)\b.*
-      | (posted|filed)\ (in|under)\b.* | tags?: .* | categories: .*
-      | sign\ up\ for\ (our|the)\ newsletter\b.* | subscribe( now| today)?
-    )\s*[:.!…]*""",
-    re.IGNORECASE | re.VERBOSE,
-)
-_WIDGET_MAX = 90
 
 #: A sentence ends at . ! ? or …, perhaps followed by closing quotes, brackets or emphasis.
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]*_]*(?=\s|$)")
 #: Words that end in a full stop without ending the sentence.
 _ABBREVIATIONS = frozenset(
-    {"mr", "mrs", "ms", "dr", "st", "mt", "vs", "dir", "e.g", "i.e", "cf", "no", "vol", "jr", "sr"}
+    {"mr", "mrs", "ms", "dr", "st", "mt", "vs", "dir", "e.g", "i.e", "cf", "no", "vol", "jr", "sr",
+     "prof", "gen", "sgt", "capt", "lt", "col", "rev", "approx", "etc.,", "feat", "ft", "pt"}
 )
-
-#: Words a photo caption or credit carries; a glued prefix must contain one to be dropped.
-_CREDIT = re.compile(
-    r"\b(photo(graph)?s?|image|picture|still|credit|courtesy|illustration|getty|alamy"
-    r"|shutterstock|afp|reuters|ap photo|rex features)\b|©|\(\d{4}\)|\.(jpe?g|png|gif|webp)\b",
-    re.IGNORECASE,
-)
-#: A word glued onto the one before it: "PicturesThe", "2023)When", "A24Charlotte".
-_GLUE = re.compile(r"(?<=[a-z0-9)\].:’'\"”])(?=[A-Z][a-z’'])")
-_GLUE_WINDOW = 240
 
 
 def is_debris(line: str) -> bool:
@@ -90,24 +69,7 @@ def is_debris(line: str) -> bool:
     text = line.strip().strip("*_")
     if not text:
         return False
-    if _VIA_LINE.fullmatch(text):
-        return True
-    return len(text) <= _WIDGET_MAX and _WIDGET_LINE.fullmatch(text) is not None
-
-
-def unglue_caption(text: str) -> str:
-    """``text`` without a caption or image title glued to its first word.
-
-    "Paul Mescal in Aftersun. Photograph: A24Charlotte Wells's debut…" becomes
-    "Charlotte Wells's debut…". Only a prefix that reads like a caption (a credit,
-    a year in brackets, an image file name) is dropped, so "McQueen" stays whole.
-    """
-    text = _LEADING_IMAGES.sub("", text)
-    for match in _GLUE.finditer(text, 0, _GLUE_WINDOW):
-        prefix = text[: match.start()]
-        if _CREDIT.search(prefix):
-            return text[match.start():]
-    return text
+    return matter.is_credit_line(text) or matter.is_widget(text)
 
 
 # ---------------------------------------------------------------------------
@@ -115,8 +77,13 @@ def unglue_caption(text: str) -> str:
 # ---------------------------------------------------------------------------
 
 
-def blocks(body: str) -> list[Block]:
-    """The body's blocks, in order, without headings, images, rules, code and debris."""
+def all_blocks(body: str) -> list[Block]:
+    """Every block of the body in order, headings included; images, rules and code left out.
+
+    A line that is a widget's, a credit's or a trailing section's ("Share this:",
+    "[via …]", "4 Comments") is a block of its own even inside a run of lines, as
+    scraped text runs them together.
+    """
     found: list[Block] = []
     current: list[str] = []
     kind: BlockKind = "paragraph"
@@ -135,18 +102,24 @@ def blocks(body: str) -> list[Block]:
             continue
         if in_code:
             continue
-        if current and _SETEXT_UNDERLINE.fullmatch(line):
-            current.clear()  # the lines above were a heading
+        if current and kind == "paragraph" and _SETEXT_UNDERLINE.fullmatch(line):
+            text = " ".join(current)
+            current.clear()
+            found.append(Block("heading", text))  # the lines above were a heading
             continue
-        if (
-            not line
-            or _HEADING.match(line)
-            or _RULE.fullmatch(line)
-            or _IMAGE_LINE.fullmatch(line)
-            or _LINK_DEFINITION.match(line)
-            or is_debris(_without_marker(line))
-        ):
+        if (not line or _RULE.fullmatch(line) or _IMAGE_LINE.fullmatch(line)
+                or _LINK_DEFINITION.match(line)):
             flush()
+            continue
+        if is_debris(_without_marker(line)) or matter.is_section_break(line):
+            flush()  # a widget's, a credit's or a section's line, even in a run of lines
+            found.append(Block("paragraph", " ".join(line.split())))
+            continue
+        if _HEADING.match(line):
+            flush()
+            text = line.lstrip("#").strip().rstrip("#").strip()
+            if text:
+                found.append(Block("heading", text))
             continue
         item = _LIST_ITEM.match(line)
         if item:
@@ -160,6 +133,12 @@ def blocks(body: str) -> list[Block]:
         current.append(line)
     flush()
     return [b for b in found if b.text]
+
+
+def blocks(body: str) -> list[Block]:
+    """The body's blocks, in order, without headings, images, rules, code and debris."""
+    return [b for b in all_blocks(body)
+            if b.kind != "heading" and not is_debris(_without_marker(b.text))]
 
 
 def _without_marker(line: str) -> str:
@@ -193,16 +172,19 @@ def _is_abbreviation(before: str) -> bool:
     return is_initial or word.lower() in _ABBREVIATIONS
 
 
-_FINAL_STOP = re.compile(r"[.!?…][\"'”’)\]*_]*$")
-
-
 def ends_sentence(text: str) -> bool:
     """Whether ``text`` ends with sentence punctuation (perhaps inside quotes or emphasis)."""
-    return _FINAL_STOP.search(text.rstrip()) is not None
+    return matter.ends_sentence(text)
+
+
+def has_text(body: str) -> bool:
+    """Whether ``body`` holds any text at all besides headings, images, rules and code."""
+    return any(b.kind != "heading" and any(ch.isalnum() for ch in b.text)
+               for b in all_blocks(body))
 
 
 # ---------------------------------------------------------------------------
-# Excerpts
+# Where the prose is
 # ---------------------------------------------------------------------------
 
 
@@ -213,6 +195,57 @@ def is_real_paragraph(block: Block) -> bool:
     if len(block.text.split()) < 3:
         return False
     return ends_sentence(block.text) or len(block.text) >= 120
+
+
+def prose_blocks(body: str, *, known: Iterable[str] = ()) -> list[Block]:
+    """The article's own blocks: without the matter pages put before, around and after it.
+
+    Matter blocks (``bot.matter.block_kind``) are left out wherever they are; a line that
+    opens a page's trailing sections ("You may also like", "3 comments", "About the
+    author"), once the prose has begun, ends it; the titles after a "Related" line are
+    left out; and what trails the last paragraph without being prose (a heading, a
+    title, a name) goes too. Before the first real paragraph, a caption glued to the
+    first word is taken off (``known``: the page's captions, the title and the film).
+    Headings are kept where the prose goes on after them: they introduce lists.
+    """
+    known = tuple(known)
+    found: list[Block] = []
+    begun = False  # a real paragraph has been seen
+    in_related = False
+    for block in all_blocks(body):
+        text = block.text
+        if not begun and block.kind != "heading":
+            text = unglue_caption(text, known=known)
+            block = Block(block.kind, text)
+        if begun and matter.is_section_break(text):
+            break
+        if matter.is_related_line(text):
+            in_related = True
+            continue
+        if in_related:
+            if len(matter.plain(text).split()) <= RELATED_TITLE_WORDS or block.kind == "heading":
+                continue
+            in_related = False
+        if block.kind == "heading":
+            found.append(block)
+            continue
+        if block.kind == "other" or matter.block_kind(_without_marker(text)) is not None:
+            continue
+        found.append(block)
+        begun = begun or is_real_paragraph(block)
+    while found and (found[-1].kind == "heading" or _trails(found[-1])):
+        found.pop()
+    return found
+
+
+def _trails(block: Block) -> bool:
+    """A block after the prose that is not prose: a title, a name, a link's words."""
+    return matter.is_stub(block.text)
+
+
+# ---------------------------------------------------------------------------
+# Excerpts
+# ---------------------------------------------------------------------------
 
 
 def cut_at_sentence(text: str, limit: int = EXCERPT_CHARS) -> str:
@@ -236,28 +269,31 @@ def cut_at_sentence(text: str, limit: int = EXCERPT_CHARS) -> str:
     return cut.rstrip(" ,;:-—") + "…"
 
 
-def excerpt(body: str, limit: int = EXCERPT_CHARS) -> str:
-    """The first real paragraph of ``body`` on one line, cleaned of debris, cut to ``limit``."""
-    for block in blocks(body):
-        cleaned = Block(block.kind, unglue_caption(block.text).strip())
-        if is_real_paragraph(cleaned):
-            return cut_at_sentence(cleaned.text, limit)
+def excerpt(body: str, limit: int = EXCERPT_CHARS, *, known: Iterable[str] = ()) -> str:
+    """The first real paragraph of the article's prose, on one line, cut to ``limit``."""
+    for block in prose_blocks(body, known=known):
+        if is_real_paragraph(block):
+            return cut_at_sentence(block.text, limit)
     return ""
 
 
-def clean_text(text: str) -> str:
+def clean_text(text: str, *, known: Iterable[str] = (), titles: Iterable[str] = ()) -> str:
     """Extracted page or feed text as Markdown-ish paragraphs, without debris.
 
     Each input line is a paragraph (that is how extractors hand text over); the
-    result separates them with blank lines, and the first paragraph loses a
-    caption glued onto it.
+    result separates them with blank lines. Widget lines and lines that are one of
+    the page's ``known`` captions vanish, and the first paragraph loses a caption (or
+    one of the ``titles``) glued onto it.
     """
+    known = tuple(" ".join(k.split()) for k in known if k and k.strip())
+    captions = {k.casefold() for k in known}
+    known = (*known, *titles)
     paragraphs = []
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         line = " ".join(line.split())
-        if not line or is_debris(line):
+        if not line or is_debris(line) or line.casefold() in captions:
             continue
         if not paragraphs:
-            line = unglue_caption(line)
+            line = unglue_caption(line, known=known)
         paragraphs.append(line)
     return "\n\n".join(paragraphs)

@@ -404,7 +404,8 @@ def _judge_one(target: Target, perms: Mapping[str, bool], role: bool,
     unseen = missing_permissions(target.permissions, dict.fromkeys(target.sees, True))
     if unseen and target.kind in ("thread", "comment"):
         raise Refused(_cannot_see(target))
-    missing = [] if role else missing_permissions(target.permissions, perms)
+    missing = [] if role else [name for name in missing_permissions(target.permissions, perms)
+                               if name not in unseen]
     if unseen or missing:
         raise NotModerator(unseen + missing, role_name if missing else None, target.where)
 

@@ -26,7 +26,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.articles import ArticleError, Catalog
-from bot.card import forum_tags, prompt_card, thread_name
+from bot.card import forum_tags, prompt_card, prompt_question, thread_name
 from bot.errors import AlreadyPosted, FilmclubError, NotFound
 from bot.feeds import FeedPoller
 from bot.fetch import Fetcher
@@ -315,7 +315,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
     def compose(self, article: Article, settings: PromptSettings, question: str | None,
                 channel: discord.abc.GuildChannel | None) -> Composed:
         """The prompt as it will be posted in ``channel`` with the server's settings."""
-        asked = article.question or question or settings.default_question
+        asked, _ = prompt_question(article, question, settings.default_question)
         embed = discord.Embed.from_dict(prompt_card(article, asked))
         content = mentions = None
         if settings.mention_role_id:

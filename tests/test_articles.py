@@ -79,17 +79,37 @@ The body.
 
 
 def test_only_title_is_required(tmp_path: Path) -> None:
-    """A file with just a title parses, with empty defaults elsewhere."""
-    article = parse_article(write(tmp_path, "bare.md", "---\ntitle: Bare\n---\n"))
+    """A file with a title and a body parses, with empty defaults elsewhere."""
+    article = parse_article(write(tmp_path, "bare.md", "---\ntitle: Bare\n---\nShort.\n"))
     assert article.title == "Bare"
-    assert (article.body, article.excerpt, article.questions, article.tags) == ("", "", (), ())
-    assert article.year is None and article.film is None
+    assert (article.body, article.questions, article.tags) == ("Short.", (), ())
+    assert article.year is None and article.film is None and article.question_from == ""
+
+
+@pytest.mark.parametrize(("name", "text", "problem"), [
+    ("front-matter-only.md", "---\ntitle: Bare\n---\n", "no text after its front matter"),
+    ("headings-only.md", "---\ntitle: Bare\n---\n# A heading\n\n![still](a.jpg)\n",
+     "no text after its front matter"),
+    ("title-only.txt", "Just a title\n", "has a title but no text"),
+    ("title-and-blank.txt", "Just a title\n\n\n", "has a title but no text"),
+])
+def test_an_article_without_a_body_is_refused(tmp_path: Path, name: str, text: str,
+                                              problem: str) -> None:
+    """Front matter alone, or a title alone, is refused in one line naming the file."""
+    path = write(tmp_path, name, text)
+    with pytest.raises(ArticleError) as info:
+        parse_article(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: the article ") and problem in message
+    assert "\n" not in message
 
 
 def test_questions_list_is_kept_in_order(tmp_path: Path) -> None:
     """A `questions` list becomes the Article's questions tuple, in order."""
-    path = write(tmp_path, "q.md", "---\ntitle: Q\nquestions:\n  - First?\n  - Second?\n---\n")
+    path = write(tmp_path, "q.md",
+                 "---\ntitle: Q\nquestions:\n  - First?\n  - Second?\n---\nThe body.\n")
     assert parse_article(path).questions == ("First?", "Second?")
+    assert parse_article(path).question_from == "front matter"
 
 
 def test_yaml_date_becomes_iso_string(tmp_path: Path) -> None:

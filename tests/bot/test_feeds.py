@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -246,3 +247,95 @@ async def test_nul_bytes_from_a_feed_are_dropped(poller: FeedPoller, web_server:
     fields = (article.title, article.body, article.author or "", article.source or "",
               article.excerpt)
     assert article.title == "Review" and all("\x00" not in f for f in fields)
+
+
+def truncated(document: str, after: str) -> str:
+    """``document`` cut off just after the first ``after``: a download that stopped."""
+    return document[: document.index(after) + len(after)]
+
+
+async def test_a_truncated_feed_is_refused_naming_the_parse_error(
+        poller: FeedPoller, web_server: WebServer, store: Store) -> None:
+    """A feed cut off mid-entry is not listed as ok: `add` refuses it with the XML error."""
+    whole = rss("Reviews", [item(3), item(2), item(1)])
+    url = web_server.serve("rss", truncated(whole, "<title>Review 2"), content_type=RSS)
+    with pytest.raises(SourceError) as info:
+        await poller.add(url, CHANNEL, guild_id=GUILD)
+    message = str(info.value)
+    assert message.startswith(f"{url}: the feed is not well-formed XML (no element found at "
+                              "line ")
+    assert "\n" not in message and await store.list_feeds() == []
+
+
+@pytest.mark.parametrize(("body", "problem"), [
+    ('<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+     "<item><title>A</title></itm></channel></rss>", "mismatched tag at line 1, column "),
+    ('<?xml version="1.0"?><rss version="2.0"><channel><title>Fish &amp chips</title>'
+     "</channel></rss>", "not well-formed (invalid token) at line 1"),
+    ('<?xml version="1.0"?><rss version="2.0"><channel><title>T&nbsp;</title>'
+     "</channel></rss>", "undefined entity at line 1"),
+], ids=["mismatched-tag", "bad-ampersand", "html-entity"])
+def test_malformed_xml_is_named(body: str, problem: str) -> None:
+    """Each kind of XML error is named, with where it is."""
+    parsed = parse_feed(body.encode(), url="https://r.example/rss")
+    assert parsed.error is not None and problem in parsed.error
+
+
+def test_a_feed_declaring_another_encoding_is_not_malformed() -> None:
+    """A Windows-1252 feed (which expat alone cannot read) is well-formed XML all the same."""
+    data = ('<?xml version="1.0" encoding="windows-1252"?><rss version="2.0"><channel>'
+            "<title>Caf\u00e9 reviews</title><item><title>Am\u00e9lie</title><guid>a1</guid>"
+            "<description>It\u2019s lovely.</description></item></channel></rss>"
+            ).encode("windows-1252")
+    parsed = parse_feed(data, url="https://r.example/rss")
+    assert parsed.error is None and [e.title for e in parsed.entries] == ["Amélie"]
+
+
+async def test_a_bound_feed_turning_malformed_keeps_the_complete_entries(
+        poller: FeedPoller, web_server: WebServer, store: Store) -> None:
+    """Cut off in its third entry: the two whole ones are taken, the error is on the feed."""
+    url = web_server.serve("rss", rss("Reviews", [item(1)]), content_type=RSS)
+    feed, _ = await poller.add(url, CHANNEL, guild_id=GUILD)
+    # Feeds list the newest first: 4 and 3 are whole, the download stops inside 2.
+    grown = rss("Reviews", [item(4), item(3), item(2), item(1)])
+    web_server.serve("rss", truncated(grown, "<title>Review 2"), content_type=RSS)
+    broken_etag = web_server.resources["/rss"].etag
+    (feed,) = await store.list_feeds()
+    outcome = await poller.poll(feed)
+    assert sorted(a.article.title for a in outcome.added) == ["Review 3", "Review 4"]
+    assert outcome.error is not None and not outcome.failed
+    assert "not well-formed XML (no element found at line" in outcome.error
+    assert outcome.error.endswith("read the 2 entries before it")
+    (feed,) = await store.list_feeds()
+    assert feed.last_error == outcome.error
+    assert [i.slug for i in await store.list_queue(GUILD)] == ["review-3", "review-4"]
+
+    web_server.serve("rss", grown, content_type=RSS)  # mended: the rest comes
+    before = len(web_server.hits("rss"))
+    outcome = await poller.poll(feed)
+    assert web_server.hits("rss")[before].headers.get("If-None-Match") != broken_etag
+    assert [a.article.title for a in outcome.added] == ["Review 2"]
+    (feed,) = await store.list_feeds()
+    assert feed.last_error is None
+
+
+async def test_plain_text_summaries_log_no_library_errors(
+        poller: FeedPoller, web_server: WebServer, store: Store,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Entries whose summaries are plain text are read without ERROR/WARNING records."""
+    url = web_server.serve("rss", rss("Notes", []), content_type=RSS)
+    feed, _ = await poller.add(url, CHANNEL, guild_id=GUILD)
+    summaries = ["A short note on Tokyo Story. Why is Noriko kind to them?",
+                 "Fish & chips, and a rewatch of Local Hero.\nWhat is the film's best joke?"]
+    web_server.serve("rss", rss("Notes", [
+        {"title": f"Note {n}", "guid": f"note-{n}", "description": text}
+        for n, text in enumerate(summaries, 1)]), content_type=RSS)
+    caplog.set_level(logging.INFO)
+    (feed,) = await store.list_feeds()
+    outcome = await poller.poll(feed)
+    added = {a.article.title: a.article for a in outcome.added}
+    assert added["Note 1"].questions == ("Why is Noriko kind to them?",)
+    assert added["Note 2"].questions == ("What is the film's best joke?",)
+    assert added["Note 2"].body.startswith("Fish & chips, and a rewatch")
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert loud == []

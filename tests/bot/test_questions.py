@@ -130,3 +130,25 @@ def test_every_test_article_has_a_clean_excerpt(name: str) -> None:
     assert excerpt.rstrip("”\"'").endswith((".", "?", "!"))
     for debris in ("Share this", "[via", "Like this", "Photograph:", "Loading"):
         assert debris not in excerpt
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ('The film ends on Samantha\'s line: "What is it like to be alive in that room?"', ()),
+    ('But is it, as the poster says, "the film of the year?"',
+     ('But is it, as the poster says, "the film of the year?"',)),
+    ('"Why are you here?" she asks him. Nobody answers.', ()),
+    ("Tell us in the comments: did the ending work for you?",
+     ("Did the ending work for you?",)),
+    ("Some questions for your group: Why does Marianne paint? Who looks at whom?",
+     ("Why does Marianne paint?", "Who looks at whom?")),
+    ("Something to chew on:\n\n- Why does he stay?\n- Is she lying?\n\nLet us know below!",
+     ("Why does he stay?", "Is she lying?")),
+    ("Our favourites:\n\n- Heat, for the coffee scene.\n- Collateral, for the coyotes?", ()),
+    ("> Who is watching her, if not us?", ()),
+    ("Is it love? Tell us below.\n\nRelated: Is Her the best film about loneliness?",
+     ("Is it love?",)),
+])
+def test_closing_questions_read_where_the_prose_ends(body: str,
+                                                     expected: tuple[str, ...]) -> None:
+    """Quoted questions, lead-ins, question lists and what follows the prose, in small bodies."""
+    assert closing_questions(body) == expected

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
+import os
 import shutil
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
+from bot import cli, cli_library
 from bot.client import FilmClub
+from bot.config import from_env
 from bot.emulator.interactions import InteractionRecord
+from bot.errors import FilmclubError
 from bot.netguard import FetchPolicy
 from cogs.prompts import Prompts
-from tests.e2e.harness import RunningBot, World
+from tests.e2e.harness import ROOT, RunningBot, World
 
 LIBRARY = Path(__file__).parents[1] / "library"
 #: Monday 4 March 2024, 08:00 UTC; 19:30 in Paris that day is 18:30 UTC.
@@ -124,3 +131,29 @@ async def fire(runner: RunningBot, world: World, clock: Clock, moment: datetime,
     await recorded(runner, expect)
     await runner.settle()
     return prompts_in(world, channel_id)
+
+
+async def filmclub(world: World, *args: str) -> tuple[int, str, str]:
+    """Run the CLI (``python -m bot``, as a user would) against the world's database and library."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "FILMCLUB_"))}
+    env.update(PYTHONPATH=str(ROOT), FILMCLUB_DB=str(world.db_path),
+               FILMCLUB_ARTICLES=str(world.articles))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, cwd=world.db_path.parent, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+async def filmclub_here(world: World, *args: str, policy: FetchPolicy) -> tuple[int, str, str]:
+    """``filmclub articles|feeds …`` in this process, where ``policy`` (a test web server's)
+    lets the fetcher reach 127.0.0.1, which no setting can; errors worded as the CLI's."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = await cli_library.run(from_env(world.env()),
+                                           cli._parser().parse_args(list(args)), policy=policy)
+        except FilmclubError as exc:
+            status = 2
+            err.write(f"filmclub: {exc}\n")
+    return status, out.getvalue(), err.getvalue()

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot import cli, cli_library
 from bot.config import from_env
-from tests.e2e.harness import ROOT, World
+from tests.e2e.harness import World
 from tests.e2e.prompting import (
     Clock,
     bot_of,
     cog,
+    filmclub,
     library,
     prompts_in,
     recorded,
@@ -33,18 +32,6 @@ def entry(n: int) -> dict[str, str]:
     return {"title": f"Notes on film {n}", "link": f"https://notes.example/{n}",
             "guid": f"https://notes.example/?p={n}", "pubDate": f"Mon, 0{n} Jan 2024 10:00:00 GMT",
             "content": f"<p>{WORDS}</p><p>Film {n}: whose silence is it?</p>"}
-
-
-async def filmclub(world: World, *args: str) -> tuple[int, str, str]:
-    """Run the CLI against the world's database and library."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "FILMCLUB_"))}
-    env.update(PYTHONPATH=str(ROOT), FILMCLUB_DB=str(world.db_path),
-               FILMCLUB_ARTICLES=str(world.articles))
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, cwd=world.db_path.parent, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    return proc.returncode or 0, out.decode(), err.decode()
 
 
 async def test_feed_entries_become_prompts_as_the_feed_grows(
