@@ -32,7 +32,8 @@ from bot.store import SQLiteStore, Store
 log = logging.getLogger(__name__)
 
 EXTENSIONS = ("cogs.prompts", "cogs.capture", "cogs.export", "cogs.catchup",
-              "cogs.discussion", "cogs.comments", "cogs.settings", "cogs.members")
+              "cogs.discussion", "cogs.comments", "cogs.settings", "cogs.members",
+              "cogs.watchlist")
 COMMANDS_HASH_KEY = "app_commands_hash"
 
 

@@ -27,6 +27,7 @@ from bot.moderation import AuditEntry, CloseTimer, GuildSettings, HiddenComment
 from bot.privacy import ForgetReport, MemberData
 from bot.schedule import Schedule
 from bot.stats import MemberTotals, ScoredComment, ServerStats, ThreadStats
+from bot.store.club_base import ClubStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,7 @@ COMMENT_ORDERS: tuple[CommentOrder, ...] = ("oldest", "newest", "top")
 Bound = datetime | int
 
 
-class Store(ABC):
+class Store(ClubStore, ABC):
     """Comments, votes and prompts. Writes go through one writer, in batches."""
 
     # -- life cycle --------------------------------------------------------
