@@ -35,7 +35,7 @@ SUGGEST_ACCESS: tuple[SuggestAccess, ...] = ("everyone", "moderators")
 _YEAR_SUFFIX = re.compile(r"\s*[(\[]\s*(\d{4})\s*[)\]]\s*$")
 _ARTICLES = ("the", "a", "an")
 _TRAILING_ARTICLE = re.compile(r",\s*(the|a|an)\s*$", re.IGNORECASE)
-_JOINERS = re.compile(r"['’‘`´.\-‐‑–]")  # Spider-Man = Spiderman, Schindler's = Schindlers
+_JOINERS = re.compile(r"['’‘`´.·•\-‐‑–*]")  # Spider-Man = Spiderman, Schindler's = Schindlers
 _NOT_WORD = re.compile(r"[\W_]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 
@@ -211,6 +211,7 @@ def one_entry(entries: Iterable[WatchEntry], film: Film, where: str) -> WatchEnt
 
 def ordered(entries: Iterable[WatchEntry]) -> list[WatchEntry]:
     """Unwatched first, each part in the order suggested (then watched, latest first)."""
+    entries = list(entries)
     pending = sorted((e for e in entries if not e.watched), key=lambda e: (e.suggested_at, e.id))
     seen = sorted((e for e in entries if e.watched),
                   key=lambda e: (e.watched_at, e.id), reverse=True)

@@ -27,6 +27,10 @@ class ClubStore(ABC):
         """The server's lists, in the order they were made."""
 
     @abstractmethod
+    async def watchlist_guilds(self) -> list[int]:
+        """The servers that have at least one watchlist."""
+
+    @abstractmethod
     async def watch_entries(self, guild_id: int, list_name: str | None = None
                             ) -> list[WatchEntry]:
         """The films of one list (by name, any case), or of every list of the server."""

@@ -132,6 +132,10 @@ class ClubSQL:
         return [WatchlistInfo(name, films, watched, datetime.fromisoformat(at))
                 for name, films, watched, at in rows]
 
+    async def watchlist_guilds(self) -> list[int]:
+        return [row[0] for row in await self._rows(
+            "SELECT DISTINCT guild_id FROM watchlists ORDER BY guild_id")]
+
     async def watch_entries(self, guild_id: int, list_name: str | None = None
                             ) -> list[WatchEntry]:
         where, params = "l.guild_id = ?", [guild_id]
