@@ -33,17 +33,19 @@ log = logging.getLogger(__name__)
 
 EXTENSIONS = ("cogs.prompts", "cogs.capture", "cogs.export", "cogs.catchup",
               "cogs.discussion", "cogs.comments", "cogs.settings", "cogs.members",
-              "cogs.watchlist")
+              "cogs.watchlist", "cogs.ratings", "cogs.polls")
 COMMANDS_HASH_KEY = "app_commands_hash"
 
 
 def intents() -> discord.Intents:
-    """What the bot reads: guilds and threads, messages with their content, reactions."""
+    """What the bot reads: guilds and threads, messages with their content, reactions,
+    poll votes."""
     wanted = discord.Intents.none()
     wanted.guilds = True
     wanted.guild_messages = True
     wanted.message_content = True
     wanted.guild_reactions = True
+    wanted.guild_polls = True  # issue 17: votes in film polls
     return wanted
 
 

@@ -57,6 +57,8 @@ class MemberData:
     #: Issue 17: the member's ratings of films, and the films they suggested.
     ratings: list[Rating] = field(default_factory=list)
     suggestions: list[WatchEntry] = field(default_factory=list)
+    #: (poll message id, server id, film voted for, when) of the member's poll votes.
+    poll_votes: list[tuple[int, int, str, datetime]] = field(default_factory=list)
 
     @property
     def votes(self) -> list[CastReaction]:
@@ -87,6 +89,10 @@ class MemberData:
                 {"server_id": str(e.guild_id), "list": e.list_name, "title": e.title,
                  "year": e.year, "note": e.note, "suggested_at": _iso(e.suggested_at),
                  "watched_at": _iso(e.watched_at)} for e in self.suggestions
+            ],
+            "poll_votes": [
+                {"poll_message_id": str(poll), "server_id": str(guild), "film": film,
+                 "voted_at": _iso(at)} for poll, guild, film, at in self.poll_votes
             ],
         }
         return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
@@ -143,11 +149,12 @@ class ForgetReport:
     reactions: int  # reactions that were not votes
     ratings: int = 0  # issue 17: film ratings deleted
     suggestions: int = 0  # watchlist films whose suggester's name was removed
+    poll_votes: int = 0  # votes in film polls
 
     @property
     def nothing(self) -> bool:
         return not (self.comments or self.revisions or self.attachments or self.votes
-                    or self.reactions or self.ratings or self.suggestions)
+                    or self.reactions or self.ratings or self.suggestions or self.poll_votes)
 
     def lines(self) -> list[str]:
         """One line per kind of data that was removed."""
@@ -168,6 +175,8 @@ class ForgetReport:
             lines.append(count(self.reactions, "other reaction", "other reactions"))
         if self.ratings:
             lines.append(count(self.ratings, "film rating", "film ratings"))
+        if self.poll_votes:
+            lines.append(count(self.poll_votes, "poll vote", "poll votes"))
         if self.suggestions:
             lines.append("your name on " + count(self.suggestions, "watchlist suggestion",
                                                   "watchlist suggestions")

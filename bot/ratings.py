@@ -143,3 +143,35 @@ def rank_films(films: Sequence[FilmRatings], prior: int = PRIOR_COUNT) -> tuple[
     ranked = [RankedFilm(f, bayesian(f, mean, prior)) for f in films if f.ratings]
     ranked.sort(key=lambda r: (-r.score, -r.film.count, r.film.title.casefold()))
     return ranked, mean
+
+
+def find_film(films: Sequence[FilmRatings], title: str, year: int | None) -> FilmRatings | None:
+    """The rated film a member named (same key; same year when both have one, exact first)."""
+    key = film_key(title)
+    found = [f for f in films if film_key(f.title) == key
+             and (year is None or f.year is None or f.year == year)]
+    if len(found) > 1 and year is not None:
+        found = [f for f in found if f.year == year] or found
+    return found[0] if found else None
+
+
+def distribution_lines(film: FilmRatings, width: int = 20) -> list[str]:
+    """One line per step, five stars first: '4½  ████████  3' (bars scaled to ``width``)."""
+    counts = film.distribution()
+    most = max(counts.values()) or 1
+    lines = []
+    for step in reversed(HALF_STARS):
+        label = f"{step // 2}{'½' if step % 2 else ''}" if step > 1 else "½"
+        count = counts[step]
+        bar = "█" * round(count / most * width) if count else ""
+        lines.append(f"{label:>2} {bar:<{width}} {count}")
+    return lines
+
+
+def exact_line(summary: RatingSummary) -> str:
+    """The exact figures for /stats: mean to three decimals, count and total."""
+    if not summary.count:
+        return "no ratings yet"
+    noun = "rating" if summary.count == 1 else "ratings"
+    return (f"{summary.total / summary.count / 2:.3f} / 5 from {summary.count} {noun} "
+            f"({summary.total / 2:g} stars in all)")

@@ -185,6 +185,13 @@ def same_film(entry: WatchEntry, film: Film) -> bool:
     return entry.year is None or film.year is None or entry.year == film.year
 
 
+def film_is(film: Film, title: str, year: int | None) -> bool:
+    """Whether ``title``/``year`` (an article's film, say) is ``film``, as entries match."""
+    if film_key(title) != film.key:
+        return False
+    return year is None or film.year is None or year == film.year
+
+
 def find_entry(entries: Iterable[WatchEntry], film: Film) -> WatchEntry | None:
     """The one entry that is ``film``; None when there is none; InvalidValue when ambiguous.
 

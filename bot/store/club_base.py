@@ -6,6 +6,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from datetime import datetime
 
+from bot.polls import FilmPoll
 from bot.ratings import Rating, RatingSummary
 from bot.watchlist import ClubSettings, Film, WatchEntry, WatchlistInfo
 
@@ -83,3 +84,46 @@ class ClubStore(ABC):
 
     @abstractmethod
     async def member_suggestions(self, user_id: int) -> list[WatchEntry]: ...
+
+    # -- polls --------------------------------------------------------------------------------
+
+    @abstractmethod
+    async def add_film_poll(self, poll: FilmPoll) -> None:
+        """Record a posted poll with its answers (committed when this returns)."""
+
+    @abstractmethod
+    async def get_film_poll(self, message_id: int) -> FilmPoll | None: ...
+
+    @abstractmethod
+    async def list_film_polls(self, guild_id: int | None = None, *,
+                              open_only: bool = False) -> list[FilmPoll]:
+        """Polls oldest first: a server's (or every server's), only those not ended if asked."""
+
+    @abstractmethod
+    async def poll_vote(self, message_id: int, answer_id: int, user_id: int, at: datetime,
+                        *, added: bool) -> bool:
+        """Keep (``added``) or drop a member's vote on an answer of an open poll; whether
+        anything changed (votes on ended or unknown polls are ignored)."""
+
+    @abstractmethod
+    async def set_poll_voters(self, message_id: int, answer_id: int, user_ids: set[int],
+                              at: datetime) -> int:
+        """Make an open poll's stored voters of an answer exactly ``user_ids`` (catch-up);
+        how many votes were added or removed."""
+
+    @abstractmethod
+    async def film_poll_votes(self, message_id: int) -> list[tuple[int, int]]:
+        """(answer id, member) of every stored vote of the poll."""
+
+    @abstractmethod
+    async def end_film_poll(self, message_id: int, at: datetime, *, ended_by: int | None,
+                            winner: int | None) -> bool:
+        """Mark the poll ended with its winner; False when it had ended already (so the
+        winner is announced and queued once, whoever notices the end first)."""
+
+    @abstractmethod
+    async def set_poll_outcome(self, message_id: int, outcome: str) -> None: ...
+
+    @abstractmethod
+    async def member_poll_votes(self, user_id: int) -> list[tuple[int, int, str, datetime]]:
+        """(poll message id, server, film voted for, when) of every vote the member cast."""

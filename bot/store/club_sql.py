@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.polls import FilmPoll, PollAnswer
 from bot.privacy import REMOVED_NAME
 from bot.ratings import Rating, RatingSummary, film_of
 from bot.watchlist import (
@@ -81,13 +82,24 @@ def _add_entry(conn: sqlite3.Connection, guild_id: int, name: str, film: Film,
     return _entries(conn, "e.id = ?", (cur.lastrowid,))[0], True
 
 
-def forget(conn: sqlite3.Connection, user_id: int) -> tuple[int, int]:
-    """Remove a member's ratings and their name on suggestions: (ratings, suggestions)."""
+def forget(conn: sqlite3.Connection, user_id: int) -> tuple[int, int, int]:
+    """Remove a member's ratings, poll votes and name on suggestions:
+    (ratings, suggestions, poll votes)."""
     ratings = conn.execute("DELETE FROM ratings WHERE user_id = ?", (user_id,)).rowcount
+    votes = conn.execute("DELETE FROM film_poll_votes WHERE user_id = ?", (user_id,)).rowcount
     suggestions = conn.execute(
         "UPDATE watch_entries SET suggested_by_name = ? WHERE suggested_by = ?"
         " AND suggested_by_name IS NOT ?", (REMOVED_NAME, user_id, REMOVED_NAME)).rowcount
-    return ratings, suggestions
+    return ratings, suggestions, votes
+
+
+POLL_COLUMNS = ("message_id, guild_id, channel_id, question, created_by, created_at, expires_at,"
+                " list_name, multiple, ended_at, ended_by, winner, outcome")
+
+
+def _open(conn: sqlite3.Connection, message_id: int) -> bool:
+    return conn.execute("SELECT 1 FROM film_polls WHERE message_id = ? AND ended_at IS NULL",
+                        (message_id,)).fetchone() is not None
 
 
 class ClubSQL:
@@ -248,3 +260,123 @@ class ClubSQL:
         rows = await self._rows("SELECT thread_id, user_id, half_stars, rated_at FROM ratings"
                                 " WHERE user_id = ? ORDER BY rated_at", (user_id,))
         return [Rating(t, u, h, datetime.fromisoformat(at)) for t, u, h, at in rows]
+
+    # -- polls --------------------------------------------------------------------------------
+
+    async def add_film_poll(self, poll: FilmPoll) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                f"INSERT INTO film_polls ({POLL_COLUMNS}) VALUES"  # noqa: S608
+                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (poll.message_id, poll.guild_id, poll.channel_id, poll.question,
+                 poll.created_by, _ts(poll.created_at), _ts(poll.expires_at), poll.list_name,
+                 int(poll.multiple), None, None, None, None))
+            conn.executemany(
+                "INSERT INTO film_poll_answers (message_id, answer_id, title, year, entry_id,"
+                " suggested_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [(poll.message_id, a.answer_id, a.title, a.year, a.entry_id,
+                  _ts(a.suggested_at)) for a in poll.answers])
+
+        await self._call(write)
+
+    async def _polls(self, where: str, params: Sequence[Any]) -> list[FilmPoll]:
+        rows = await self._rows(f"SELECT {POLL_COLUMNS} FROM film_polls WHERE {where}"  # noqa: S608
+                                " ORDER BY created_at, message_id", params)
+        polls = []
+        for (message_id, guild_id, channel_id, question, by, created, expires, list_name,
+             multiple, ended_at, ended_by, winner, outcome) in rows:
+            answers = tuple(
+                PollAnswer(answer_id, title, year, datetime.fromisoformat(at), entry_id)
+                for answer_id, title, year, entry_id, at in await self._rows(
+                    "SELECT answer_id, title, year, entry_id, suggested_at FROM"
+                    " film_poll_answers WHERE message_id = ? ORDER BY answer_id", (message_id,)))
+            polls.append(FilmPoll(
+                message_id, guild_id, channel_id, question, by, datetime.fromisoformat(created),
+                datetime.fromisoformat(expires), answers, list_name, bool(multiple),
+                _time(ended_at), ended_by, winner, outcome))
+        return polls
+
+    async def get_film_poll(self, message_id: int) -> FilmPoll | None:
+        found = await self._polls("message_id = ?", (message_id,))
+        return found[0] if found else None
+
+    async def list_film_polls(self, guild_id: int | None = None, *,
+                              open_only: bool = False) -> list[FilmPoll]:
+        where, params = ["1"], []
+        if guild_id is not None:
+            where.append("guild_id = ?")
+            params.append(guild_id)
+        if open_only:
+            where.append("ended_at IS NULL")
+        return await self._polls(" AND ".join(where), params)
+
+    async def poll_vote(self, message_id: int, answer_id: int, user_id: int, at: datetime,
+                        *, added: bool) -> bool:
+        stamp = _ts(at)
+
+        def write(conn: sqlite3.Connection) -> bool:
+            if not _open(conn, message_id):
+                return False
+            if added:
+                return conn.execute(
+                    "INSERT OR IGNORE INTO film_poll_votes (message_id, answer_id, user_id,"
+                    " voted_at) VALUES (?, ?, ?, ?)",
+                    (message_id, answer_id, user_id, stamp)).rowcount > 0
+            return conn.execute(
+                "DELETE FROM film_poll_votes WHERE message_id = ? AND answer_id = ?"
+                " AND user_id = ?", (message_id, answer_id, user_id)).rowcount > 0
+
+        return bool(await self._call(write))
+
+    async def set_poll_voters(self, message_id: int, answer_id: int, user_ids: set[int],
+                              at: datetime) -> int:
+        stamp = _ts(at)
+
+        def write(conn: sqlite3.Connection) -> int:
+            if not _open(conn, message_id):
+                return 0
+            stored = {row[0] for row in conn.execute(
+                "SELECT user_id FROM film_poll_votes WHERE message_id = ? AND answer_id = ?",
+                (message_id, answer_id))}
+            gone, new = stored - user_ids, user_ids - stored
+            conn.executemany("DELETE FROM film_poll_votes WHERE message_id = ? AND answer_id = ?"
+                             " AND user_id = ?", [(message_id, answer_id, u) for u in gone])
+            conn.executemany("INSERT INTO film_poll_votes (message_id, answer_id, user_id,"
+                             " voted_at) VALUES (?, ?, ?, ?)",
+                             [(message_id, answer_id, u, stamp) for u in sorted(new)])
+            return len(gone) + len(new)
+
+        return int(await self._call(write))
+
+    async def film_poll_votes(self, message_id: int) -> list[tuple[int, int]]:
+        return [(a, u) for a, u in await self._rows(
+            "SELECT answer_id, user_id FROM film_poll_votes WHERE message_id = ?"
+            " ORDER BY answer_id, user_id", (message_id,))]
+
+    async def end_film_poll(self, message_id: int, at: datetime, *, ended_by: int | None,
+                            winner: int | None) -> bool:
+        stamp = _ts(at)
+
+        def write(conn: sqlite3.Connection) -> bool:
+            return conn.execute(
+                "UPDATE film_polls SET ended_at = ?, ended_by = ?, winner = ?"
+                " WHERE message_id = ? AND ended_at IS NULL",
+                (stamp, ended_by, winner, message_id)).rowcount == 1
+
+        return bool(await self._call(write))
+
+    async def set_poll_outcome(self, message_id: int, outcome: str) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute("UPDATE film_polls SET outcome = ? WHERE message_id = ?",
+                         (outcome, message_id))
+
+        await self._call(write)
+
+    async def member_poll_votes(self, user_id: int) -> list[tuple[int, int, str, datetime]]:
+        rows = await self._rows(
+            "SELECT v.message_id, p.guild_id, a.title, a.year, v.voted_at FROM film_poll_votes v"
+            " JOIN film_polls p ON p.message_id = v.message_id JOIN film_poll_answers a"
+            " ON a.message_id = v.message_id AND a.answer_id = v.answer_id"
+            " WHERE v.user_id = ? ORDER BY v.voted_at", (user_id,))
+        from bot.watchlist import film_label
+        return [(m, g, film_label(t, y), datetime.fromisoformat(at)) for m, g, t, y, at in rows]

@@ -1801,6 +1801,7 @@ class SQLiteStore(club_sql.ClubSQL, Store):
         data.forgotten_at = None if row is None else datetime.fromisoformat(row[0])
         data.ratings = await self.member_ratings(user_id)  # issue 17
         data.suggestions = await self.member_suggestions(user_id)
+        data.poll_votes = await self.member_poll_votes(user_id)
         return data
 
     async def forget_member(self, user_id: int, at: datetime) -> ForgetReport:
@@ -1808,8 +1809,8 @@ class SQLiteStore(club_sql.ClubSQL, Store):
 
         def write(conn: sqlite3.Connection) -> ForgetReport:
             report = msql.forget(conn, user_id, stamp)
-            ratings, suggestions = club_sql.forget(conn, user_id)  # issue 17
-            return replace(report, ratings=ratings, suggestions=suggestions)
+            ratings, suggestions, votes = club_sql.forget(conn, user_id)  # issue 17
+            return replace(report, ratings=ratings, suggestions=suggestions, poll_votes=votes)
 
         return await self._call(write)  # type: ignore[no-any-return]
 
