@@ -176,3 +176,15 @@ async def test_a_poll_that_runs_out_without_an_article(world: World) -> None:
         record = await store.get_film_poll(poll_id)
         assert record is not None and record.ended_by is None
         assert record.outcome == "No article about it is in the library."
+
+
+async def test_no_poll_without_the_send_polls_permission(world: World) -> None:
+    """Where the bot is denied Send Polls, it says so in one line and posts nothing."""
+    emu = world.emu
+    quiet = emu.add_text_channel(world.guild.id, "no-polls", overwrites=[{
+        "id": str(emu.bot_user_id), "type": 1, "allow": "0", "deny": str(1 << 49)}])
+    async with started(world):
+        refused = await run(world, world.mod, quiet, "poll next-film",
+                            {"films": "Jaws; Alien"})
+        assert text(refused) == "I need the Send Polls permission in this channel to post a poll."
+        assert polls_in(emu, quiet.id) == []

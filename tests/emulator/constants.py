@@ -40,6 +40,7 @@ class Permissions:
     CREATE_PRIVATE_THREADS: Final = 1 << 36
     SEND_MESSAGES_IN_THREADS: Final = 1 << 38
     MODERATE_MEMBERS: Final = 1 << 40
+    SEND_POLLS: Final = 1 << 49  # a fresh server's @everyone has it too; kept out of DEFAULT
 
     #: What the @everyone role of a fresh server grants: a plain member.
     DEFAULT: Final = (
@@ -69,6 +70,7 @@ class Permissions:
         | MANAGE_THREADS
         | MANAGE_WEBHOOKS
         | MENTION_EVERYONE
+        | SEND_POLLS
     )
 
 

@@ -849,6 +849,8 @@ class RestApi:
                 log.info("nonce %s already used: returning message %s", nonce, seen)
                 return emu.render_message(emu._messages[seen])
         events = emu._check_can_post(channel, emu.bot_user_id)
+        if body.get("poll") and not guild.permissions_of(emu.bot_user_id) & Permissions.SEND_POLLS:
+            raise ApiError(403, ErrorCode.MISSING_PERMISSIONS, "Missing Permissions")
         reference = None
         message_type = MessageType.DEFAULT
         ref = body.get("message_reference")
