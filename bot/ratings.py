@@ -161,11 +161,20 @@ def distribution_lines(film: FilmRatings, width: int = 20) -> list[str]:
     most = max(counts.values()) or 1
     lines = []
     for step in reversed(HALF_STARS):
-        label = f"{step // 2}{'½' if step % 2 else ''}" if step > 1 else "½"
+        label = step_label(step)
         count = counts[step]
         bar = "█" * round(count / most * width) if count else ""
         lines.append(f"{label:>2} {bar:<{width}} {count}")
     return lines
+
+
+def summary_of(half_stars: Sequence[int]) -> RatingSummary:
+    return RatingSummary(len(half_stars), sum(half_stars))
+
+
+def step_label(step: int) -> str:
+    """'4½' for 9 half stars, '5' for 10, '½' for 1."""
+    return f"{step // 2}{'½' if step % 2 else ''}" if step > 1 else "½"
 
 
 def exact_line(summary: RatingSummary) -> str:

@@ -200,17 +200,19 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Polls of wh
                 return None
             self.open.discard(message_id)
         log.info("poll %d ended: %s", message_id, result.line())
-        outcome = await self._act_on(poll, result)
-        await self.bot.store.set_poll_outcome(message_id, outcome)
+        outcome, slug = await self._act_on(poll, result)
+        await self.bot.store.set_poll_outcome(message_id, outcome, slug)
         actor = ended_by if ended_by is not None else (self.bot.user.id if self.bot.user else 0)
         await record(self.bot, AuditEntry(
             guild_id=poll.guild_id, actor_id=actor, action="poll end",
             target=f"“{poll.question}”: {result.line()} {outcome}", at=self.bot.clock()))
         return result
 
-    async def _act_on(self, poll: FilmPoll, result: PollResult) -> str:
-        """Announce the result; queue the winner's article or tell the moderators; the outcome."""
+    async def _act_on(self, poll: FilmPoll, result: PollResult) -> tuple[str, str | None]:
+        """Announce the result; queue the winner's article or tell the moderators; what was
+        done, and the article queued."""
         winner = result.winner
+        slug: str | None = None
         text = f"🎬 The poll is over: {result.line()}"
         outcome = "Nothing was queued."
         prompts = self.bot.get_cog("Prompts")
@@ -233,6 +235,7 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Polls of wh
                 except StoreError:
                     outcome = f"It was already in the prompt queue ({slug})."
                     text += " It is already in the prompt queue."
+                    slug = None
                 if prompts is not None:
                     prompts.wake()  # type: ignore[attr-defined]
         channel = self.bot.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
@@ -243,7 +246,7 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Polls of wh
                                    fail_if_not_exists=False))
         except discord.HTTPException as exc:
             log.warning("poll %d: could not announce the result: %s", poll.message_id, exc)
-        return outcome
+        return outcome, slug
 
     async def _article_about(self, guild_id: int, title: str, year: int | None) -> str | None:
         """The library's article about the film, one not posted here yet first."""

@@ -24,6 +24,7 @@ from bot.export.base import (
 )
 from bot.export.discord_markdown import is_web_url
 from bot.models import Attachment, Comment
+from bot.ratings import summary_of
 from bot.store.base import ThreadCounts
 
 
@@ -50,6 +51,10 @@ class MarkdownExporter(BlockExporter):
             shown = f"<{article.url}>" if is_web_url(article.url) else article.url
             facts.append(f"**Article:** {shown}")
         facts.append(f"**Posted:** {format_time(context.prompt.posted_at, context.timezone)}")
+        if context.chosen_by:
+            facts.append(f"**Chosen by:** {context.chosen_by}")
+        if context.ratings:
+            facts.append(f"**Rating:** {summary_of(context.ratings).line()}")
         lines += ["  \n".join(facts), ""]
         if article.questions:
             lines += ["## The question", "", *(f"**{q}**" for q in article.questions), ""]

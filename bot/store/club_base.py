@@ -122,7 +122,16 @@ class ClubStore(ABC):
         winner is announced and queued once, whoever notices the end first)."""
 
     @abstractmethod
-    async def set_poll_outcome(self, message_id: int, outcome: str) -> None: ...
+    async def set_poll_outcome(self, message_id: int, outcome: str,
+                               queued_slug: str | None = None) -> None: ...
+
+    @abstractmethod
+    async def poll_behind(self, guild_id: int, slug: str, before: datetime) -> FilmPoll | None:
+        """The latest poll of the server, ended before ``before``, that queued ``slug``."""
+
+    @abstractmethod
+    async def prompt_ratings(self, thread_id: int) -> list[int]:
+        """Every rating of the prompt, in half stars (for exports)."""
 
     @abstractmethod
     async def member_poll_votes(self, user_id: int) -> list[tuple[int, int, str, datetime]]:

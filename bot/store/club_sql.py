@@ -365,12 +365,23 @@ class ClubSQL:
 
         return bool(await self._call(write))
 
-    async def set_poll_outcome(self, message_id: int, outcome: str) -> None:
+    async def set_poll_outcome(self, message_id: int, outcome: str,
+                               queued_slug: str | None = None) -> None:
         def write(conn: sqlite3.Connection) -> None:
-            conn.execute("UPDATE film_polls SET outcome = ? WHERE message_id = ?",
-                         (outcome, message_id))
+            conn.execute("UPDATE film_polls SET outcome = ?, queued_slug = ? WHERE message_id = ?",
+                         (outcome, queued_slug, message_id))
 
         await self._call(write)
+
+    async def poll_behind(self, guild_id: int, slug: str, before: datetime) -> FilmPoll | None:
+        found = await self._polls("guild_id = ? AND queued_slug = ? AND ended_at <= ?",
+                                  (guild_id, slug, _ts(before)))
+        return found[-1] if found else None
+
+    async def prompt_ratings(self, thread_id: int) -> list[int]:
+        return [row[0] for row in await self._rows(
+            "SELECT half_stars FROM ratings WHERE thread_id = ? ORDER BY half_stars DESC",
+            (thread_id,))]
 
     async def member_poll_votes(self, user_id: int) -> list[tuple[int, int, str, datetime]]:
         rows = await self._rows(

@@ -188,3 +188,55 @@ async def test_no_poll_without_the_send_polls_permission(world: World) -> None:
                             {"films": "Jaws; Alien"})
         assert text(refused) == "I need the Send Polls permission in this channel to post a poll."
         assert polls_in(emu, quiet.id) == []
+
+
+async def test_exports_show_the_poll_and_the_ratings(world: World) -> None:
+    """The prompt a poll chose: its exports say which poll, and show the ratings (the HTML
+    as a distribution table), valid against the JSON schema."""
+    from tests.e2e.test_ratings import rate
+    from tests.export.test_json import validator
+
+    emu = world.emu
+    ana, ben, cy = world.members[:3]
+    async with started(world) as runner:
+        for who, film in ((ana, "Vertigo"), (ben, "Her")):
+            await run(world, who, world.lobby, "watchlist add", {"film": film})
+        await run(world, world.mod, world.channel, "poll next-film")
+        [message] = polls_in(emu, world.channel.id)
+        poll_id = int(message["id"])
+        await emu.vote(ana.id, poll_id, 1)
+        await emu.vote(cy.id, poll_id, 1)
+        await emu.vote(ben.id, poll_id, 2)
+        await runner.settle()
+        await run(world, world.mod, world.channel, "poll end")
+        before = set(emu.threads)
+        await run(world, world.mod, world.channel, "prompt post",
+                  {"article": "vertigo-the-second-fall", "channel": world.channel.id})
+        [thread] = [t for t in emu.threads if t not in before]
+        await emu.wait_until(lambda: any(
+            c.get("custom_id") == f"filmclub:rate:{thread}"
+            for row in (emu.get_message(thread) or {}).get("components") or []
+            for c in row["components"]))
+        await rate(world, ana, thread, "9")
+        await rate(world, ben, thread, "9")
+        await rate(world, cy, thread, "4")
+        chosen = "Vertigo wins with 2 of 3 votes."
+        files = {}
+        for fmt in ("md", "html", "json", "txt"):
+            inter = await run(world, world.mod, thread, "export", {"format": fmt})
+            assert len(inter.files) == 1, inter.summary()
+            files[fmt] = inter.files[0][1].decode("utf-8")
+        assert "**Chosen by:** the poll “What do we watch next? (Watchlist)” (" in files["md"]
+        assert chosen in files["md"] and "**Rating:** ★ 3.67 / 5 from 3 ratings" in files["md"]
+        assert "Rating:     ★ 3.67 / 5 from 3 ratings" in files["txt"]
+        html = files["html"]
+        assert '<table class="distribution">' in html and chosen in html
+        assert '<tr><th scope="row">4½</th><td>2</td><td><meter min="0" max="2" value="2">' in html
+        assert '<tr><th scope="row">2</th><td>1</td>' in html
+        document = json.loads(files["json"])
+        validator().validate(document)
+        assert document["filmclub"]["ratings"] == {
+            "count": 3, "average": 3.6667,
+            "distribution": {"5": 0, "4.5": 2, "4": 0, "3.5": 0, "3": 0, "2.5": 0, "2": 1,
+                             "1.5": 0, "1": 0, "0.5": 0}}
+        assert chosen in document["filmclub"]["chosenBy"]

@@ -14,7 +14,8 @@ CREATE TABLE film_polls (
     ended_at    TEXT,                  -- set once, by whoever finishes it first
     ended_by    INTEGER,               -- who ended it early; NULL: it ran out
     winner      INTEGER,               -- the winning answer id; NULL: no votes
-    outcome     TEXT                   -- what was done with the winner (queued, missing...)
+    outcome     TEXT,                  -- what was done with the winner (queued, missing...)
+    queued_slug TEXT                   -- the article queued for the winner, if one was
 );
 CREATE INDEX film_polls_open ON film_polls (ended_at, expires_at);
 
