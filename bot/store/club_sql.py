@@ -20,6 +20,7 @@ from bot.watchlist import (
     Film,
     WatchEntry,
     WatchlistInfo,
+    film_label,
     find_entry,
     list_key,
     same_film,
@@ -389,5 +390,4 @@ class ClubSQL:
             " JOIN film_polls p ON p.message_id = v.message_id JOIN film_poll_answers a"
             " ON a.message_id = v.message_id AND a.answer_id = v.answer_id"
             " WHERE v.user_id = ? ORDER BY v.voted_at", (user_id,))
-        from bot.watchlist import film_label
         return [(m, g, film_label(t, y), datetime.fromisoformat(at)) for m, g, t, y, at in rows]
