@@ -146,3 +146,20 @@ async def test_a_burst_of_200_ratings_edits_the_embed_rarely(world: World) -> No
         print(f"200 ratings: {len(times)} edits of the embed, gaps {[round(g, 2) for g in gaps]}")
         assert 1 <= len(times) < 200
         assert all(gap >= EDIT_INTERVAL - 0.05 for gap in gaps), gaps
+
+
+async def test_a_forum_prompt_is_rated_too(world: World) -> None:
+    """In a forum the menu is on the post's first message, and that message is edited."""
+    emu = world.emu
+    forum = emu.add_forum_channel(world.guild.id, "film-forum")
+    async with started(world):
+        before = set(emu.threads)
+        await run(world, world.mod, world.lobby, "prompt post",
+                  {"article": "stalker-the-room", "channel": forum.id})
+        [thread] = [t for t in emu.threads if t not in before]
+        await emu.wait_until(lambda: rating_field(emu, thread) is not None)
+        assert select_of(emu, thread)["custom_id"] == f"filmclub:rate:{thread}"
+        await rate(world, world.members[0], thread, "7")
+        await emu.wait_until(lambda: rating_field(emu, thread) == "★ 3.50 / 5 from 1 rating",
+                             timeout=EDIT_INTERVAL * 4)
+        assert patches_of(emu, thread, thread)  # edited where the message lives: the thread
