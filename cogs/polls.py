@@ -228,14 +228,15 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Polls of wh
                                "it with /prompt queue add.")
             else:
                 try:
-                    await self.bot.store.enqueue(poll.guild_id, slug, added_at=self.bot.clock(),
-                                                 added_by=poll.created_by)
+                    item = await self.bot.store.enqueue(
+                        poll.guild_id, slug, added_at=self.bot.clock(), added_by=poll.created_by)
                     outcome = f"Queued as the next prompt ({slug})."
-                    text += " It joins the prompt queue."
-                except StoreError:
-                    outcome = f"It was already in the prompt queue ({slug})."
-                    text += " It is already in the prompt queue."
-                    slug = None
+                except StoreError:  # already queued: it moves up
+                    item = next(i for i in await self.bot.store.list_queue(poll.guild_id)
+                                if i.slug == slug)
+                    outcome = f"It was in the prompt queue already ({slug}); now it is next."
+                await self.bot.store.move_queued(poll.guild_id, item.id, 1)
+                text += " It is the next prompt."
                 if prompts is not None:
                     prompts.wake()  # type: ignore[attr-defined]
         channel = self.bot.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)

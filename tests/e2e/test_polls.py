@@ -91,6 +91,9 @@ async def test_poll_from_a_watchlist_survives_a_restart(world: World) -> None:
                                                  (3, eve.id)]
         await emu.change_vote(ana.id, poll_id, 1, 3)
         await emu.vote(dee.id, poll_id, 1)
+        queued = await run(world, world.mod, world.lobby, "prompt queue add",
+                           {"article": "paddington-2-kindness"})
+        assert "\n" not in text(queued)
         await runner.settle()
         await votes_match(runner, emu, poll_id)
 
@@ -105,20 +108,21 @@ async def test_poll_from_a_watchlist_survives_a_restart(world: World) -> None:
         store = runner.bot.store
         assert await stored(runner, poll_id) == cast(emu, poll_id)
         queue = await store.list_queue(world.guild.id)
-        assert [item.slug for item in queue] == ["vertigo-the-second-fall"]
+        assert [item.slug for item in queue] == ["vertigo-the-second-fall",
+                                                 "paddington-2-kindness"]  # the winner first
         announced = [m for m in emu.messages_in(world.channel.id)
                      if m["content"].startswith("🎬 The poll is over")]
         assert len(announced) == 1
         assert announced[0]["content"] == (
             "🎬 The poll is over: Vertigo wins with 2 of 5 votes (tied with Stalker; it was "
-            "suggested first). It joins the prompt queue.")
+            "suggested first). It is the next prompt.")
         assert announced[0]["message_reference"]["message_id"] == str(poll_id)
         kinds = [m["type"] for m in emu.messages_in(world.channel.id)]
         assert kinds.count(46) == 1  # Discord's poll-result message
         record = await store.get_film_poll(poll_id)
         assert record is not None and record.ended_by == world.mod.id and record.winner == 1
         actions = [e.action for e in await store.list_audit(world.guild.id)]
-        assert actions[:2] == ["poll end", "poll next-film"]
+        assert actions[:3] == ["poll end", "prompt queue add", "poll next-film"]
         again = await run(world, world.mod, world.channel, "poll end")
         assert "No open poll" in text(again)
         mydata = await run(world, ana, world.lobby, "mydata")
@@ -129,7 +133,7 @@ async def test_poll_from_a_watchlist_survives_a_restart(world: World) -> None:
     async with started(world) as runner:
         await runner.settle()
         assert runner.bot is not None
-        assert len(await runner.bot.store.list_queue(world.guild.id)) == 1
+        assert len(await runner.bot.store.list_queue(world.guild.id)) == 2
         assert len([m for m in emu.messages_in(world.channel.id)
                     if m["content"].startswith("🎬")]) == 1
 
