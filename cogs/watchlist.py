@@ -9,6 +9,7 @@ a moderator. A film is also marked watched when a prompt about it is posted.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
 import discord
@@ -212,7 +213,27 @@ class Watchlists(commands.Cog):
             suffix = " ✓" if entry.watched else ""
             choices.append(app_commands.Choice(
                 name=f"{entry.label} · {entry.list_name}{suffix}"[:100], value=value))
-        return choices
+        if interaction.command is not None and interaction.command.name == "add":
+            choices += await self._library_films(current, seen, AUTOCOMPLETE_LIMIT - len(choices))
+        return choices[:AUTOCOMPLETE_LIMIT]
+
+    async def _library_films(self, current: str, seen: set[str],
+                             room: int) -> list[app_commands.Choice[str]]:
+        """Films the library has articles about, for suggesting (after the lists' own)."""
+        prompts = self.bot.get_cog("Prompts")
+        if prompts is None or room <= 0:
+            return []
+        found = []
+        for article in await prompts.catalog.search("", limit=200):  # type: ignore[attr-defined]
+            if not article.film:
+                continue
+            value = film_label(article.film, article.year)[:100]
+            if value in seen or not autocomplete(
+                    [_probe(article.film, article.year)], current, 1):
+                continue
+            seen.add(value)
+            found.append(app_commands.Choice(name=f"{value} · in the library"[:100], value=value))
+        return found[:room]
 
     @add.autocomplete("list_")
     @show.autocomplete("list_")
@@ -238,6 +259,11 @@ class Watchlists(commands.Cog):
         for entry in marked:
             log.info("server %d: %s on %s marked watched by prompt %d", prompt.guild_id,
                      film_label(entry.title, entry.year), entry.list_name, prompt.thread_id)
+
+
+def _probe(title: str, year: int | None) -> WatchEntry:
+    """A stand-in entry, to match a library film the way list entries are matched."""
+    return WatchEntry(0, 0, "", title, year, None, 0, "", datetime.now(UTC))
 
 
 @app_commands.guild_only()

@@ -59,6 +59,15 @@ async def test_two_members_fill_a_watchlist(world: World, running: RunningBot) -
     choices = await world.emu.autocomplete(ana.id, world.lobby.id, "watchlist remove",
                                            {"film": "du"}, "film")
     assert [c["value"] for c in choices] == ["Dune (1984)", "Dune (2021)"]
+    offered = await world.emu.autocomplete(ben.id, world.lobby.id, "watchlist add",
+                                           {"film": "ver"}, "film")
+    assert [c["name"] for c in offered] == ["Vertigo (1958) · in the library"]
+    offered = await world.emu.autocomplete(ben.id, world.lobby.id, "watchlist add",
+                                           {"film": "du"}, "film")
+    assert [c["value"] for c in offered] == ["Dune (1984)", "Dune (2021)"]  # lists first
+    offered = await world.emu.autocomplete(ben.id, world.lobby.id, "watchlist add",
+                                           {"film": "the godf"}, "film")
+    assert [c["value"] for c in offered] == ["The Godfather (1972)"]
     list_choices = await world.emu.autocomplete(ana.id, world.lobby.id, "watchlist list",
                                                 {"list": "hall"}, "list")
     assert [c["value"] for c in list_choices] == ["Halloween"]
