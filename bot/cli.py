@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import cli_export, cli_library, demo
+from bot import cli_export, cli_library, cli_watchlist, demo
 from bot import config as config_module
 from bot.config import Config, ConfigError
 from bot.errors import FilmclubError
@@ -46,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
 
     cli_export.add_parser(sub)  # export (issue 4)
     cli_library.add_parsers(sub)  # articles, feeds (issue 3)
+    cli_watchlist.add_parser(sub)  # watchlist export (issue 17)
     _catch_up_parsers(sub)  # catch-up and the database (issue 6)
     demo.add_parser(sub)  # demo (issue 16)
     return parser
@@ -72,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(cli_export.run(config, args))
         if args.command == "demo":
             return demo.main(args)
+        if args.command == "watchlist":
+            return asyncio.run(cli_watchlist.run(config, args))
         if args.command in ("catch-up", "db"):
             return _catch_up_commands(config, args)
         if args.command in cli_library.COMMANDS:

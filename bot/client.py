@@ -35,17 +35,20 @@ from bot.store.lock import BotLock
 log = logging.getLogger(__name__)
 
 EXTENSIONS = ("cogs.prompts", "cogs.feeds", "cogs.capture", "cogs.export", "cogs.catchup",
-              "cogs.discussion", "cogs.comments", "cogs.settings", "cogs.members")
+              "cogs.discussion", "cogs.comments", "cogs.settings", "cogs.members",
+              "cogs.watchlist", "cogs.ratings", "cogs.polls")
 COMMANDS_HASH_KEY = "app_commands_hash"
 
 
 def intents() -> discord.Intents:
-    """What the bot reads: guilds and threads, messages with their content, reactions."""
+    """What the bot reads: guilds and threads, messages with their content, reactions,
+    poll votes."""
     wanted = discord.Intents.none()
     wanted.guilds = True
     wanted.guild_messages = True
     wanted.message_content = True
     wanted.guild_reactions = True
+    wanted.guild_polls = True  # issue 17: votes in film polls
     return wanted
 
 
@@ -91,6 +94,8 @@ def expected_error_message(error: app_commands.AppCommandError) -> str | None:
     if isinstance(error, app_commands.TransformerError):
         return f"That value doesn't work here: {error.value!r}."
     original = getattr(error, "original", None)
+    if isinstance(original, app_commands.AppCommandError):  # a check made inside a command
+        return expected_error_message(original)
     if isinstance(original, FilmclubError):
         return str(original)
     if isinstance(original, discord.Forbidden):

@@ -10,8 +10,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.models import Comment
+
+if TYPE_CHECKING:
+    from bot.ratings import Rating
+    from bot.watchlist import WatchEntry
 
 #: What a forgotten member's comment says from then on (replies keep their place).
 PLACEHOLDER = "[removed at the member's request]"
@@ -49,6 +54,11 @@ class MemberData:
     comments: list[OwnComment] = field(default_factory=list)
     reactions: list[CastReaction] = field(default_factory=list)
     forgotten_at: datetime | None = None
+    #: Issue 17: the member's ratings of films, and the films they suggested.
+    ratings: list[Rating] = field(default_factory=list)
+    suggestions: list[WatchEntry] = field(default_factory=list)
+    #: (poll message id, server id, film voted for, when) of the member's poll votes.
+    poll_votes: list[tuple[int, int, str, datetime]] = field(default_factory=list)
 
     @property
     def votes(self) -> list[CastReaction]:
@@ -71,6 +81,19 @@ class MemberData:
             "comments": [_comment_json(c) for c in self.comments],
             "votes": [_reaction_json(r) for r in self.reactions if r.value],
             "other_reactions": [_reaction_json(r) for r in self.reactions if not r.value],
+            "film_ratings": [
+                {"thread_id": str(r.thread_id), "stars": r.half_stars / 2,
+                 "rated_at": _iso(r.rated_at)} for r in self.ratings
+            ],
+            "watchlist_suggestions": [
+                {"server_id": str(e.guild_id), "list": e.list_name, "title": e.title,
+                 "year": e.year, "note": e.note, "suggested_at": _iso(e.suggested_at),
+                 "watched_at": _iso(e.watched_at)} for e in self.suggestions
+            ],
+            "poll_votes": [
+                {"poll_message_id": str(poll), "server_id": str(guild), "film": film,
+                 "voted_at": _iso(at)} for poll, guild, film, at in self.poll_votes
+            ],
         }
         return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
@@ -124,11 +147,14 @@ class ForgetReport:
     attachments: int
     votes: int
     reactions: int  # reactions that were not votes
+    ratings: int = 0  # issue 17: film ratings deleted
+    suggestions: int = 0  # watchlist films whose suggester's name was removed
+    poll_votes: int = 0  # votes in film polls
 
     @property
     def nothing(self) -> bool:
         return not (self.comments or self.revisions or self.attachments or self.votes
-                    or self.reactions)
+                    or self.reactions or self.ratings or self.suggestions or self.poll_votes)
 
     def lines(self) -> list[str]:
         """One line per kind of data that was removed."""
@@ -147,4 +173,12 @@ class ForgetReport:
             lines.append(count(self.votes, "vote", "votes"))
         if self.reactions:
             lines.append(count(self.reactions, "other reaction", "other reactions"))
+        if self.ratings:
+            lines.append(count(self.ratings, "film rating", "film ratings"))
+        if self.poll_votes:
+            lines.append(count(self.poll_votes, "poll vote", "poll votes"))
+        if self.suggestions:
+            lines.append("your name on " + count(self.suggestions, "watchlist suggestion",
+                                                  "watchlist suggestions")
+                         + " (the films stay on the lists)")
         return lines

@@ -354,6 +354,28 @@ class ChannelSetting(ChannelOption):
         return found if isinstance(found, Postable) else None
 
 
+class Here(Resolver):
+    """The channel or thread the command runs in (a poll posted here)."""
+
+    kind = "channel"
+
+    async def resolve(self, interaction: discord.Interaction[FilmClub]) -> Target:
+        channel = interaction.channel
+        if not isinstance(channel, discord.abc.GuildChannel | discord.Thread):
+            raise FilmclubError("Run this in a channel of the server.")
+        return _channel_target(interaction, channel)
+
+
+async def judge_channel(interaction: discord.Interaction[FilmClub], channel_id: int,
+                        perms: Mapping[str, bool]) -> None:
+    """Judge the member on another channel than the target (a poll ended from elsewhere)."""
+    guild = member_of(interaction).guild
+    channel = guild.get_channel_or_thread(channel_id)
+    if channel is None:
+        raise NotFound("That channel is gone.")
+    await judge(interaction, _channel_target(interaction, channel), perms)
+
+
 class OwnData(Resolver):
     """The member's own data (/mydata, /forget): nothing of anyone else's to judge."""
 
@@ -370,6 +392,7 @@ COMMENT = CommentOption()
 MESSAGE_THREAD = MessageThread()
 PROMPT_CHANNEL = ChannelOption()
 SERVER = Server()
+HERE = Here()
 
 
 # -- judging -------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from bot.export.base import format_score
 from bot.limits import NUMBERS, OWN_DATA
 from bot.models import Prompt, utcnow
 from bot.privacy import PLACEHOLDER
+from bot.ratings import RatingSummary, exact_line
 from bot.stats import PERIOD_LABELS, Period, period_start, rank_members
 from cogs.checks import SERVER, THREAD_OR_SERVER, limited, members_command, members_only, target_of
 from cogs.permissions import visible_threads
@@ -138,6 +139,8 @@ class Members(commands.Cog):
             embed.add_field(name="Participants", value=str(found.participants))
             embed.add_field(name="Votes",
                             value=f"{found.votes} (+{found.upvotes} / −{found.downvotes})")
+            rating = await self.bot.store.rating_summary(prompt.thread_id)  # issue 17
+            embed.add_field(name="Film rating", value=exact_line(rating), inline=False)
             busiest = found.busiest
         else:
             server = await self.bot.store.server_stats(guild_id, now=self.bot.clock(),
@@ -149,6 +152,16 @@ class Members(commands.Cog):
             embed.add_field(name="Comments", value=str(server.comments))
             embed.add_field(name="Members who took part", value=str(server.members))
             embed.add_field(name="Active in the last 30 days", value=str(server.active_members))
+            rated = await self.bot.store.guild_ratings(guild_id)  # issue 17
+            embed.add_field(name="Film ratings", inline=False, value=exact_line(RatingSummary(
+                len(rated), sum(half for *_, half in rated))))
+            polls = await self.bot.store.list_film_polls(guild_id)
+            ended = [p for p in polls if p.ended_at is not None]
+            embed.add_field(name="Film polls", inline=False, value=(
+                f"{_plural(len(polls), 'poll')} ({len(polls) - len(ended)} open)"
+                + "".join(f"\n{one_line(p.answer(p.winner).label, 60)} won"
+                          f" <t:{int(p.ended_at.timestamp())}:d>"
+                          for p in ended[-3:] if p.ended_at and p.answer(p.winner))))
             busiest = server.busiest
         embed.add_field(name="Busiest hour", inline=False, value=(
             f"{busiest.label} ({_plural(busiest.comments, 'comment')})" if busiest
@@ -175,8 +188,10 @@ class Members(commands.Cog):
         summary = (f"Everything filmclub keeps that you wrote or voted, in every server: "
                    f"{_plural(len(data.comments), 'comment')} "
                    f"({_plural(data.revisions, 'earlier version')}), "
-                   f"{_plural(len(data.votes), 'vote')} and "
-                   f"{_plural(len(data.reactions) - len(data.votes), 'other reaction')}{note}.")
+                   f"{_plural(len(data.votes), 'vote')}, "
+                   f"{_plural(len(data.reactions) - len(data.votes), 'other reaction')}, "
+                   f"{_plural(len(data.ratings), 'film rating')} and "
+                   f"{_plural(len(data.suggestions), 'watchlist suggestion')}{note}.")
         await reply(interaction, summary, file=discord.File(io.BytesIO(blob), filename=name))
 
     @app_commands.command(name="forget",
@@ -206,7 +221,9 @@ class Members(commands.Cog):
             "This removes, in every server filmclub keeps discussions for: the text of your "
             f"{_plural(len(data.comments), 'comment')} (each will read “{PLACEHOLDER}”, so "
             f"replies keep their place), {_plural(data.revisions, 'earlier version')} and "
-            f"{_plural(len(data.reactions), 'reaction')} including your votes. It cannot be "
+            f"{_plural(len(data.reactions), 'reaction')} including your votes, "
+            f"{_plural(len(data.ratings), 'film rating')} and your name on "
+            f"{_plural(len(data.suggestions), 'watchlist suggestion')}. It cannot be "
             "undone. Exports made afterwards show the placeholder.",
             view=view,
         )

@@ -367,6 +367,8 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
                             posted_by=posted_by)
             await store.record_prompt(prompt, keys, queue_item_id=queue_item_id)
             self.bot.prompt_threads.add(thread.id)
+        # Issue 17: watchlists mark the film watched, ratings put their menu on the message.
+        self.bot.dispatch("filmclub_prompt_posted", prompt, message)
         log.info("prompt %r posted in %d (server %d): thread %d", article.slug, channel.id,
                  guild.id, thread.id)
         return prompt, thread

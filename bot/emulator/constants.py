@@ -40,6 +40,7 @@ class Permissions:
     CREATE_PRIVATE_THREADS: Final = 1 << 36
     SEND_MESSAGES_IN_THREADS: Final = 1 << 38
     MODERATE_MEMBERS: Final = 1 << 40
+    SEND_POLLS: Final = 1 << 49  # a fresh server's @everyone has it too; kept out of DEFAULT
 
     #: What the @everyone role of a fresh server grants: a plain member.
     DEFAULT: Final = (
@@ -69,6 +70,7 @@ class Permissions:
         | MANAGE_THREADS
         | MANAGE_WEBHOOKS
         | MENTION_EVERYONE
+        | SEND_POLLS
     )
 
 
@@ -84,6 +86,7 @@ class Intents:
     GUILD_MESSAGE_TYPING: Final = 1 << 11
     DIRECT_MESSAGES: Final = 1 << 12
     MESSAGE_CONTENT: Final = 1 << 15
+    GUILD_MESSAGE_POLLS: Final = 1 << 24
 
 
 #: Which intent a dispatch event needs; events not listed are always sent.
@@ -116,6 +119,8 @@ EVENT_INTENTS: Final[dict[str, int]] = {
     "MESSAGE_REACTION_REMOVE_ALL": Intents.GUILD_MESSAGE_REACTIONS,
     "MESSAGE_REACTION_REMOVE_EMOJI": Intents.GUILD_MESSAGE_REACTIONS,
     "TYPING_START": Intents.GUILD_MESSAGE_TYPING,
+    "MESSAGE_POLL_VOTE_ADD": Intents.GUILD_MESSAGE_POLLS,
+    "MESSAGE_POLL_VOTE_REMOVE": Intents.GUILD_MESSAGE_POLLS,
 }
 
 
@@ -142,6 +147,7 @@ class MessageType:
     REPLY: Final = 19
     CHAT_INPUT_COMMAND: Final = 20
     THREAD_STARTER_MESSAGE: Final = 21
+    POLL_RESULT: Final = 46
 
 
 class MessageFlags:

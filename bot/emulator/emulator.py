@@ -57,6 +57,7 @@ from .payloads import (
     thread_member_payload,
     thread_payload,
 )
+from .polls import PollsMixin
 from .rest import FailRule, RestApi
 from .snowflakes import SnowflakeFactory, now_iso, snowflake_iso
 from .validation import ApiError
@@ -80,7 +81,7 @@ class Event(NamedTuple):
     content: bool = False
 
 
-class DiscordEmulator:
+class DiscordEmulator(PollsMixin):
     """A loopback Discord (REST v10 + gateway v10) holding a small server's state in memory."""
 
     def __init__(
@@ -97,6 +98,8 @@ class DiscordEmulator:
         self.interaction_deadline = interaction_deadline
         self.problems: list[str] = []
         self.requests: list[tuple[str, str, Any]] = []
+        #: ``time.monotonic()`` of each of ``requests``, in the same order.
+        self.request_times: list[float] = []
         self.identify_count = 0
         self.resume_count = 0
         self._ids = SnowflakeFactory()
@@ -114,6 +117,7 @@ class DiscordEmulator:
         self._messages: dict[int, dict[str, Any]] = {}
         self._channel_messages: dict[int, list[int]] = {}
         self._reactions: dict[int, dict[str, tuple[dict[str, Any], list[int]]]] = {}
+        self._poll_votes: dict[int, dict[int, list[int]]] = {}  # message -> answer -> users
         self._ephemeral: dict[int, dict[str, Any]] = {}
         self._files: dict[int, list[tuple[str, bytes]]] = {}
         self._attachment_data: dict[int, tuple[str, bytes]] = {}

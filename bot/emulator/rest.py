@@ -21,6 +21,8 @@ from aiohttp import hdrs, web
 from .constants import ChannelType, ErrorCode, MessageFlags, MessageType, Permissions
 from .interactions import ALLOWED_CALLBACKS, InteractionRecord
 from .payloads import parse_emoji, thread_member_payload
+from .polls import create_poll
+from .polls import register as register_polls
 from .snowflakes import now_iso
 from .validation import (
     ApiError,
@@ -201,6 +203,7 @@ class RestApi:
             a("GET", hook + suffix, self.get_webhook_message, auth=False)
             a("PATCH", hook + suffix, self.edit_webhook_message, auth=False)
             a("DELETE", hook + suffix, self.delete_webhook_message, auth=False)
+        register_polls(a, self)
         # Literal segments beat parameters: "@me" before "{user_id}" at the same position.
         self._routes.sort(key=lambda r: [s.startswith("{") for s in r.template.split("/")])
 
@@ -265,9 +268,11 @@ class RestApi:
             body, files = await self._read_body(request)
         except ApiError as exc:
             emu.requests.append((method, path, None))
+            emu.request_times.append(time.monotonic())
             emu.problem(f"{method} {path}: {exc.message}")
             return json_response(exc.body(), status=exc.status)
         emu.requests.append((method, path, body))
+        emu.request_times.append(time.monotonic())  # when each of ``requests`` came
         route, params, path_known = self._match(method, raw_path)
         try:
             if route is None:
@@ -844,6 +849,8 @@ class RestApi:
                 log.info("nonce %s already used: returning message %s", nonce, seen)
                 return emu.render_message(emu._messages[seen])
         events = emu._check_can_post(channel, emu.bot_user_id)
+        if body.get("poll") and not guild.permissions_of(emu.bot_user_id) & Permissions.SEND_POLLS:
+            raise ApiError(403, ErrorCode.MISSING_PERMISSIONS, "Missing Permissions")
         reference = None
         message_type = MessageType.DEFAULT
         ref = body.get("message_reference")
@@ -872,6 +879,8 @@ class RestApi:
         )
         msg["tts"] = bool(body.get("tts"))
         msg["components"] = copy.deepcopy(body.get("components") or [])
+        if body.get("poll"):
+            msg["poll"] = create_poll(body["poll"])  # issue 17
         emu._store_message(msg)
         self._store_files(msg, new)
         if nonce is not None:

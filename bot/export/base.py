@@ -63,6 +63,10 @@ class ExportContext:
     members: Mapping[int, str] = field(default_factory=dict)
     #: When this export continues from an earlier one (``--since-last``): that one's time.
     since: datetime | None = None
+    #: Issue 17: every rating of the prompt's film, in half stars (1..10), and the line
+    #: saying which poll chose the film, if one did.
+    ratings: tuple[int, ...] = ()
+    chosen_by: str | None = None
 
 
 class Exporter(ABC):

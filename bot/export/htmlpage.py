@@ -16,6 +16,7 @@ comment is rendered and written as it arrives, so no more than one batch of comm
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -38,6 +39,7 @@ from bot.export.base import (
 from bot.export.discord_markdown import DiscordMarkdown, is_web_url
 from bot.export.markdown import discussion_summary
 from bot.models import Comment
+from bot.ratings import HALF_STARS, step_label, summary_of
 
 #: Scripts, frames, fonts, remote images and every other load are refused.
 CONTENT_SECURITY_POLICY = (
@@ -232,4 +234,14 @@ def page_view(context: ExportContext) -> dict[str, object]:
         "selection": selection_summary(context),
         "exported": Moment.of(context.exported_at, zone),
         "zone": getattr(zone, "key", None) or str(zone),
+        "chosen_by": context.chosen_by,
+        "rating": summary_of(context.ratings).line() if context.ratings else None,
+        "rating_steps": _all_steps(context.ratings) if context.ratings else [],
+        "rating_most": max(Counter(context.ratings).values(), default=0),
     }
+
+
+def _all_steps(ratings: tuple[int, ...]) -> list[tuple[str, int]]:
+    """Every step from 5 stars down to ½ with how many gave it (the distribution table)."""
+    counts = Counter(ratings)
+    return [(step_label(step), counts.get(step, 0)) for step in reversed(HALF_STARS)]

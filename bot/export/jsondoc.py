@@ -35,6 +35,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import asdict
 from datetime import datetime
@@ -51,6 +52,7 @@ from bot.export.base import (
     tally_reactions,
 )
 from bot.models import Comment, snowflake_time
+from bot.ratings import HALF_STARS, stars_text, summary_of
 from bot.store.base import Bound
 
 FORMAT_VERSION = 1
@@ -122,6 +124,19 @@ def _bound_text(bound: Bound | None) -> str | None:
 
 def root_head(context: ExportContext) -> dict[str, Any]:
     """Everything in the root object that comes before ``messages``."""
+    head = _root_head(context)
+    if context.ratings:  # issue 17: only when there are some (older exports stay the same)
+        summary = summary_of(context.ratings)
+        counts = Counter(context.ratings)
+        head["filmclub"]["ratings"] = {
+            "count": summary.count, "average": round(summary.average or 0, 4),
+            "distribution": {stars_text(step): counts.get(step, 0) for step in HALF_STARS}}
+    if context.chosen_by:
+        head["filmclub"]["chosenBy"] = context.chosen_by
+    return head
+
+
+def _root_head(context: ExportContext) -> dict[str, Any]:
     prompt = context.prompt
     return {
         "guild": {"id": str(prompt.guild_id), "name": context.guild_name, "iconUrl": None},

@@ -38,6 +38,7 @@ from bot.export.commonmark import (
 from bot.export.discord_markdown import is_web_url
 from bot.export.safetext import terminal_safe
 from bot.models import Attachment, Comment
+from bot.ratings import summary_of
 from bot.store.base import ThreadCounts
 
 
@@ -66,6 +67,10 @@ class MarkdownExporter(BlockExporter):
                      else inline_text(article.url))
             facts.append(f"**Article:** {shown}")
         facts.append(f"**Posted:** {format_time(context.prompt.posted_at, context.timezone)}")
+        if context.chosen_by:
+            facts.append(f"**Chosen by:** {context.chosen_by}")
+        if context.ratings:
+            facts.append(f"**Rating:** {summary_of(context.ratings).line()}")
         lines += ["  \n".join(facts), ""]
         if article.questions:
             lines += ["## The question", "",

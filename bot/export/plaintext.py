@@ -38,6 +38,7 @@ from bot.export.base import (
 from bot.export.markdown import discussion_summary
 from bot.export.safetext import one_line, terminal_safe
 from bot.models import Comment
+from bot.ratings import summary_of
 
 
 def display_width(text: str) -> int:
@@ -89,6 +90,10 @@ class TextExporter(BlockExporter):
         facts += [("Question" if i == 0 else "", one_line(q))
                   for i, q in enumerate(article.questions)]
         facts.append(("Posted", format_time(context.prompt.posted_at, context.timezone)))
+        if context.chosen_by:
+            facts.append(("Chosen by", context.chosen_by))
+        if context.ratings:
+            facts.append(("Rating", summary_of(context.ratings).line()))
         width = max(len(label) for label, _ in facts) + 2
         lines += [f"{label + ':' if label else '':<{width}}{value}" for label, value in facts]
         lines += ["", f"Discussion: {discussion_summary(context.counts)}"]

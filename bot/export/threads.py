@@ -29,6 +29,7 @@ from bot.export.markdown import MarkdownExporter
 from bot.export.offload import write_off_loop
 from bot.export.plaintext import TextExporter
 from bot.models import Comment, ExportRecord, Prompt, utcnow
+from bot.polls import tally
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,19 @@ async def thread_context(
         options=options,
         members=members if members is not None else {},
         since=since,
+        ratings=tuple(await store.prompt_ratings(prompt.thread_id)),
+        chosen_by=await chosen_by_poll(store, prompt),
     )
+
+
+async def chosen_by_poll(store: Store, prompt: Prompt) -> str | None:
+    """'the poll “What do we watch next?” (2026-12-07): Vertigo wins with 5 of 9 votes.'
+    when a poll queued the prompt's article."""
+    poll = await store.poll_behind(prompt.guild_id, prompt.article.slug, prompt.posted_at)
+    if poll is None or poll.ended_at is None:
+        return None
+    result = tally(poll.answers, await store.film_poll_votes(poll.message_id))
+    return f"the poll “{poll.question}” ({poll.ended_at.date().isoformat()}): {result.line()}"
 
 
 def thread_comments(

@@ -27,6 +27,7 @@ from bot.moderation import AuditEntry, CloseTimer, GuildSettings, HiddenComment
 from bot.privacy import ForgetReport, MemberData
 from bot.schedule import Schedule
 from bot.stats import MemberTotals, ScoredComment, ServerStats, ThreadStats
+from bot.store.club_base import ClubStore
 from bot.visibility import Visible
 
 
@@ -67,7 +68,7 @@ class StorageNotice:
 StorageListener = Callable[[StorageNotice], None]
 
 
-class Store(ABC):
+class Store(ClubStore, ABC):
     """Comments, votes and prompts. Writes go through one writer, in batches."""
 
     # -- life cycle --------------------------------------------------------

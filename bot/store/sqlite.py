@@ -74,6 +74,7 @@ from bot.stats import (
     busiest_hour,
     parse_hour_bucket,
 )
+from bot.store import club_sql
 from bot.store import moderation_sql as msql
 from bot.store.base import (
     COMMENT_ORDERS,
@@ -533,7 +534,7 @@ def _ids_param(ids: Iterable[int]) -> tuple[str]:
     return (json.dumps(list(ids)),)
 
 
-class SQLiteStore(Store):
+class SQLiteStore(club_sql.ClubSQL, Store):
     """The embedded store: a SQLite file in WAL mode."""
 
     def __init__(
@@ -2038,11 +2039,20 @@ class SQLiteStore(Store):
         ) as cur:
             row = await cur.fetchone()
         data.forgotten_at = None if row is None else datetime.fromisoformat(row[0])
+        data.ratings = await self.member_ratings(user_id)  # issue 17
+        data.suggestions = await self.member_suggestions(user_id)
+        data.poll_votes = await self.member_poll_votes(user_id)
         return data
 
     async def forget_member(self, user_id: int, at: datetime) -> ForgetReport:
         stamp = ts(at)
-        return await self._call(lambda conn: msql.forget(conn, user_id, stamp))
+
+        def write(conn: sqlite3.Connection) -> ForgetReport:
+            report = msql.forget(conn, user_id, stamp)
+            ratings, suggestions, votes = club_sql.forget(conn, user_id)  # issue 17
+            return replace(report, ratings=ratings, suggestions=suggestions, poll_votes=votes)
+
+        return await self._call(write)  # type: ignore[no-any-return]
 
 
     # -- issue 4: exports (the prompt a message id names, export history, change marks) --

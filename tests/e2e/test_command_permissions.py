@@ -34,6 +34,7 @@ from bot.emulator.interactions import (
 )
 from bot.visibility import EVERY_THREAD
 from cogs.checks import (
+    HERE,
     NOT_A_COMMENT,
     NOT_A_THREAD,
     THREAD,
@@ -261,6 +262,8 @@ async def walk(world: World, running: RunningBot, who: Any, where: int,
     for command in leaves(running):
         if audience_of(command) not in audiences:
             continue
+        if target_resolver_of(command) is HERE:  # judged where it runs, not on ``targets``:
+            continue  # test_a_command_judged_where_it_runs covers those (/poll)
         name = command.qualified_name
         before = (dump(world.db_path), discord_state(world))
         inter = await run(world, who, where, name, options_for(world, name, scene))
@@ -343,3 +346,17 @@ async def test_channel_moderator_may_act_in_their_channel(world: World,
                                                   "Export this thread")
     await menu.wait_for(lambda i: bool(i.files))
     assert "Marmalade as politics." in menu.files[0][1].decode("utf-8")
+
+
+async def test_a_command_judged_where_it_runs(world: World, running: RunningBot) -> None:
+    """/poll posts where it is run: Cam is refused in #films, which he only reads, and let
+    through in #side's thread, which he moderates (the empty watchlist is what stops him)."""
+    scene = await private.build(world, running)
+    here = [c.qualified_name for c in leaves(running) if target_resolver_of(c) is HERE]
+    assert "poll next-film" in here
+    for name in here:
+        refused = await run(world, scene.cam, world.channel, name, {})
+        assert text(refused) == (
+            f"You need the Manage Messages permission in <#{world.channel.id}> to do that.")
+        let_through = await run(world, scene.cam, scene.side_thread, name, {})
+        assert refusal_kind(text(let_through)) is None, text(let_through)

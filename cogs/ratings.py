@@ -1,0 +1,291 @@
+"""Ratings (issue 17): a "Rate the film" menu on every prompt, /film top and /film ratings.
+
+The menu is a ``DynamicItem``: its custom id encodes the prompt (``filmclub:rate:<thread
+id>``), so it works after restarts with no view kept in memory. One rating per member,
+changed by picking again, removed with "Remove my rating". The prompt's embed shows the
+average and count; however many ratings arrive, it is edited at most once every
+``EDIT_INTERVAL`` seconds per prompt (one task per prompt coalesces the changes),
+within Discord's rate limits for editing a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import FilmclubError, NotFound
+from bot.models import Prompt
+from bot.ratings import (
+    HALF_STARS,
+    PRIOR_COUNT,
+    REMOVE,
+    RatingSummary,
+    distribution_lines,
+    find_film,
+    group_by_film,
+    rank_films,
+    read_rating,
+    star_bar,
+    stars_text,
+)
+from bot.stats import PERIOD_LABELS, Period, period_start
+from bot.watchlist import film_label, read_film
+from cogs.checks import members_command
+from cogs.ui import COLOUR, GENERIC_ERROR, one_line, pages_of, reply, send_pages
+
+if TYPE_CHECKING:
+    from bot.client import FilmClub
+
+log = logging.getLogger(__name__)
+
+#: Seconds between two edits of one prompt's embed, at least.
+EDIT_INTERVAL = 5.0
+FIELD_NAME = "Rating"
+CUSTOM_ID = "filmclub:rate:{thread_id}"
+AUTOCOMPLETE_LIMIT = 25
+
+
+def rating_options() -> list[discord.SelectOption]:
+    options = [discord.SelectOption(label=f"{star_bar(step)} {stars_text(step)}",
+                                    value=str(step),
+                                    description="out of 5" if step == 10 else None)
+               for step in reversed(HALF_STARS)]
+    options.append(discord.SelectOption(label="Remove my rating", value=REMOVE, emoji="✖️"))
+    return options
+
+
+class RateSelect(discord.ui.DynamicItem[discord.ui.Select[Any]],
+                 template=r"filmclub:rate:(?P<thread_id>[0-9]{1,20})"):
+    """The "Rate the film" menu of one prompt."""
+
+    def __init__(self, thread_id: int) -> None:
+        self.thread_id = thread_id
+        super().__init__(discord.ui.Select(
+            custom_id=CUSTOM_ID.format(thread_id=thread_id), placeholder="Rate the film",
+            min_values=1, max_values=1, options=rating_options()))
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any],
+                             item: discord.ui.Item[Any], match: re.Match[str], /
+                             ) -> RateSelect:
+        return cls(int(match["thread_id"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        bot: FilmClub = interaction.client
+        cog = bot.get_cog("Ratings")
+        try:
+            if not isinstance(cog, Ratings):
+                raise FilmclubError("Ratings are switched off right now.")
+            await cog.rated(interaction, self.thread_id, self.item.values)
+        except FilmclubError as exc:
+            await _answer(interaction, str(exc))
+        except Exception:
+            log.exception("rating prompt %d failed (user %s)", self.thread_id,
+                          interaction.user.id)
+            await _answer(interaction, GENERIC_ERROR)
+
+
+async def _answer(interaction: discord.Interaction[Any], text: str) -> None:
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not tell user %s: %s", interaction.user.id, text)
+
+
+def rating_view(thread_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(RateSelect(thread_id))
+    return view
+
+
+def with_rating(embed: discord.Embed, summary: RatingSummary) -> discord.Embed:
+    """The prompt's embed with its Rating field set to ``summary`` (added if missing)."""
+    embed = embed.copy()
+    value = summary.line()
+    for index, field in enumerate(embed.fields):
+        if field.name == FIELD_NAME:
+            embed.set_field_at(index, name=FIELD_NAME, value=value, inline=False)
+            return embed
+    return embed.add_field(name=FIELD_NAME, value=value, inline=False)
+
+
+class Ratings(commands.Cog):
+    """The rating menu's work, the coalesced embed edits, and /film."""
+
+    film = app_commands.Group(name="film", description="What the club thought of its films",
+                              guild_only=True)
+
+    def __init__(self, bot: FilmClub) -> None:
+        self.bot = bot
+        self.edit_interval = EDIT_INTERVAL
+        self._dirty: set[int] = set()
+        self._editors: dict[int, asyncio.Task[None]] = {}
+        self._last_edit: dict[int, float] = {}
+        self._embeds: dict[int, discord.Embed] = {}  # the latest embed seen, per prompt
+
+    async def cog_unload(self) -> None:
+        for task in list(self._editors.values()):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # -- the menu -----------------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_filmclub_prompt_posted(self, prompt: Prompt, message: discord.Message) -> None:
+        """Put the menu, and the Rating line, on a newly posted prompt."""
+        embed = message.embeds[0] if message.embeds else None
+        try:
+            if embed is None:
+                await message.edit(view=rating_view(prompt.thread_id))
+                return
+            shown = with_rating(embed, RatingSummary())
+            await message.edit(embed=shown, view=rating_view(prompt.thread_id))
+            self._embeds[prompt.thread_id] = shown
+        except discord.HTTPException as exc:
+            log.warning("prompt %d: could not add the rating menu: %s", prompt.thread_id, exc)
+
+    async def rated(self, interaction: discord.Interaction[FilmClub], thread_id: int,
+                    values: list[str]) -> None:
+        """A member picked in a prompt's menu: store it, answer privately, update the embed."""
+        prompt = await self.bot.store.get_prompt(thread_id)
+        if prompt is None or prompt.guild_id != interaction.guild_id:
+            raise NotFound("filmclub no longer keeps this prompt, so it can't be rated.")
+        half = read_rating(values[0]) if values else None
+        before = await self.bot.store.rate(thread_id, interaction.user.id, half,
+                                           self.bot.clock())
+        name = film_label(prompt.article.film or prompt.article.title,
+                          prompt.article.year if prompt.article.film else None)
+        if half is None:
+            text = (f"Your rating of *{one_line(name, 100)}* is removed." if before is not None
+                    else f"You had not rated *{one_line(name, 100)}*.")
+        else:
+            again = "changed: " if before is not None and before != half else ""
+            text = (f"Your rating of *{one_line(name, 100)}*, {again}{star_bar(half)} "
+                    f"({stars_text(half)}/5). Pick again to change it.")
+        await interaction.response.send_message(text, ephemeral=True)
+        if interaction.message is not None and interaction.message.embeds:
+            self._embeds[thread_id] = interaction.message.embeds[0]
+        if before != half:
+            self.changed(thread_id)
+
+    # -- coalesced edits -------------------------------------------------------------------------
+
+    def changed(self, thread_id: int) -> None:
+        """The prompt's ratings changed: its embed will show it, within the edit interval."""
+        self._dirty.add(thread_id)
+        if thread_id not in self._editors:
+            self._editors[thread_id] = asyncio.create_task(
+                self._editor(thread_id), name=f"filmclub-rating-{thread_id}")
+
+    async def _editor(self, thread_id: int) -> None:
+        """Edit while changes keep coming, never sooner than the interval after the last edit."""
+        try:
+            while thread_id in self._dirty:
+                last = self._last_edit.get(thread_id)
+                if last is not None:
+                    wait = last + self.edit_interval - time.monotonic()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                self._dirty.discard(thread_id)
+                try:
+                    await self._show(thread_id)
+                except Exception:
+                    log.warning("prompt %d: could not show its rating", thread_id, exc_info=True)
+                self._last_edit[thread_id] = time.monotonic()
+        finally:
+            self._editors.pop(thread_id, None)
+
+    async def _show(self, thread_id: int) -> None:
+        prompt = await self.bot.store.get_prompt(thread_id)
+        if prompt is None:
+            return
+        channel_id = prompt.channel_id
+        if isinstance(self.bot.get_channel(prompt.channel_id), discord.ForumChannel):
+            channel_id = prompt.thread_id  # a forum post's first message is in its thread
+        message = self.bot.get_partial_messageable(channel_id).get_partial_message(
+            prompt.message_id)
+        embed = self._embeds.get(thread_id)
+        if embed is None:
+            fetched = await message.fetch()
+            if not fetched.embeds:
+                return
+            embed = fetched.embeds[0]
+        summary = await self.bot.store.rating_summary(thread_id)
+        shown = with_rating(embed, summary)
+        await message.edit(embed=shown)
+        self._embeds[thread_id] = shown
+        log.debug("prompt %d: rating shown as %s", thread_id, summary.line())
+
+    # -- /film ----------------------------------------------------------------------------------
+
+    @film.command(name="top", description="The club's best-rated films")
+    @app_commands.describe(period="Films discussed in the last week, month, or ever")
+    @members_command
+    async def top(self, interaction: discord.Interaction[FilmClub],
+                  period: Period = "all") -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        rows = await self.bot.store.guild_ratings(interaction.guild_id or 0,
+                                                  since=period_start(period, self.bot.clock()))
+        ranked, mean = rank_films(group_by_film(rows))
+        lines = [
+            f"{rank}. **{one_line(r.film.label, 80)}**: {r.score:.2f} · average "
+            f"{r.film.average:.2f} from {r.film.count} "
+            f"{'rating' if r.film.count == 1 else 'ratings'}"
+            for rank, r in enumerate(ranked, start=1)
+        ]
+        label = PERIOD_LABELS[period]
+        intro = ("" if ranked else f"No film discussed here has a rating yet ({label}).")
+        footer = (f"Score: Bayesian average (C·m + Σr) / (C + n), with C = {PRIOR_COUNT} and "
+                  f"m = {mean:.2f}, this server's mean, so a few ratings can't top the table.")
+        await send_pages(interaction, pages_of(f"Best-rated films, {label}", lines,
+                                               intro=intro, footer=footer))
+
+    @film.command(name="ratings", description="How the club rated one film")
+    @app_commands.describe(film="The film (as the prompts' articles name it)")
+    @members_command
+    async def ratings(self, interaction: discord.Interaction[FilmClub],
+                      film: app_commands.Range[str, 1, 200]) -> None:
+        wanted = read_film(film)
+        films = group_by_film(await self.bot.store.guild_ratings(interaction.guild_id or 0))
+        found = find_film(films, wanted.title, wanted.year)
+        if found is None:
+            raise NotFound(f"No film called “{wanted.label}” has ratings in this server.")
+        ranked, _ = rank_films(films)
+        score = next(r.score for r in ranked if r.film is found)
+        embed = discord.Embed(title=f"Ratings: {one_line(found.label, 200)}", colour=COLOUR)
+        embed.description = "```\n" + "\n".join(distribution_lines(found)) + "\n```"
+        embed.add_field(name="Average", value=f"{found.average:.2f} / 5")
+        embed.add_field(name="Ratings", value=str(found.count))
+        embed.add_field(name="Score in /film top", value=f"{score:.2f}")
+        embed.set_footer(text=f"From {len(found.thread_ids)} "
+                              f"{'prompt' if len(found.thread_ids) == 1 else 'prompts'}.")
+        await reply(interaction, embed=embed)
+
+    @ratings.autocomplete("film")
+    async def film_choices(self, interaction: discord.Interaction[FilmClub],
+                           current: str) -> list[app_commands.Choice[str]]:
+        films = group_by_film(await self.bot.store.guild_ratings(interaction.guild_id or 0))
+        needle = current.strip().casefold()
+        return [app_commands.Choice(name=f.label[:100], value=f.label[:100])
+                for f in films if needle in f.label.casefold()][:AUTOCOMPLETE_LIMIT]
+
+
+async def setup(bot: FilmClub) -> None:
+    bot.add_dynamic_items(RateSelect)
+    await bot.add_cog(Ratings(bot))
+
+
+async def teardown(bot: FilmClub) -> None:
+    bot.remove_dynamic_items(RateSelect)
