@@ -236,17 +236,26 @@ def test_entries_without_an_id_get_a_stable_key() -> None:
 
 async def test_nul_bytes_from_a_feed_are_dropped(poller: FeedPoller, web_server: WebServer,
                                                  store: Store) -> None:
-    """A NUL in an entry's title, author or text never reaches the stored article."""
-    url = web_server.serve("rss", rss("Nul\x00Feed", [item(1, title="Re\x00view", author="A\x00n",
-                                                           content=full_text("Nul\x00"))]),
-                           content_type=RSS)
-    feed, _ = await poller.add(url, CHANNEL, guild_id=GUILD, backlog=1)
+    """A NUL byte makes a feed malformed XML: refused when added; in a bound feed, the
+    entries before it are kept, and no NUL reaches a stored article."""
+    nul = rss("Nul\x00Feed", [item(1, title="Re\x00view", author="A\x00n",
+                                   content=full_text("Nul\x00"))])
+    url = web_server.serve("rss", nul, content_type=RSS)
+    with pytest.raises(SourceError, match="not well-formed XML"):
+        await poller.add(url, CHANNEL, guild_id=GUILD)
+    web_server.serve("rss", rss("Reviews", [item(1)]), content_type=RSS)
+    feed, _ = await poller.add(url, CHANNEL, guild_id=GUILD)
+    web_server.serve("rss", rss("Reviews", [item(3), item(2, title="Re\x00view", author="A\x00n",
+                                                       content=full_text("Nul\x00")), item(1)]),
+                     content_type=RSS)
     outcome = await poller.poll(feed)
-    (added,) = outcome.added
-    article = added.article
-    fields = (article.title, article.body, article.author or "", article.source or "",
-              article.excerpt)
-    assert article.title == "Review" and all("\x00" not in f for f in fields)
+    assert [a.article.title for a in outcome.added] == ["Review 3"]
+    assert outcome.error is not None and "not well-formed XML" in outcome.error
+    for added in outcome.added:
+        article = added.article
+        fields = (article.title, article.body, article.author or "", article.source or "",
+                  article.excerpt)
+        assert all("\x00" not in f for f in fields)
 
 
 def truncated(document: str, after: str) -> str:
