@@ -1,6 +1,7 @@
 """Prompts from real articles, end to end: the issue's *Her* page and text, posted by the bot.
 
-The page is served on 127.0.0.1 and added with ``filmclub articles add URL``; the same
+The page is served on 127.0.0.1 and added with ``filmclub articles add URL`` (in this
+process, with the test server's fetch policy); the same
 article saved as a ``.txt`` sits in the library folder. Both are posted with
 ``/prompt post`` through the emulator, and ``filmclub articles show`` prints what was
 posted.
@@ -19,6 +20,7 @@ from tests.e2e.prompting import (
     answer,
     command,
     filmclub,
+    filmclub_here,
     library,
     prompts_in,
     start,
@@ -49,7 +51,9 @@ async def test_the_her_page_and_text_ask_their_closing_questions(
     world.articles = library(tmp_path)
     shutil.copy(HER_TEXT, world.articles / HER_TEXT.name)
     url = web_server.serve("2014/01/her-documentary.html", HER_PAGE.read_bytes())
-    status, out, err = await filmclub(world, "articles", "add", url)
+    # In this process: only the test web server's policy lets the fetcher reach 127.0.0.1.
+    status, out, err = await filmclub_here(world, "articles", "add", url,
+                                           policy=web_server.policy)
     assert status == 0, err
     page_slug = out.split("'")[1]
 
