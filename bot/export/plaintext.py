@@ -32,7 +32,7 @@ from bot.export.base import (
     selection_summary,
     tally_reactions,
 )
-from bot.export.markdown import discussion_summary
+from bot.export.markdown import discussion_summary, place_line
 from bot.models import Comment
 
 
@@ -82,10 +82,13 @@ class TextExporter(BlockExporter):
         if article.url:
             facts.append(("Article", article.url))
         facts += [("Question" if i == 0 else "", q) for i, q in enumerate(article.questions)]
+        if place := place_line(context):
+            facts.append(("Discussed in", place))
         facts.append(("Posted", format_time(context.prompt.posted_at, context.timezone)))
         width = max(len(label) for label, _ in facts) + 2
         lines += [f"{label + ':' if label else '':<{width}}{value}" for label, value in facts]
-        lines += ["", f"Discussion: {discussion_summary(context.counts)}"]
+        summary = discussion_summary(context.counts, context.options.include_deleted)
+        lines += ["", f"Discussion: {summary}"]
         if selection := selection_summary(context):
             lines.append(f"Selection: {selection}.")
         lines += ["", ""]
@@ -107,7 +110,10 @@ class TextExporter(BlockExporter):
             facts.append(f"deleted {_since(comment.deleted_at, comment.created_at, context)}")
         when = format_time(comment.created_at, zone)
         head = f"[{when}] {comment.author_name} ({', '.join(facts)})"
-        body: list[str] = comment.content.split("\n") if comment.content else []
+        body: list[str] = []
+        if note := context.reply_notes.pop(comment.id, None):
+            body.append(f"↪ in reply to {note.label}")
+        body += comment.content.split("\n") if comment.content else []
         if options.include_revisions:
             for revision in comment.revisions:
                 replaced = _since(revision.replaced_at, revision.written_at, context)
