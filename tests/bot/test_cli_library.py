@@ -15,6 +15,8 @@ from tests.webserver import RSS, WebServer, rss
 
 ROOT = Path(__file__).parents[2]
 LIBRARY = ROOT / "tests" / "library"
+CHANNEL = "1300000000000000005"
+OTHER_CHANNEL = "1300000000000000006"
 LONG = "<p>" + "A long patient scene at the table says more than any speech. " * 30 + "</p>"
 
 
@@ -67,11 +69,11 @@ async def test_feeds_add_list_poll_remove(tmp_path: Path, web_server: WebServer,
     """Two feeds; one breaks: poll reports it on stderr (status 1) and the other still polls."""
     good = web_server.serve("good", rss("Good", []), content_type=RSS)
     bad = web_server.serve("bad", rss("Bad", []), content_type=RSS)
-    assert await run(tmp_path, "feeds", "add", good, "--channel", "5", "--every", "15") == 0
-    assert await run(tmp_path, "feeds", "add", bad, "--channel", "6", "--post") == 0
+    assert await run(tmp_path, "feeds", "add", good, "--channel", CHANNEL, "--every", "15") == 0
+    assert await run(tmp_path, "feeds", "add", bad, "--channel", OTHER_CHANNEL, "--post") == 0
     added = capsys.readouterr().out.splitlines()
-    assert added[0] == (f"feed 1: {good} -> channel 5 (queue, every 15 min); 0 entries now, "
-                        "0 to take at the first poll")
+    assert added[0] == (f"feed 1: {good} -> channel {CHANNEL} (queue, every 15 min); "
+                        "0 entries now, 0 to take at the first poll")
     assert "(post, every 60 min)" in added[1]
 
     web_server.serve("good", rss("Good", [{"title": "A new review", "guid": "g1",
@@ -87,7 +89,7 @@ async def test_feeds_add_list_poll_remove(tmp_path: Path, web_server: WebServer,
 
     assert await run(tmp_path, "feeds", "list") == 0
     listing = capsys.readouterr().out.splitlines()
-    assert listing[0].startswith(f"1\t{good}\tchannel 5\tqueue\tevery 15 min\tpolled ")
+    assert listing[0].startswith(f"1\t{good}\tchannel {CHANNEL}\tqueue\tevery 15 min\tpolled ")
     assert listing[0].endswith("\tok") and "\terror: " in listing[1]
     assert await run(tmp_path, "feeds", "remove", "2") == 0
     assert await run(tmp_path, "feeds", "remove", "2") == 2
@@ -111,7 +113,7 @@ async def test_web_page_given_as_a_feed_is_one_line_and_status_2(tmp_path: Path,
                                                                 web_server: WebServer) -> None:
     """As a user runs it: a web page is not a feed; nothing is stored."""
     url = web_server.serve("page", (LIBRARY / "aftersun-review.html").read_bytes())
-    status, _, err = await filmclub(tmp_path, "feeds", "add", url, "--channel", "5")
+    status, _, err = await filmclub(tmp_path, "feeds", "add", url, "--channel", CHANNEL)
     assert status == 2
     assert err == f"filmclub: {url}: this is a web page, not a feed (add it with `articles add`)\n"
     assert await run(tmp_path, "feeds", "list") == 0
