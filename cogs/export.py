@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -28,6 +29,7 @@ from bot.export.base import describe_selection, format_time
 from bot.export.packing import pack
 from bot.export.request import build_options
 from cogs.checks import exporters_only, is_moderator, moderators_only, settings_of
+from cogs.ui import OwnedView
 
 if TYPE_CHECKING:
     from bot.client import FilmClub
@@ -116,7 +118,10 @@ class Export(commands.Cog):
     @moderators_only(manage_messages=True)
     async def export_this_thread(self, interaction: discord.Interaction[FilmClub],
                                  message: discord.Message) -> None:
-        """The message menu: the thread the message is in, or the one started from it."""
+        """The message menu: the thread the message is in, or the one started from it.
+
+        It answers privately with a choice of format; the file follows the choice.
+        """
         store = self.bot.store
         prompt = await store.get_prompt(message.channel.id) or await store.find_prompt(message.id)
         if prompt is None or prompt.guild_id != interaction.guild_id:
@@ -125,14 +130,29 @@ class Export(commands.Cog):
         guild = interaction.guild
         thread = guild.get_thread(prompt.thread_id) if guild else None
         title = thread.name if thread else prompt.article.title
-        request = ExportRequest("thread", prompt.thread_id, "md")
-        await self.deliver(interaction, request, settings, f"<#{prompt.thread_id}>",
-                           default_filename(title, prompt.thread_id, "md"))
+        label = f"<#{prompt.thread_id}>"
+
+        async def chosen(picked: discord.Interaction[FilmClub], fmt: str) -> None:
+            await picked.response.edit_message(
+                content=f"{label}: exporting as {fmt}…", view=None)
+            await self.deliver(picked, ExportRequest("thread", prompt.thread_id, fmt),
+                               settings, label, default_filename(title, prompt.thread_id, fmt))
+
+        view = FormatChoice(interaction.user.id, chosen)
+        await interaction.response.send_message(
+            f"Export {label} as which file?", view=view, ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none())
+        view.message = await interaction.original_response()
 
     async def deliver(self, interaction: discord.Interaction[FilmClub], request: ExportRequest,
                       settings: GuildSettings, label: str, filename: str) -> None:
-        """Defer, export, fit the file under the limit, send it, then remember the export."""
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        """Defer, export, fit the file under the limit, send it, then remember the export.
+
+        An interaction answered already (a format picked in a select) is not deferred:
+        the file comes as its follow-up.
+        """
+        if not interaction.response.is_done():
+            await interaction.response.defer(ephemeral=True, thinking=True)
         store = self.bot.store
         await store.flush()  # what members just wrote belongs in the file
         guild = interaction.guild
@@ -145,7 +165,8 @@ class Export(commands.Cog):
                 store, request, Path(folder) / filename, exported_by=interaction.user.id,
                 timezone=settings.zone, guild_name=guild.name if guild else None,
                 channel_names=names)
-            if request.since_last and result.previous is not None and not result.comments:
+            nothing = not result.threads if request.scope == "guild" else not result.entries
+            if request.since_last and result.previous is not None and nothing:
                 when = format_time(result.previous.exported_at, settings.zone)
                 await interaction.followup.send(
                     f"{label}: nothing changed since the export of {when}, so no file.",
@@ -163,6 +184,30 @@ class Export(commands.Cog):
             await store.record_export(result.record)
         log.info("export %s for user %s: %d comments, %d bytes", request.key,
                  interaction.user.id, result.comments, result.size)
+
+
+#: The formats as the "Export this thread" menu offers them, in order.
+FORMAT_LABELS: dict[str, str] = {
+    "md": "Markdown (.md)", "html": "Web page (.html)", "txt": "Plain text (.txt)",
+    "json": "JSON (.json)", "csv": "Spreadsheet table (.csv)",
+}
+
+
+class FormatChoice(OwnedView):
+    """The private answer of "Export this thread": which format; the file follows."""
+
+    def __init__(self, owner_id: int,
+                 on_choice: Callable[[discord.Interaction[FilmClub], str], Awaitable[None]]
+                 ) -> None:
+        super().__init__(owner_id)
+        self.on_choice = on_choice
+
+    @discord.ui.select(placeholder="Choose a format", min_values=1, max_values=1, options=[
+        discord.SelectOption(label=text, value=fmt) for fmt, text in FORMAT_LABELS.items()])
+    async def format(self, interaction: discord.Interaction[FilmClub],
+                     select: discord.ui.Select[FormatChoice]) -> None:
+        self.stop()
+        await self.on_choice(interaction, select.values[0])
 
 
 def summary(request: ExportRequest, result: ExportResult, label: str,

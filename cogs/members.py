@@ -19,7 +19,14 @@ from discord.ext import commands
 from bot.export.base import format_score
 from bot.models import Prompt, utcnow
 from bot.privacy import PLACEHOLDER
-from bot.stats import PERIOD_LABELS, Period, period_start, rank_members
+from bot.stats import (
+    COUNTING_RULES,
+    PERIOD_LABELS,
+    Period,
+    period_start,
+    rank_members,
+    stats_report,
+)
 from cogs.checks import members_command
 from cogs.threads import prompt_for, thread_choices
 from cogs.ui import COLOUR, Confirm, message_link, one_line, pages_of, reply, send_pages
@@ -30,7 +37,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TOP_LIMIT = 100
-COUNTING_RULES = "Hidden and deleted comments and votes on one's own comments don't count."
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:
@@ -118,32 +124,18 @@ class Members(commands.Cog):
         prompt = await self._scope(interaction, thread)
         await interaction.response.defer(ephemeral=True, thinking=True)
         guild_id = interaction.guild_id or 0
-        settings = await self.bot.store.get_settings(guild_id)
         await self.bot.store.flush()
-        if prompt is not None:
-            found = await self.bot.store.thread_stats(prompt.thread_id, settings.zone,
-                                                      settings.timezone)
-            embed = discord.Embed(title=f"Stats: {one_line(prompt.article.title, 200)}",
-                                  url=message_link(guild_id, prompt.thread_id), colour=COLOUR)
-            embed.add_field(name="Comments", value=str(found.comments))
-            embed.add_field(name="Participants", value=str(found.participants))
-            embed.add_field(name="Votes",
-                            value=f"{found.votes} (+{found.upvotes} / −{found.downvotes})")
-            busiest = found.busiest
+        report = await stats_report(
+            self.bot.store, guild_id, thread_id=prompt.thread_id if prompt else None,
+            subject=prompt.article.title if prompt else None, now=self.bot.clock())
+        if report.thread_id is not None:
+            embed = discord.Embed(title=f"Stats: {one_line(report.subject or '', 200)}",
+                                  url=message_link(guild_id, report.thread_id), colour=COLOUR)
         else:
-            server = await self.bot.store.server_stats(guild_id, now=self.bot.clock(),
-                                                       zone=settings.zone,
-                                                       zone_name=settings.timezone)
             embed = discord.Embed(title="Stats: this server", colour=COLOUR)
-            embed.add_field(name="Prompts posted", value=str(server.prompts))
-            embed.add_field(name="Comments", value=str(server.comments))
-            embed.add_field(name="Members who took part", value=str(server.members))
-            embed.add_field(name="Active in the last 30 days", value=str(server.active_members))
-            busiest = server.busiest
-        embed.add_field(name="Busiest hour", inline=False, value=(
-            f"{busiest.label} ({_plural(busiest.comments, 'comment')})" if busiest
-            else "no comments yet"))
-        embed.set_footer(text=COUNTING_RULES)
+        for field in report.fields:
+            embed.add_field(name=field.name, value=field.value, inline=field.inline)
+        embed.set_footer(text=report.footer)
         await reply(interaction, embed=embed)
 
     # -- the member's own data -----------------------------------------------------------------

@@ -353,6 +353,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
                             posted_by=posted_by)
             await store.record_prompt(prompt, keys, queue_item_id=queue_item_id)
             self.bot.prompt_threads.add(thread.id)
+            self.bot.dispatch("prompt_posted", thread)  # cogs.names keeps its name
         log.info("prompt %r posted in %d (server %d): thread %d", article.slug, channel.id,
                  guild.id, thread.id)
         return prompt, thread
