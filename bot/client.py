@@ -38,8 +38,10 @@ EXTENSIONS = ("cogs.prompts", "cogs.capture", "cogs.export", "cogs.catchup",
 COMMANDS_HASH_KEY = "app_commands_hash"
 
 
-# filmclub has no voice: discord.py's warning that PyNaCl (voice) is missing is no news.
+# filmclub has no voice: discord.py's warnings that what voice needs (PyNaCl, davey) is
+# missing are no news to anyone running it.
 discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
 
 #: What an unreachable Discord raises: no route, refused, reset, timed out, or a
 #: gateway that closed before it said hello.
@@ -176,6 +178,12 @@ class FilmClub(commands.Bot):
                 # also skips commands.Bot.on_message, which would look for a text-command
                 # prefix in every message in a task of its own; filmclub has none.
                 return
+        if self.is_closed():
+            # Stopping: no listener task may start now. discord.py's own wait for the
+            # servers (guild_ready_timeout) may still end and dispatch "ready" after close
+            # took its event loop away, which raised where nobody could catch it.
+            log.debug("closing: %s not dispatched", event_name)
+            return
         super().dispatch(event_name, *args, **kwargs)
 
     async def setup_hook(self) -> None:
@@ -418,7 +426,8 @@ async def catch_up(config: Config, thread_ids: list[int] | None = None) -> Catch
     token = config.require_token()
     point_at(config)
     async with SQLiteStore(config.db_path, create=False) as store:
-        client = discord.Client(intents=discord.Intents.none(),
+        # No gateway session: the intents only keep discord.py from warning about none.
+        client = discord.Client(intents=discord.Intents(guilds=True),
                                 allowed_mentions=discord.AllowedMentions.none())
         async with client:
             try:

@@ -12,7 +12,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # the store's interface imports this module's records
+    from bot.store.base import Store
 
 Period = Literal["week", "month", "all"]
 PERIOD_DAYS: Mapping[str, int] = {"week": 7, "month": 30}
@@ -120,3 +123,75 @@ class ServerStats:
     members: int  # everyone who ever commented
     active_members: int  # those who commented in the last ACTIVE_DAYS days
     busiest: BusiestHour | None
+
+
+# -- issue 14: /stats and `filmclub stats` from one function --------------------------
+
+#: What /top, /leaderboard and /stats leave out, said under their answers.
+COUNTING_RULES = "Hidden and deleted comments and votes on one's own comments don't count."
+
+
+@dataclass(frozen=True, slots=True)
+class StatsField:
+    name: str
+    value: str
+    inline: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class StatsReport:
+    """What /stats shows, before Discord or a terminal renders it.
+
+    ``thread_id`` and ``subject`` (the article's title) are set for a prompt thread;
+    both are None for the whole server.
+    """
+
+    guild_id: int
+    thread_id: int | None
+    subject: str | None
+    fields: tuple[StatsField, ...]
+    footer: str = COUNTING_RULES
+
+
+def _plural(count: int, one: str) -> str:
+    return f"{count} {one}{'' if count == 1 else 's'}"
+
+
+def _busiest(busiest: BusiestHour | None) -> StatsField:
+    value = (f"{busiest.label} ({_plural(busiest.comments, 'comment')})" if busiest
+             else "no comments yet")
+    return StatsField("Busiest hour", value, inline=False)
+
+
+def thread_report(found: ThreadStats, guild_id: int, subject: str) -> StatsReport:
+    """/stats for a prompt thread: comments, participants, votes, busiest hour."""
+    return StatsReport(guild_id, found.thread_id, subject, (
+        StatsField("Comments", str(found.comments)),
+        StatsField("Participants", str(found.participants)),
+        StatsField("Votes", f"{found.votes} (+{found.upvotes} / −{found.downvotes})"),
+        _busiest(found.busiest),
+    ))
+
+
+def server_report(found: ServerStats) -> StatsReport:
+    """/stats for a server: prompts, comments, members who took part and active ones."""
+    return StatsReport(found.guild_id, None, None, (
+        StatsField("Prompts posted", str(found.prompts)),
+        StatsField("Comments", str(found.comments)),
+        StatsField("Members who took part", str(found.members)),
+        StatsField(f"Active in the last {ACTIVE_DAYS} days", str(found.active_members)),
+        _busiest(found.busiest),
+    ))
+
+
+async def stats_report(store: Store, guild_id: int, *, thread_id: int | None = None,
+                       subject: str | None = None, now: datetime) -> StatsReport:
+    """What /stats and `filmclub stats` show: a prompt thread's numbers (``thread_id``)
+    or the server's, in the server's time zone."""
+    settings = await store.get_settings(guild_id)
+    if thread_id is not None:
+        found = await store.thread_stats(thread_id, settings.zone, settings.timezone)
+        return thread_report(found, guild_id, subject or str(thread_id))
+    server = await store.server_stats(guild_id, now=now, zone=settings.zone,
+                                      zone_name=settings.timezone)
+    return server_report(server)

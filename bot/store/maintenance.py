@@ -80,15 +80,47 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _schema_damage(conn: sqlite3.Connection) -> list[str]:
+    """Schema entries SQLite could not read back: each is replayed into an empty database.
+
+    A read-only connection tolerates a damaged schema (and the integrity check skips the
+    tables it could not read), where the bot's read-write one refuses the whole file.
+    """
+    problems: list[str] = []
+    try:
+        rows = conn.execute(
+            "SELECT name, sql FROM sqlite_schema WHERE sql IS NOT NULL"
+            " AND name NOT LIKE 'sqlite^_%' ESCAPE '^'"
+            " ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2"
+            " ELSE 3 END, rowid").fetchall()
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+        return [f"schema: {error_text(exc)}"]
+    replay = sqlite3.connect(":memory:")
+    try:
+        for name, sql in rows:
+            try:
+                replay.execute(sql)
+            except sqlite3.Error as exc:
+                problems.append(f"schema: {_one_line(str(name), 60)}: {error_text(exc)}")
+    finally:
+        replay.close()
+    return problems
+
+
 def _damage(conn: sqlite3.Connection, *, quick: bool = False, limit: int = 20) -> list[str]:
-    """What SQLite's integrity check finds (nothing: an empty list)."""
+    """What SQLite's integrity check finds, and what of the schema cannot be read back
+    (nothing: an empty list)."""
+    schema = _schema_damage(conn)
     pragma = "quick_check" if quick else "integrity_check"
     try:
         rows = [str(r[0]) for r in conn.execute(f"PRAGMA {pragma}({int(limit)})")]
     except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
         rows = [error_text(exc)]
-    rows = [_one_line(r) for r in rows if not r.startswith("*** in database")]
-    return [] if rows == ["ok"] else rows
+    # A finding may hold several lines, under a "*** in database main ***" heading.
+    lines = [_one_line(line) for row in rows for line in row.splitlines()
+             if line.strip() and not line.startswith("*** in database")]
+    found = schema + ([] if lines == ["ok"] else lines)
+    return found[:limit]
 
 
 def damage(path: Path) -> str | None:
@@ -148,7 +180,8 @@ def check(path: Path) -> CheckResult:
             problems.append(f"schema {version} is older than {SCHEMA_VERSION}; the bot migrates "
                             "it at its next start")
         found = _damage(conn)
-        problems.extend(f"integrity: {row}" for row in found)
+        problems.extend(row if row.startswith("schema: ") else f"integrity: {row}"
+                        for row in found)
         prompts = comments = 0
         if filmclub and version >= 1 and not found:
             try:

@@ -318,9 +318,9 @@ _CLEAR_ALL = "UPDATE reactions SET removed_at = ? WHERE comment_id = ? AND remov
 # A reacting member's name (issue 14), unless they asked to be forgotten since.
 _VOTER_NAME = """
 INSERT INTO member_names (guild_id, user_id, name, seen_at)
-SELECT p.guild_id, :2, :3, :4 FROM prompts p
-WHERE p.thread_id = :1 AND NOT EXISTS (
-    SELECT 1 FROM forgotten_members f WHERE f.user_id = :2 AND :4 <= f.forgotten_at)
+SELECT p.guild_id, ?2, ?3, ?4 FROM prompts p
+WHERE p.thread_id = ?1 AND NOT EXISTS (
+    SELECT 1 FROM forgotten_members f WHERE f.user_id = ?2 AND ?4 <= f.forgotten_at)
 ON CONFLICT (guild_id, user_id) DO UPDATE SET name = excluded.name, seen_at = excluded.seen_at
 WHERE excluded.seen_at >= member_names.seen_at
 """
