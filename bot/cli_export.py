@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bot.cli_args import database_option, discord_id, score
 from bot.config import Config
-from bot.errors import InvalidValue
+from bot.errors import ExportError, InvalidValue
 from bot.export import (
     ExportRequest,
     default_filename,
@@ -113,6 +113,10 @@ async def run(config: Config, args: argparse.Namespace) -> int:
         try:
             result = await run_export(store, request, out, progress=progress,
                                       replace=args.force)
+        except BrokenPipeError:  # `filmclub export --out - | head`: the reader went away
+            _silence_stdout()
+            raise ExportError("standard output was closed before the export was "
+                              "written; nothing is remembered of it") from None
         finally:
             bar.close()
         if result.record is not None:
@@ -129,6 +133,13 @@ async def run(config: Config, args: argparse.Namespace) -> int:
     line = f"{'standard output' if to_stdout else result.path} ({', '.join(facts)})\n"
     (sys.stderr if to_stdout else sys.stdout).write(line)
     return 0
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's own flush at exit finds no broken pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _count(number: int, noun: str) -> str:

@@ -89,9 +89,12 @@ def break_table(path: Path, table: str) -> None:
         handle.write(bytes((i * 7 + 3) % 256 for i in range(size)))
 
 
-def break_schema(path: Path, name: str = "export_state") -> None:
+def break_schema(path: Path, name: str = "export_state", *, where: str = "keyword") -> None:
     """Scribble over the stored SQL of one table (a bad schema page): SQLite cannot read
-    the schema, and its message quotes bytes that are not UTF-8."""
+    the schema, and its message quotes the bytes, which are not UTF-8 (Python's sqlite3
+    then raised UnicodeDecodeError, not even a DatabaseError). ``where="columns"``
+    garbles the column list instead: a read-only connection then opens the file anyway,
+    and SQLite's integrity check calls it ok."""
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         db.execute("PRAGMA journal_mode = DELETE")
@@ -100,7 +103,11 @@ def break_schema(path: Path, name: str = "export_state") -> None:
     at = data.find(marker)
     assert at > 0, f"no table {name} in {path}"
     while at > 0:  # free pages may hold older copies of the schema: all of them
-        start = at + len(marker)
-        data[start:start + 6] = b"\xff\xfe\xfd\xff\xfe\xfd"
+        if where == "keyword":
+            start = at + len(b"CREATE ")
+            data[start:start + 5] = b"\xff\xfe\xfd\xff\xfe"  # the word TABLE
+        else:
+            start = at + len(marker)
+            data[start:start + 6] = b"\xff\xfe\xfd\xff\xfe\xfd"  # its first column
         at = data.find(marker, start)
     path.write_bytes(bytes(data))

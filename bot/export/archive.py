@@ -14,11 +14,12 @@ name and renamed into place.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import logging
 import zipfile
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -81,10 +82,12 @@ class Highlights:
         self.latest_at: datetime | None = None
         self._best: Comment | None = None
 
-    async def watch(self, comments: AsyncIterator[Comment]) -> AsyncIterator[Comment]:
-        async for comment in comments:
-            self.see(comment)
-            yield comment
+    async def watch(self, comments: AsyncGenerator[Comment, None]
+                    ) -> AsyncGenerator[Comment, None]:
+        async with contextlib.aclosing(comments):
+            async for comment in comments:
+                self.see(comment)
+                yield comment
 
     def see(self, comment: Comment) -> None:
         if self.latest_at is None or comment.created_at > self.latest_at:
@@ -169,7 +172,8 @@ async def export_archive(
             info.compress_type = zipfile.ZIP_DEFLATED
             with (archive.open(info, "w", force_zip64=True) as member,
                   io.TextIOWrapper(member, encoding="utf-8", newline="") as text):
-                entries_written += await exporter.write(context, seen.watch(comments), text)
+                async with contextlib.aclosing(seen.watch(comments)) as watched:
+                    entries_written += await exporter.write(context, watched, text)
             entries.append(ArchiveEntry(prompt.thread_id, title, filename, prompt.posted_at,
                                         context.counts.comments, seen.latest_at, seen.top))
             if progress is not None:

@@ -7,11 +7,13 @@ that choose comments go to the store's query, anonymising wraps the stream.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from typing import cast
 
 from bot.errors import ExportError, NotFound
 from bot.export.anonymise import Pseudonyms
@@ -126,7 +128,7 @@ def thread_comments(
     *,
     include_hidden: bool = False,
     changed_after: int | None = None,
-) -> AsyncIterator[Comment]:
+) -> AsyncGenerator[Comment, None]:
     """The thread's comments as the options choose and order them, anonymised if asked.
 
     A reply whose parent the selection left out gets a :class:`ReplyNote` in
@@ -135,11 +137,11 @@ def thread_comments(
     in the file and numbers in the text agree.
     """
     options = context.options
-    comments = store.iter_comments(
+    comments = cast(AsyncGenerator[Comment, None], store.iter_comments(
         context.prompt.thread_id, include_hidden=include_hidden, sort=options.sort,
         after=options.after, before=options.before, min_score=options.min_score,
         changed_after=changed_after,
-    )
+    ))
     pseudonyms = None
     if options.anonymise:
         if not isinstance(context.members, Pseudonyms):
@@ -148,25 +150,26 @@ def thread_comments(
     return _prepared(store, comments, context, exporter, pseudonyms, include_hidden)
 
 
-async def _prepared(store: Store, comments: AsyncIterator[Comment], context: ExportContext,
-                    exporter: Exporter, pseudonyms: Pseudonyms | None,
-                    include_hidden: bool) -> AsyncIterator[Comment]:
+async def _prepared(store: Store, comments: AsyncGenerator[Comment, None],
+                    context: ExportContext, exporter: Exporter, pseudonyms: Pseudonyms | None,
+                    include_hidden: bool) -> AsyncGenerator[Comment, None]:
     options = context.options
-    async for comment in comments:
-        # Reading order puts a reply under its parent; at the top level, a reply's
-        # parent is not in the export.
-        note = None
-        if comment.parent_id is not None and comment.depth == 0:
-            note = await reply_note(store, comment.parent_id, options, include_hidden)
-        if pseudonyms is not None:
-            comment, note = pseudonyms.anonymise(
-                comment, note, include_deleted=options.include_deleted,
-                include_revisions=options.include_revisions,
-                voters=exporter.shows_voters,
-                deleted_authors=exporter.shows_deleted_authors)
-        if note is not None:
-            context.reply_notes[comment.id] = note
-        yield comment
+    async with contextlib.aclosing(comments):  # an export that fails closes its query now
+        async for comment in comments:
+            # Reading order puts a reply under its parent; at the top level, a reply's
+            # parent is not in the export.
+            note = None
+            if comment.parent_id is not None and comment.depth == 0:
+                note = await reply_note(store, comment.parent_id, options, include_hidden)
+            if pseudonyms is not None:
+                comment, note = pseudonyms.anonymise(
+                    comment, note, include_deleted=options.include_deleted,
+                    include_revisions=options.include_revisions,
+                    voters=exporter.shows_voters,
+                    deleted_authors=exporter.shows_deleted_authors)
+            if note is not None:
+                context.reply_notes[comment.id] = note
+            yield comment
 
 
 async def reply_note(store: Store, parent_id: int, options: ExportOptions,
@@ -228,7 +231,8 @@ async def export_thread(
                                changed_after=changed_after)
     target = out if isinstance(out, Path | CountingStream) else CountingStream(out)
     with open_text_output(target, replace=replace) as handle:
-        count = await exporter.write(context, comments, handle)
+        async with contextlib.aclosing(comments):
+            count = await exporter.write(context, comments, handle)
     size = output_size(target)
     log.info("exported thread %d as %s to %s (%d comments, %d entries, %d bytes)",
              thread_id, fmt, out if isinstance(out, Path) else "a stream",

@@ -60,6 +60,9 @@ def _one_line(text: str, limit: int = 200) -> str:
 def error_text(exc: BaseException) -> str:
     """A database error as one short line (its message may quote damaged bytes)."""
     if isinstance(exc, UnicodeDecodeError):
+        # sqlite3 could not decode SQLite's own message: it quotes damaged bytes.
+        if isinstance(exc.object, bytes):
+            return _one_line(exc.object.decode("utf-8", "replace"))
         return "its text is not readable as UTF-8 (damaged bytes)"
     return _one_line(str(exc) or type(exc).__name__)
 

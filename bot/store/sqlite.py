@@ -567,7 +567,8 @@ class SQLiteStore(Store):
             self._wconn = await asyncio.to_thread(self._open_writer)
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             # A damaged schema's message may quote its bytes, not always UTF-8.
-            reason = ("its schema is damaged" if isinstance(exc, UnicodeDecodeError)
+            reason = (exc.object.decode("utf-8", "replace")
+                      if isinstance(exc, UnicodeDecodeError) and isinstance(exc.object, bytes)
                       else exc)
             raise StoreError(f"{self.path}: not a usable SQLite database ({reason})") from exc
         self._reader = await aiosqlite.connect(self.path)

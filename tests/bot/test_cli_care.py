@@ -26,6 +26,7 @@ from bot.models import Article
 from bot.store import SQLiteStore
 from tests import discussion, hostile
 from tests.clirun import ROOT, break_table, clean_env, command, filmclub, one_line
+from tests.discussion import say
 
 GUILD = 1_200_000_000_000_000_010
 THREAD = str(discussion.THREAD)
@@ -142,6 +143,31 @@ def test_out_dash_writes_to_standard_output(database: Path, tmp_path: Path) -> N
     size = len(result.stdout.encode("utf-8"))
     assert result.stderr == f"standard output (4 comments, 1 deleted, {size} bytes)\n"
     assert listing(tmp_path) == before
+
+
+def test_standard_output_closed_early_is_one_line(database: Path, tmp_path: Path) -> None:
+    """`filmclub export --out - | head -c 10`: the reader goes away; one line, no traceback."""
+
+    async def lengthen() -> None:  # far more than a pipe holds (64 KiB)
+        async with SQLiteStore(database) as store:
+            for n in range(2000):
+                store.submit(say(100 + n / 100, 7, "Gus", "A long look at the tower. " * 20))
+            await store.flush()
+
+    asyncio.run(lengthen())
+    reader = subprocess.Popen(["head", "-c", "10"], stdin=subprocess.PIPE,
+                              stdout=subprocess.DEVNULL)
+    assert reader.stdin is not None
+    result = subprocess.run([*command(), "export", "--guild", str(GUILD), "--out", "-",
+                             "--format", "json", "--include-revisions"],
+                            cwd=tmp_path, env=clean_env(FILMCLUB_DB=str(database)),
+                            stdout=reader.stdin, stderr=subprocess.PIPE, text=True,
+                            timeout=60, check=False)
+    reader.stdin.close()
+    reader.wait(10)
+    assert result.returncode == 2
+    assert one_line(result) == ("filmclub: standard output was closed before the export "
+                                "was written; nothing is remembered of it")
 
 
 def test_archive_to_standard_output_is_a_zip(database: Path, tmp_path: Path) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import signal
 import socket
 import sys
@@ -112,13 +111,21 @@ async def test_stats_on_the_command_line_are_those_of_slash_stats(
     assert fields(server.stdout) == fields(server_on_discord)
 
 
-async def test_no_voice_warnings(world: World, caplog: pytest.LogCaptureFixture) -> None:
-    """The bot has no voice: discord.py's warnings about PyNaCl or davey are not shown."""
-    caplog.set_level(logging.WARNING)
-    runner = RunningBot(world)
-    await runner.start()
-    assert await runner.stop() == 0
-    assert "voice will NOT be supported" not in caplog.text
+async def test_no_voice_warnings(emu: DiscordEmulator, tmp_path: Path) -> None:
+    """The bot has no voice: `filmclub run` (a fresh process) shows no warning about
+    PyNaCl or davey, which only voice would need."""
+    emu.add_guild("Quiet Club")
+    proc = await run_bot({"DISCORD_TOKEN": emu.token, "DISCORD_API_BASE": emu.api_base,
+                          "DISCORD_GATEWAY_URL": emu.gateway_url, "LOG_LEVEL": "WARNING",
+                          "FILMCLUB_DB": str(tmp_path / "f.db"),
+                          "FILMCLUB_GUILD_READY_TIMEOUT": "0.05"}, tmp_path)
+    await emu.wait_connected(timeout=60)
+    await asyncio.sleep(0.5)  # ready, extensions loaded: what it logs at start is out
+    proc.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, err.decode()
+    assert "voice will NOT be supported" not in err.decode()
+    assert err.decode() == ""
 
 
 async def run_bot(settings: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
