@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.cli_args import backlog, database_option, discord_id, feed_id, minutes
 from bot.config import Config
 from bot.models import utcnow
 
@@ -35,19 +35,10 @@ def _problem(line: str) -> None:
     sys.stderr.write(f"filmclub: {line}\n")
 
 
-def _db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", type=Path, metavar="PATH",
-                        help="database file (default: FILMCLUB_DB or data/filmclub.db)")
+_db_option = database_option
 
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} is negative")
-    return value
+#: Verbs that only read: they never create the database (issue 14).
+READ_ONLY = {("articles", "list"), ("articles", "show"), ("feeds", "list")}
 
 
 def add_parsers(sub: Any) -> None:
@@ -65,7 +56,7 @@ def add_parsers(sub: Any) -> None:
     show = verbs.add_parser("show", help="show an article's prompt exactly as it would be "
                                          "posted, and where its question comes from")
     show.add_argument("slug", metavar="SLUG")
-    show.add_argument("--guild", type=_positive, metavar="ID",
+    show.add_argument("--guild", type=discord_id("server"), metavar="ID",
                       help="a server whose default question to use if the article asks none")
     _db_option(show)
 
@@ -73,21 +64,22 @@ def add_parsers(sub: Any) -> None:
     verbs = feeds.add_subparsers(dest="verb", required=True, metavar="VERB")
     add = verbs.add_parser("add", help="bind a feed to a channel (checks that it is a feed)")
     add.add_argument("url", metavar="URL")
-    add.add_argument("--channel", type=_positive, required=True, metavar="ID",
+    add.add_argument("--channel", type=discord_id("channel"), required=True, metavar="ID",
                      help="the text or forum channel its prompts go to")
-    add.add_argument("--guild", type=_positive, metavar="ID",
+    add.add_argument("--guild", type=discord_id("server"), metavar="ID",
                      help="the channel's server (the bot fills it in when it sees the channel)")
     add.add_argument("--post", action="store_true",
                      help="post new entries at once instead of queueing them")
-    add.add_argument("--every", type=_positive, metavar="MINUTES",
-                     help="minutes between polls (default: FILMCLUB_FEED_INTERVAL, 60)")
-    add.add_argument("--backlog", type=_positive, default=0, metavar="N",
+    add.add_argument("--every", type=minutes, metavar="MINUTES",
+                     help="minutes between polls, 1 to 10080 (default: FILMCLUB_FEED_INTERVAL, "
+                          "60)")
+    add.add_argument("--backlog", type=backlog, default=0, metavar="N",
                      help="also take the feed's newest N entries (default: only new ones)")
     _db_option(add)
     _db_option(verbs.add_parser("list", help="list the feeds and how their last poll went"))
     _db_option(verbs.add_parser("poll", help="poll every feed once (for cron)"))
     remove = verbs.add_parser("remove", help="stop polling a feed")
-    remove.add_argument("id", type=_positive, metavar="ID")
+    remove.add_argument("id", type=feed_id, metavar="ID")
     _db_option(remove)
 
 
@@ -106,7 +98,8 @@ async def run(config: Config, args: argparse.Namespace, *,
 
     # Each feed's outcome is reported as one line below; the poller's log would repeat it.
     logging.getLogger("bot.feeds").setLevel(max(logging.ERROR, log.getEffectiveLevel()))
-    async with SQLiteStore(args.db or config.db_path) as store, \
+    read_only = (args.command, args.verb) in READ_ONLY
+    async with SQLiteStore(args.db or config.db_path, create=not read_only) as store, \
             Fetcher(timeout=config.fetch_timeout,
                     policy=policy or FetchPolicy.from_config(config)) as fetcher:
         catalog = Catalog(ArticleLibrary(config.articles_dir), store)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -25,7 +26,7 @@ from discord.ext import commands
 from bot.articles import ArticleLibrary
 from bot.catchup import CatchUp, CatchUpReport
 from bot.config import Config
-from bot.errors import FilmclubError
+from bot.errors import FilmclubError, Unreachable
 from bot.limits import Cooldowns
 from bot.models import utcnow
 from bot.netguard import FetchPolicy
@@ -36,8 +37,20 @@ log = logging.getLogger(__name__)
 
 EXTENSIONS = ("cogs.prompts", "cogs.feeds", "cogs.capture", "cogs.export", "cogs.catchup",
               "cogs.discussion", "cogs.comments", "cogs.settings", "cogs.members",
-              "cogs.watchlist", "cogs.ratings", "cogs.polls")
+              "cogs.watchlist", "cogs.ratings", "cogs.polls", "cogs.names")
 COMMANDS_HASH_KEY = "app_commands_hash"
+
+
+# filmclub has no voice: discord.py's warnings that what voice needs (PyNaCl, davey) is
+# missing are no news to anyone running it.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
+#: What an unreachable Discord raises: no route, refused, reset, timed out, or a
+#: gateway that closed before it said hello.
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (
+    OSError, aiohttp.ClientError, asyncio.TimeoutError, discord.GatewayNotFound,
+    discord.ConnectionClosed)
 
 
 def intents() -> discord.Intents:
@@ -178,6 +191,12 @@ class FilmClub(commands.Bot):
                 # also skips commands.Bot.on_message, which would look for a text-command
                 # prefix in every message in a task of its own; filmclub has none.
                 return
+        if self.is_closed():
+            # Stopping: no listener task may start now. discord.py's own wait for the
+            # servers (guild_ready_timeout) may still end and dispatch "ready" after close
+            # took its event loop away, which raised where nobody could catch it.
+            log.debug("closing: %s not dispatched", event_name)
+            return
         super().dispatch(event_name, *args, **kwargs)
 
     async def setup_hook(self) -> None:
@@ -231,6 +250,94 @@ def switch_interval(seconds: float) -> Iterator[None]:
         sys.setswitchinterval(before)
 
 
+# -- reaching Discord (issue 14): one line when it cannot be reached, retries at start ---
+
+
+def reason(exc: BaseException) -> str:
+    """Why a connection failed, in a few words ('Connection refused', 'timed out')."""
+    if isinstance(exc, asyncio.TimeoutError):
+        return "timed out"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        cause = exc.os_error
+        return (cause.strerror or str(cause)) if isinstance(cause, OSError) else str(exc)
+    if isinstance(exc, discord.ConnectionClosed):
+        return f"closed with code {exc.code}"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+async def probe(config: Config, *, wait: float = 10.0) -> None:
+    """Check that Discord's API and gateway answer; Unreachable naming the one that does not.
+
+    The API is asked ``GET /gateway`` (no token needed); the gateway is opened and its
+    first frame (HELLO) read, then closed before anything is sent: no session starts.
+    """
+    limit = aiohttp.ClientTimeout(total=wait)
+    async with aiohttp.ClientSession(timeout=limit) as session:
+        api = f"{config.api_base}/gateway"
+        try:
+            async with session.get(api) as response:
+                await response.read()  # any answer: Discord's API is there
+        except NETWORK_ERRORS as exc:
+            raise Unreachable(f"cannot reach Discord's API at {config.api_base} "
+                              f"({reason(exc)})") from exc
+        gateway = str(yarl.URL(config.gateway_url).update_query(v=10, encoding="json"))
+        try:
+            async with session.ws_connect(gateway, autoclose=True) as ws:
+                message = await ws.receive(timeout=wait)
+                if message.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                    raise ConnectionResetError(f"it sent {message.type.name} instead of HELLO")
+        except NETWORK_ERRORS as exc:
+            raise Unreachable(f"cannot reach Discord's gateway at {config.gateway_url} "
+                              f"({reason(exc)})") from exc
+
+
+#: Seconds before the first retry; each one waits twice as long, up to MAX_RETRY_DELAY.
+FIRST_RETRY_DELAY = 1.0
+MAX_RETRY_DELAY = 60.0
+
+
+async def reach_discord(config: Config, stop: asyncio.Event, *,
+                        first_delay: float = FIRST_RETRY_DELAY) -> bool:
+    """Probe Discord until it answers, backing off between tries as discord.py does after
+    a lost connection; Unreachable after ``config.connect_attempts`` tries. False when
+    ``stop`` was set meanwhile."""
+    delay = first_delay
+    for attempt in range(1, config.connect_attempts + 1):
+        try:
+            await probe(config)
+            return True
+        except Unreachable as exc:
+            if attempt == config.connect_attempts:
+                tries = f" after {attempt} tries" if attempt > 1 else ""
+                raise Unreachable(f"{exc}{tries}; is the network (or DISCORD_API_BASE, "
+                                  "DISCORD_GATEWAY_URL) right?") from exc.__cause__
+            log.warning("%s; trying again in %.0f s (try %d of %d)", exc, delay, attempt,
+                        config.connect_attempts)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+        if stop.is_set():
+            return False
+        delay = min(delay * 2, MAX_RETRY_DELAY)
+    return False  # pragma: no cover - connect_attempts is at least 1
+
+
+class OneLineReconnects(logging.Filter):
+    """discord.py logs each reconnect after a lost connection with its traceback; for an
+    unreachable Discord that is one line's worth (the reconnecting goes on as it was)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.getMessage().startswith("Attempting a reconnect"):
+            exc = record.exc_info[1]
+            if exc is not None and isinstance(exc, NETWORK_ERRORS):
+                record.msg = f"{record.getMessage()} (the connection failed: {reason(exc)})"
+                record.args = ()
+                record.exc_info = None
+                record.exc_text = None
+        return True
+
+
 async def serve(
     config: Config,
     *,
@@ -246,29 +353,67 @@ async def serve(
         return await _serve(config, token, stop, library, on_start)
 
 
+def check_database(config: Config) -> None:
+    """Refuse to start on a damaged database: one line with what `filmclub db check` finds.
+
+    Starting would lose what members write to a file that cannot keep it. SQLite's quick
+    check reads every page once; it takes a moment on a large file, at start only.
+    """
+    from bot.store.maintenance import damage
+
+    if not config.db_path.is_file():
+        return
+    found = damage(config.db_path)
+    if found is not None:
+        raise FilmclubError(f"{config.db_path} is damaged; `filmclub db check` says: {found}")
+
+
 async def _serve(config: Config, token: str, stop: asyncio.Event, library: ArticleLibrary,
                  on_start: Callable[[FilmClub], None] | None) -> int:
-    """serve() inside its switch interval: lock the database, open the store, run, flush.
+    """serve() inside its switch interval: lock and check the database, open the store,
+    reach Discord, run, flush.
 
-    A second bot on the same database stops at the lock, in one line (bot/store/lock.py).
+    A second bot on the same database stops at the lock, in one line (bot/store/lock.py),
+    before it reads the file: its check would hold a read transaction on the running
+    bot's database for as long as it reads every page.
     """
-    async with BotLock(config.db_path), SQLiteStore(config.db_path) as store:
-        bot = FilmClub(config, store, library)
-        if on_start is not None:
-            on_start(bot)
-        async with bot:
-            runner = asyncio.create_task(bot.start(token), name="filmclub-bot")
-            stopper = asyncio.create_task(stop.wait(), name="filmclub-stop")
-            await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            stopper.cancel()
-            if not runner.done():
-                log.info("stopping: closing the gateway and flushing the store")
-                await bot.close()
-            try:
-                await runner
-            except discord.LoginFailure as exc:
-                raise FilmclubError(f"Discord refused the token in DISCORD_TOKEN ({exc})") from exc
-        await store.flush()
+    reconnects = OneLineReconnects()
+    logging.getLogger("discord.client").addFilter(reconnects)
+    try:
+        async with BotLock(config.db_path):
+            await asyncio.to_thread(check_database, config)
+            async with SQLiteStore(config.db_path) as store:
+                bot = FilmClub(config, store, library)
+                if on_start is not None:
+                    on_start(bot)
+                async with bot:
+                    if not await reach_discord(config, stop):
+                        log.info("stopped before Discord could be reached")
+                        return 0
+                    runner = asyncio.create_task(bot.start(token), name="filmclub-bot")
+                    stopper = asyncio.create_task(stop.wait(), name="filmclub-stop")
+                    await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                    stopper.cancel()
+                    if not runner.done():
+                        log.info("stopping: closing the gateway and flushing the store")
+                        await bot.close()
+                    try:
+                        await runner
+                    except discord.LoginFailure as exc:
+                        raise FilmclubError(
+                            f"Discord refused the token in DISCORD_TOKEN ({exc})") from exc
+                    except (*NETWORK_ERRORS, AttributeError) as exc:
+                        # discord.py retries a lost connection for as long as it runs; it
+                        # gives up only on a close it cannot recover from, or on a first
+                        # connection that failed (AttributeError: no session to resume yet).
+                        if isinstance(exc, AttributeError) and bot.is_ready():
+                            raise
+                        lost = "lost" if bot.is_ready() else "cannot reach"
+                        raise Unreachable(f"{lost} Discord's gateway at {config.gateway_url} "
+                                          f"({reason(exc)})") from exc
+                await store.flush()
+    finally:
+        logging.getLogger("discord.client").removeFilter(reconnects)
     log.info("stopped cleanly")
     return 0
 
@@ -301,12 +446,16 @@ async def catch_up(config: Config, thread_ids: list[int] | None = None) -> Catch
     token = config.require_token()
     point_at(config)
     async with SQLiteStore(config.db_path, create=False) as store:
-        client = discord.Client(intents=discord.Intents.none(),
+        # No gateway session: the intents only keep discord.py from warning about none.
+        client = discord.Client(intents=discord.Intents(guilds=True),
                                 allowed_mentions=discord.AllowedMentions.none())
         async with client:
             try:
                 await client.login(token)
             except discord.LoginFailure as exc:
                 raise FilmclubError(f"Discord refused the token in DISCORD_TOKEN ({exc})") from exc
+            except NETWORK_ERRORS as exc:
+                raise Unreachable(f"cannot reach Discord's API at {config.api_base} "
+                                  f"({reason(exc)})") from exc
             runner = CatchUp(store, DiscordHistory(client), window=config.catchup_window)
             return await runner.run(only=thread_ids)

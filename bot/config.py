@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 DISCORD_API_BASE = "https://discord.com/api/v10"
 DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: Minutes between polls of a feed: what FILMCLUB_FEED_INTERVAL and `feeds add --every` allow.
+FEED_INTERVAL_RANGE = (1, 10080)
 
 
 class ConfigError(Exception):
@@ -53,6 +55,7 @@ class Config:
     fetch_ports: tuple[int, ...] = ()  # ports fetched from besides 80 and 443 (issue 13)
     #: Where exports are written before they are sent; None: the system's temporary folder.
     export_tmp_dir: Path | None = None
+    connect_attempts: int = 8  # tries to reach Discord at start before giving up (issue 14)
 
     @property
     def catchup_window(self) -> timedelta:
@@ -126,14 +129,21 @@ def _ports(env: Mapping[str, str], problems: list[str]) -> tuple[int, ...]:
     return tuple(ports)
 
 
-def from_env(env: Mapping[str, str] | None = None) -> Config:
-    """Build the configuration from ``env`` (default: the process environment)."""
+def from_env(env: Mapping[str, str] | None = None, *, discord: bool = True) -> Config:
+    """Build the configuration from ``env`` (default: the process environment).
+
+    ``discord=False`` is for commands that never talk to Discord (articles, feeds,
+    export, db...): a missing or malformed token, or a bad Discord address, is no
+    reason to refuse them, so those settings' problems are not reported.
+    """
     env = os.environ if env is None else env
     problems: list[str] = []
+    discord_problems: list[str] = []  # settings only `run` and `catch-up` use
 
     token = env.get("DISCORD_TOKEN", "").strip() or None
     if token is not None and (any(ch.isspace() for ch in token) or len(token) < 10):
-        problems.append("DISCORD_TOKEN does not look like a bot token (too short or has spaces)")
+        discord_problems.append(
+            "DISCORD_TOKEN does not look like a bot token (too short or has spaces)")
 
     dev_guild: int | None = None
     raw_guild = env.get("FILMCLUB_DEV_GUILD_ID", "").strip()
@@ -141,7 +151,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Config:
         if raw_guild.isdigit() and int(raw_guild) > 0:
             dev_guild = int(raw_guild)
         else:
-            problems.append(f"FILMCLUB_DEV_GUILD_ID must be a server id, got {raw_guild!r}")
+            discord_problems.append(
+                f"FILMCLUB_DEV_GUILD_ID must be a server id, got {raw_guild!r}")
 
     level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
     if level not in LOG_LEVELS:
@@ -155,7 +166,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Config:
             if not 0 <= ready_timeout <= 60:
                 raise ValueError(raw_timeout)
         except ValueError:
-            problems.append(
+            discord_problems.append(
                 f"FILMCLUB_GUILD_READY_TIMEOUT must be 0 to 60 seconds, got {raw_timeout!r}"
             )
 
@@ -163,20 +174,28 @@ def from_env(env: Mapping[str, str] | None = None) -> Config:
         token=token,
         db_path=Path(env.get("FILMCLUB_DB", "").strip() or "data/filmclub.db"),
         articles_dir=Path(env.get("FILMCLUB_ARTICLES", "").strip() or "data/articles"),
-        api_base=_url(env, "DISCORD_API_BASE", DISCORD_API_BASE, ("http", "https"), problems),
-        gateway_url=_url(env, "DISCORD_GATEWAY_URL", DISCORD_GATEWAY_URL, ("ws", "wss"), problems),
+        api_base=_url(env, "DISCORD_API_BASE", DISCORD_API_BASE, ("http", "https"),
+                      discord_problems),
+        gateway_url=_url(env, "DISCORD_GATEWAY_URL", DISCORD_GATEWAY_URL, ("ws", "wss"),
+                         discord_problems),
         dev_guild_id=dev_guild,
         log_level=level,
         guild_ready_timeout=ready_timeout,
         catchup_days=int(_number(env, "FILMCLUB_CATCHUP_DAYS", 7, 0, 365, problems)),
-        discord_timeout=_number(env, "FILMCLUB_DISCORD_TIMEOUT", 30.0, 0.1, 300, problems),
-        feed_interval=int(_number(env, "FILMCLUB_FEED_INTERVAL", 60, 1, 10080, problems)),
+        discord_timeout=_number(env, "FILMCLUB_DISCORD_TIMEOUT", 30.0, 0.1, 300,
+                                discord_problems),
+        connect_attempts=int(_number(env, "FILMCLUB_CONNECT_ATTEMPTS", 8, 1, 100,
+                                     discord_problems)),
+        feed_interval=int(_number(env, "FILMCLUB_FEED_INTERVAL", 60, *FEED_INTERVAL_RANGE,
+                                  problems)),
         fetch_timeout=_number(env, "FILMCLUB_FETCH_TIMEOUT", 20.0, 1, 300, problems),
         fetch_allow_hosts=_allow_hosts(env, problems),
         fetch_ports=_ports(env, problems),
         export_tmp_dir=Path(raw_tmp) if (raw_tmp := env.get("FILMCLUB_EXPORT_TMP", "").strip())
         else None,
     )
+    if discord:
+        problems = discord_problems + problems
     if problems:
         raise ConfigError(problems)
     return config

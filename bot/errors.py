@@ -59,3 +59,10 @@ class ThreadUnavailable(FilmclubError):
         super().__init__(message)
         self.thread_id = thread_id
         self.gone = gone  # True: deleted on Discord; False: the bot may not read it
+
+
+# -- issue 14: the command line ----------------------------------------------------------
+
+
+class Unreachable(FilmclubError):
+    """Discord (its API or its gateway) could not be reached; the message names the address."""

@@ -77,11 +77,13 @@ class FeedAdded:
 
 async def add_feed(poller: FeedPoller, url: str, channel_id: int, *, guild_id: int | None,
                    post: bool = False, every: int | None = None, default_every: int = 60,
-                   backlog: int = 0) -> FeedAdded:
+                   backlog: int = 0, style: Style = PLAIN) -> FeedAdded:
     """Check that ``url`` is a well-formed RSS or Atom feed, then bind it to the channel.
 
     One line (``SourceError``) when it is not, when the channel has it already, or when
-    an option is out of range; nothing is stored then.
+    an option is out of range; nothing is stored (or fetched, for a feed the channel
+    has) then. A feed the channel has is refused in the store's words, so the answer is
+    the same whether this check or the store's constraint (a race) finds it.
     """
     url = url.strip()
     minutes = every if every is not None else default_every
@@ -92,7 +94,7 @@ async def add_feed(poller: FeedPoller, url: str, channel_id: int, *, guild_id: i
                           f"{backlog}")
     for feed in await poller.store.list_feeds():
         if feed.url == url and feed.channel_id == channel_id:
-            raise SourceError(f"{url} is already feed {feed.id}, in that channel")
+            raise SourceError(f"{url} is already a feed of {style.channel(channel_id)}")
     feed, count = await poller.add(url, channel_id, guild_id=guild_id,
                                    mode="post" if post else "queue",
                                    interval_minutes=minutes, backlog=backlog)

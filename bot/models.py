@@ -191,6 +191,8 @@ class ReactionAdded:
     user_id: int
     emoji: str
     at: datetime
+    #: The member's display name when Discord gave it (issue 14: exports name voters).
+    user_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

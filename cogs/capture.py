@@ -128,9 +128,10 @@ class Capture(commands.Cog):
 
     def reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         if self._counts(payload):
+            member = payload.member  # Discord sends it with reactions in servers
             self.store.submit(ReactionAdded(
                 payload.message_id, payload.channel_id, payload.user_id, str(payload.emoji),
-                utcnow(),
+                utcnow(), member.display_name if member is not None else None,
             ))
 
     def reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:

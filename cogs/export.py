@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -50,6 +50,7 @@ from cogs.checks import (
     target_of,
 )
 from cogs.permissions import visible_threads
+from cogs.ui import OwnedView
 
 if TYPE_CHECKING:
     from bot.client import FilmClub
@@ -156,26 +157,45 @@ class Export(commands.Cog):
     @moderators_only(MESSAGE_THREAD, **MODERATE)
     async def export_this_thread(self, interaction: discord.Interaction[FilmClub],
                                  message: discord.Message) -> None:
-        """The message menu: the thread the message is in, or the one started from it."""
+        """The message menu: the thread the message is in, or the one started from it.
+
+        It answers privately with a choice of format; the file follows the choice.
+        """
         prompt = target_of(interaction).prompt  # judged on that thread
         assert prompt is not None  # noqa: S101 - MESSAGE_THREAD always resolves to a prompt
         settings = await settings_of(interaction)
         guild = interaction.guild
         title = (self._thread_name(guild, prompt.thread_id) if guild else None) \
             or prompt.article.title
-        request = ExportRequest("thread", prompt.thread_id, "md")
-        await self.deliver(interaction, request, settings, f"<#{prompt.thread_id}>",
-                           default_filename(title, prompt.thread_id, "md"),
-                           Visible.only([prompt.thread_id]))
+        label = f"<#{prompt.thread_id}>"
+        thread_id = prompt.thread_id
+
+        async def chosen(picked: discord.Interaction[FilmClub], fmt: str) -> None:
+            await picked.response.edit_message(
+                content=f"{label}: exporting as {fmt}…", view=None)
+            await self.deliver(picked, ExportRequest("thread", thread_id, fmt), settings,
+                               label, default_filename(title, thread_id, fmt),
+                               Visible.only([thread_id]))
+
+        view = FormatChoice(interaction.user.id, chosen)
+        await interaction.response.send_message(
+            f"Export {label} as which file?", view=view, ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none())
+        view.message = await interaction.original_response()
 
     async def deliver(self, interaction: discord.Interaction[FilmClub], request: ExportRequest,
                       settings: GuildSettings, label: str, filename: str,
                       visible: Visible) -> None:
         """Wait for the server's turn, export, fit the file under the limit, send it, then
-        remember the export (as this member's, for their next ``since_last``)."""
+        remember the export (as this member's, for their next ``since_last``).
+
+        An interaction answered already (a format picked in a select) is not deferred:
+        the file comes as its follow-up.
+        """
         guild_id = interaction.guild_id or 0
         self.line.check(guild_id, interaction.user.id)  # refused at once: nothing deferred
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        if not interaction.response.is_done():
+            await interaction.response.defer(ephemeral=True, thinking=True)
 
         async def queued(place: int) -> None:
             await interaction.followup.send(
@@ -207,7 +227,8 @@ class Export(commands.Cog):
             except ExportError as exc:  # no path of the bot's machine in the answer
                 shown = str(exc).replace(str(Path(folder) / "_")[:-1], "")
                 raise ExportError(shown.replace(str(folder), "the export folder")) from exc
-            if request.since_last and result.previous is not None and not result.comments:
+            nothing = not result.threads if request.scope == "guild" else not result.entries
+            if request.since_last and result.previous is not None and nothing:
                 when = format_time(result.previous.exported_at, settings.zone)
                 await interaction.followup.send(
                     f"{label}: nothing changed since the export of {when}, so no file.",
@@ -231,6 +252,30 @@ class Export(commands.Cog):
             await store.record_export(result.record)
         log.info("export %s for user %s: %d comments, %d bytes", request.key,
                  interaction.user.id, result.comments, result.size)
+
+
+#: The formats as the "Export this thread" menu offers them, in order.
+FORMAT_LABELS: dict[str, str] = {
+    "md": "Markdown (.md)", "html": "Web page (.html)", "txt": "Plain text (.txt)",
+    "json": "JSON (.json)", "csv": "Spreadsheet table (.csv)",
+}
+
+
+class FormatChoice(OwnedView):
+    """The private answer of "Export this thread": which format; the file follows."""
+
+    def __init__(self, owner_id: int,
+                 on_choice: Callable[[discord.Interaction[FilmClub], str], Awaitable[None]]
+                 ) -> None:
+        super().__init__(owner_id)
+        self.on_choice = on_choice
+
+    @discord.ui.select(placeholder="Choose a format", min_values=1, max_values=1, options=[
+        discord.SelectOption(label=text, value=fmt) for fmt, text in FORMAT_LABELS.items()])
+    async def format(self, interaction: discord.Interaction[FilmClub],
+                     select: discord.ui.Select[FormatChoice]) -> None:
+        self.stop()
+        await self.on_choice(interaction, select.values[0])
 
 
 def summary(request: ExportRequest, result: ExportResult, label: str,

@@ -109,7 +109,7 @@ class Feeds(commands.GroupCog, group_name="feeds",
         await interaction.response.defer(ephemeral=True, thinking=True)
         added = await add_feed(self._poller(), url, channel.id, guild_id=guild.id, post=post,
                                every=every, default_every=self.bot.config.feed_interval,
-                               backlog=backlog)
+                               backlog=backlog, style=CHAT)
         if backlog:
             self._prompts().wake_feeds()  # the backlog comes with the first poll: now
         await reply(interaction, added.line(CHAT))

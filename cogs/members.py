@@ -21,8 +21,14 @@ from bot.export.base import format_score
 from bot.limits import NUMBERS, OWN_DATA
 from bot.models import Prompt, utcnow
 from bot.privacy import PLACEHOLDER
-from bot.ratings import RatingSummary, exact_line
-from bot.stats import PERIOD_LABELS, Period, period_start, rank_members
+from bot.stats import (
+    COUNTING_RULES,
+    PERIOD_LABELS,
+    Period,
+    period_start,
+    rank_members,
+    stats_report,
+)
 from cogs.checks import SERVER, THREAD_OR_SERVER, limited, members_command, members_only, target_of
 from cogs.permissions import visible_threads
 from cogs.threads import thread_choices
@@ -34,7 +40,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TOP_LIMIT = 100
-COUNTING_RULES = "Hidden and deleted comments and votes on one's own comments don't count."
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:
@@ -127,46 +132,20 @@ class Members(commands.Cog):
         prompt = self._scope(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         guild_id = interaction.guild_id or 0
-        settings = await self.bot.store.get_settings(guild_id)
         visible = await visible_threads(interaction)
         await self.bot.store.flush()
-        if prompt is not None:
-            found = await self.bot.store.thread_stats(prompt.thread_id, settings.zone,
-                                                      settings.timezone, visible=visible)
-            embed = discord.Embed(title=f"Stats: {one_line(prompt.article.title, 200)}",
-                                  url=message_link(guild_id, prompt.thread_id), colour=COLOUR)
-            embed.add_field(name="Comments", value=str(found.comments))
-            embed.add_field(name="Participants", value=str(found.participants))
-            embed.add_field(name="Votes",
-                            value=f"{found.votes} (+{found.upvotes} / −{found.downvotes})")
-            rating = await self.bot.store.rating_summary(prompt.thread_id)  # issue 17
-            embed.add_field(name="Film rating", value=exact_line(rating), inline=False)
-            busiest = found.busiest
+        report = await stats_report(
+            self.bot.store, guild_id, visible=visible,
+            thread_id=prompt.thread_id if prompt else None,
+            subject=prompt.article.title if prompt else None, now=self.bot.clock())
+        if report.thread_id is not None:
+            embed = discord.Embed(title=f"Stats: {one_line(report.subject or '', 200)}",
+                                  url=message_link(guild_id, report.thread_id), colour=COLOUR)
         else:
-            server = await self.bot.store.server_stats(guild_id, now=self.bot.clock(),
-                                                       zone=settings.zone,
-                                                       zone_name=settings.timezone,
-                                                       visible=visible)
             embed = discord.Embed(title="Stats: this server", colour=COLOUR)
-            embed.add_field(name="Prompts posted", value=str(server.prompts))
-            embed.add_field(name="Comments", value=str(server.comments))
-            embed.add_field(name="Members who took part", value=str(server.members))
-            embed.add_field(name="Active in the last 30 days", value=str(server.active_members))
-            rated = await self.bot.store.guild_ratings(guild_id)  # issue 17
-            embed.add_field(name="Film ratings", inline=False, value=exact_line(RatingSummary(
-                len(rated), sum(half for *_, half in rated))))
-            polls = await self.bot.store.list_film_polls(guild_id)
-            ended = [p for p in polls if p.ended_at is not None]
-            embed.add_field(name="Film polls", inline=False, value=(
-                f"{_plural(len(polls), 'poll')} ({len(polls) - len(ended)} open)"
-                + "".join(f"\n{one_line(p.answer(p.winner).label, 60)} won"
-                          f" <t:{int(p.ended_at.timestamp())}:d>"
-                          for p in ended[-3:] if p.ended_at and p.answer(p.winner))))
-            busiest = server.busiest
-        embed.add_field(name="Busiest hour", inline=False, value=(
-            f"{busiest.label} ({_plural(busiest.comments, 'comment')})" if busiest
-            else "no comments yet"))
-        embed.set_footer(text=COUNTING_RULES)
+        for field in report.fields:
+            embed.add_field(name=field.name, value=field.value, inline=field.inline)
+        embed.set_footer(text=report.footer)
         await reply(interaction, embed=embed)
 
     # -- the member's own data -----------------------------------------------------------------

@@ -367,8 +367,9 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
                             posted_by=posted_by)
             await store.record_prompt(prompt, keys, queue_item_id=queue_item_id)
             self.bot.prompt_threads.add(thread.id)
-        # Issue 17: watchlists mark the film watched, ratings put their menu on the message.
-        self.bot.dispatch("filmclub_prompt_posted", prompt, message)
+        # Watchlists mark the film watched, ratings put their menu on the message (issue
+        # 17), cogs.names keeps the thread's name (issue 14).
+        self.bot.dispatch("filmclub_prompt_posted", prompt, message, thread)
         log.info("prompt %r posted in %d (server %d): thread %d", article.slug, channel.id,
                  guild.id, thread.id)
         return prompt, thread

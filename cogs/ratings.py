@@ -143,7 +143,8 @@ class Ratings(commands.Cog):
     # -- the menu -----------------------------------------------------------------------------
 
     @commands.Cog.listener()
-    async def on_filmclub_prompt_posted(self, prompt: Prompt, message: discord.Message) -> None:
+    async def on_filmclub_prompt_posted(self, prompt: Prompt, message: discord.Message,
+                                        thread: object) -> None:
         """Put the menu, and the Rating line, on a newly posted prompt."""
         embed = message.embeds[0] if message.embeds else None
         try:

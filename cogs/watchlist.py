@@ -249,7 +249,8 @@ class Watchlists(commands.Cog):
     # -- prompts mark films watched ------------------------------------------------------------
 
     @commands.Cog.listener()
-    async def on_filmclub_prompt_posted(self, prompt: Prompt, message: object) -> None:
+    async def on_filmclub_prompt_posted(self, prompt: Prompt, message: object,
+                                        thread: object) -> None:
         """A prompt about a film on a list marks it watched there (the article's film/year)."""
         film = film_of_article(prompt.article)
         if film is None:

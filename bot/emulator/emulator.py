@@ -91,6 +91,7 @@ class DiscordEmulator(PollsMixin):
         bot_name: str = "Filmclub",
         bot_permissions: int = Permissions.BOT,
         host: str = "127.0.0.1",
+        port: int = 0,
         interaction_deadline: float | None = 3.0,
     ) -> None:
         self.token = token
@@ -104,6 +105,7 @@ class DiscordEmulator(PollsMixin):
         self.resume_count = 0
         self._ids = SnowflakeFactory()
         self._host = host
+        self._wanted_port = port  # 0: any free port
         self._port: int | None = None
         self._runner: web.AppRunner | None = None
         self.application_id = self._ids.next()
@@ -136,7 +138,7 @@ class DiscordEmulator(PollsMixin):
     # ---- lifecycle -----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Listen on a random port of ``host``."""
+        """Listen on ``port`` of ``host`` (a free one unless a port was given)."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/cdn/attachments/{channel_id}/{attachment_id}/{filename}", self._cdn)
@@ -144,7 +146,7 @@ class DiscordEmulator(PollsMixin):
         app.router.add_route("*", "/{tail:.*}", self.rest.unknown)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, 0)
+        site = web.TCPSite(self._runner, self._host, self._wanted_port)
         await site.start()
         self._port = self._runner.addresses[0][1]
         log.info("Discord emulator listening on %s", self.base_url)
@@ -1212,6 +1214,23 @@ class DiscordEmulator(PollsMixin):
             meta["locked"] = locked
         payload = self._thread_view(thread)
         await self._emit_all([Event("THREAD_UPDATE", payload, int(thread["guild_id"]))])
+        return copy_payload(payload)
+
+    async def rename_guild(self, guild_id: int | str, name: str) -> None:
+        """A server admin renames the server: GUILD_UPDATE with the guild object."""
+        guild = self._guild(as_id(guild_id))
+        guild.name = name
+        await self._emit_all([Event("GUILD_UPDATE", self.guild_payload(guild), guild.id)])
+
+    async def rename_channel(self, channel_id: int | str, name: str) -> dict[str, Any]:
+        """A moderator renames a channel (CHANNEL_UPDATE) or a thread (THREAD_UPDATE)."""
+        channel = self._channel(channel_id)
+        channel["name"] = name
+        if self._is_thread(channel):
+            event, payload = "THREAD_UPDATE", self._thread_view(channel)
+        else:
+            event, payload = "CHANNEL_UPDATE", copy.deepcopy(channel)
+        await self._emit_all([Event(event, payload, int(channel["guild_id"]))])
         return copy_payload(payload)
 
     async def delete_thread(self, thread_id: int | str) -> None:

@@ -14,11 +14,12 @@ name and renamed into place.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import logging
 import zipfile
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -30,11 +31,13 @@ from bot.errors import NotFound
 from bot.export.anonymise import Pseudonyms
 from bot.export.base import (
     ExportOptions,
-    atomic_file,
+    Output,
     describe_selection,
+    excerpt,
+    file_slug,
     format_score,
     format_time,
-    safe_filename,
+    open_output,
 )
 from bot.export.htmlpage import CONTENT_SECURITY_POLICY
 from bot.export.offload import in_thread, write_off_loop
@@ -68,7 +71,7 @@ class ArchiveEntry:
     title: str
     filename: str
     posted_at: datetime
-    comments: int  # written to the file
+    comments: int  # shown in the file (as its header counts them)
     latest_at: datetime | None
     top: TopComment | None
 
@@ -81,10 +84,12 @@ class Highlights:
         self.latest_at: datetime | None = None
         self._best: Comment | None = None
 
-    async def watch(self, comments: AsyncIterator[Comment]) -> AsyncIterator[Comment]:
-        async for comment in comments:
-            self.see(comment)
-            yield comment
+    async def watch(self, comments: AsyncGenerator[Comment, None]
+                    ) -> AsyncGenerator[Comment, None]:
+        async with contextlib.aclosing(comments):
+            async for comment in comments:
+                self.see(comment)
+                yield comment
 
     def see(self, comment: Comment) -> None:
         if self.latest_at is None or comment.created_at > self.latest_at:
@@ -101,28 +106,20 @@ class Highlights:
         best = self._best
         if best is None:
             return None
-        return TopComment(best.id, best.author_name, best.score, excerpt(best.content))
-
-
-def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
-    """The text on one line, cut at a word near ``limit`` characters with an ellipsis."""
-    flat = " ".join(text.split())
-    if len(flat) <= limit:
-        return flat
-    cut = flat[:limit].rsplit(" ", 1)[0] if " " in flat[:limit] else flat[:limit]
-    return cut.rstrip(" .,;:") + "…"
+        return TopComment(best.id, best.author_name, best.score,
+                          excerpt(best.content, EXCERPT_CHARS))
 
 
 def default_archive_name(guild_id: int, guild_name: str | None, fmt: str) -> str:
-    """``<server name>-<id>-<format>.zip``, made safe like thread file names."""
-    return f"{safe_filename(guild_name or 'server', default='server')}-{guild_id}-{fmt}.zip"
+    """``<server name as a slug>-<id>-<format>.zip``, like thread file names."""
+    return f"{file_slug(guild_name or 'server', default='server')}-{guild_id}-{fmt}.zip"
 
 
 async def export_archive(
     store: Store,
     guild_id: int,
     fmt: str,
-    out: Path,
+    out: Output,
     *,
     options: ExportOptions,
     exported_at: datetime,
@@ -135,13 +132,17 @@ async def export_archive(
     changed_after: int | None = None,
     since: datetime | None = None,
     progress: Progress | None = None,
-) -> tuple[int, int]:
-    """Write the server's archive to ``out``; returns (threads, comments) written.
+    replace: bool = False,
+) -> tuple[int, int, int]:
+    """Write the server's archive to ``out`` (a file, or a stream); returns (threads,
+    comments, entries): comments counted as every file's header counts them, entries
+    all that the files hold (deleted comments' placeholders too).
 
     ``visible`` keeps only the threads whoever asked can see. ``changed_after`` (an
-    export mark) keeps only the threads with a change since it, and only their changed
-    comments. ``channel_names`` names threads and their channels. Each thread is
-    rendered and compressed in a worker thread, off the event loop.
+    export mark) keeps only the threads with a change since it (a prompt posted since is
+    one), and only their changed comments. ``channel_names`` names threads and their
+    channels. Each thread is rendered and compressed in a worker thread, off the event
+    loop. An existing file at ``out`` is replaced only with ``replace``.
     """
     exporter = get_exporter(fmt)
     prompts = await store.list_prompts(guild_id)
@@ -153,11 +154,15 @@ async def export_archive(
     if changed_after is not None:
         changed = await store.changed_thread_ids(guild_id, changed_after)
         prompts = [p for p in prompts if p.thread_id in changed]
-    names = channel_names or {}
+    known = (await store.guild_names(guild_id)).merged(
+        guild=guild_name, places=channel_names, members=members)
+    names, guild_name, members = known.places, known.guild, known.members
     pseudonyms = Pseudonyms() if options.anonymise else None
     stamp = exported_at.astimezone(UTC).timetuple()[:6]
     entries: list[ArchiveEntry] = []
-    with atomic_file(out) as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+    entries_written = 0
+    with open_output(out, replace=replace) as raw, \
+            zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
         for done, prompt in enumerate(prompts, 1):
             title = prompt_title(prompt, names)
             filename = default_filename(title, prompt.thread_id, fmt)
@@ -165,18 +170,20 @@ async def export_archive(
                 store, prompt, options=options, exported_at=exported_at,
                 include_hidden=include_hidden, thread_name=names.get(prompt.thread_id),
                 guild_name=guild_name, parent_name=names.get(prompt.channel_id),
-                timezone=timezone, members=members, since=since, pseudonyms=pseudonyms)
+                timezone=timezone, members=members, since=since, pseudonyms=pseudonyms,
+                changed_after=changed_after)
             seen = Highlights(options.include_deleted)
-            comments = thread_comments(store, context, include_hidden=include_hidden,
+            comments = thread_comments(store, context, exporter, include_hidden=include_hidden,
                                        changed_after=changed_after)
             info = zipfile.ZipInfo(filename, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             with (archive.open(info, "w", force_zip64=True) as member,
                   io.TextIOWrapper(member, encoding="utf-8", newline="") as text):
-                written = await write_off_loop(exporter, context, seen.watch(comments), text)
+                async with contextlib.aclosing(seen.watch(comments)) as watched:
+                    entries_written += await write_off_loop(exporter, context, watched, text)
                 await in_thread(text.flush)  # what is still buffered is deflated there too
             entries.append(ArchiveEntry(prompt.thread_id, title, filename, prompt.posted_at,
-                                        written, seen.latest_at, seen.top))
+                                        context.counts.comments, seen.latest_at, seen.top))
             if progress is not None:
                 progress(done, len(prompts), title)
         index = zipfile.ZipInfo(INDEX_NAME, date_time=stamp)
@@ -187,8 +194,8 @@ async def export_archive(
         await in_thread(archive.writestr, index, page)
     total = sum(e.comments for e in entries)
     log.info("archived server %d as %s to %s (%d threads, %d comments)",
-             guild_id, fmt, out, len(entries), total)
-    return len(entries), total
+             guild_id, fmt, out if isinstance(out, Path) else "a stream", len(entries), total)
+    return len(entries), total, entries_written
 
 
 @functools.cache

@@ -10,9 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import os
 import re
-import tempfile
 import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -22,6 +20,7 @@ from pathlib import Path
 from typing import BinaryIO, ClassVar, TextIO
 
 from bot.errors import ExportError
+from bot.files import DestinationError, new_file
 from bot.models import Comment, Prompt, ReactionRecord, utcnow
 from bot.store.base import Bound, CommentOrder, ThreadCounts
 
@@ -67,6 +66,9 @@ class ExportContext:
     #: saying which poll chose the film, if one did.
     ratings: tuple[int, ...] = ()
     chosen_by: str | None = None
+    #: Replies whose parent is not in the export: what they answered, by comment id.
+    #: Filled as the comments stream by; an exporter takes each note as it writes it.
+    reply_notes: dict[int, ReplyNote] = field(default_factory=dict)
 
 
 class Exporter(ABC):
@@ -75,6 +77,11 @@ class Exporter(ABC):
     name: ClassVar[str]
     extension: ClassVar[str]
     media_type: ClassVar[str]
+    #: Whether the format shows who reacted (not only how many), and the author of a
+    #: deleted comment whose text it does not show: anonymising numbers only the
+    #: people a file shows.
+    shows_voters: ClassVar[bool] = False
+    shows_deleted_authors: ClassVar[bool] = False
 
     @abstractmethod
     async def write(self, context: ExportContext, comments: AsyncIterator[Comment],
@@ -259,55 +266,142 @@ def emoji_label(emoji: str) -> str:
     return emoji if parts.id is None else f":{parts.name}:"
 
 
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)),
-             *(f"LPT{i}" for i in range(10))}
+_APOSTROPHES = re.compile(r"(?<=[A-Za-z])['’](?=[A-Za-z])")
+_WORDS = re.compile(r"[a-z0-9]+")
 
 
-def safe_filename(name: str, *, default: str = "thread", limit: int = 80) -> str:
-    """A file name made from a thread title: no separators, controls or reserved names."""
-    name = unicodedata.normalize("NFC", name)
-    name = _UNSAFE.sub("-", name)
-    name = "".join(ch for ch in name if unicodedata.category(ch) not in {"Cf", "Cc"})
-    name = re.sub(r"\s+", " ", name).strip(" .-")[:limit].strip(" .-")
-    if not name or name.upper().split(".")[0] in _RESERVED:
-        name = f"{default}-{name}" if name else default
-    return name
+def file_slug(text: str, *, default: str = "thread", limit: int = 60) -> str:
+    """A name made from a title that any shell and file system takes as it is.
+
+    ASCII letters and digits in lower case, words joined by hyphens (accents dropped,
+    apostrophes inside words too: "Scottie's fall" is ``scotties-fall``), cut after a
+    whole word within ``limit`` characters; ``default`` when nothing is left (a title
+    in another script). No spaces, quotes or anything a shell would read.
+    """
+    flat = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    words = _WORDS.findall(_APOSTROPHES.sub("", flat).lower())
+    slug = ""
+    for word in words:
+        longer = f"{slug}-{word}" if slug else word
+        if len(longer) > limit:
+            break
+        slug = longer
+    if not slug and words:  # one word longer than the limit
+        slug = words[0][:limit]
+    return slug or default
+
+
+def excerpt(text: str, limit: int = 200) -> str:
+    """The text on one line, cut at a word near ``limit`` characters with an ellipsis."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[:limit].rsplit(" ", 1)[0] if " " in flat[:limit] else flat[:limit]
+    return cut.rstrip(" .,;:") + "…"
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyNote:
+    """What a reply answered, when that comment is not in the export (issue 14).
+
+    A selection (a window, a score, only the changes) can leave a reply's parent out;
+    the reply then sits at the top level and says whom it answered and with what words,
+    or only that it answered "a comment not in this export" when that comment is not
+    to be shown (hidden by a moderator, deleted, never stored).
+    """
+
+    author_id: int | None = None
+    author: str | None = None
+    excerpt: str | None = None
+
+    #: How many characters of the parent's text are quoted.
+    LIMIT: ClassVar[int] = 80
+
+    @property
+    def label(self) -> str:
+        """'Ana: “Knowing early is the point…”', or 'a comment not in this export'."""
+        if self.author is None:
+            return "a comment not in this export"
+        return f"{self.author}: “{self.excerpt}”" if self.excerpt else self.author
+
+
+#: Where an export goes: a file (written beside and put in place), or an open binary
+#: stream such as standard output (written as it comes).
+Output = Path | BinaryIO
+
+
+class CountingStream(io.RawIOBase):
+    """A binary stream that passes writes on to ``target`` and counts the bytes.
+
+    Closing it flushes ``target`` but leaves it open (standard output stays usable).
+    """
+
+    def __init__(self, target: BinaryIO) -> None:
+        super().__init__()
+        self.target = target
+        self.written = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        self.target.write(data)
+        size = len(data)
+        self.written += size
+        return size
+
+    def close(self) -> None:
+        if not self.closed:
+            self.target.flush()
+        super().close()
 
 
 @contextlib.contextmanager
-def atomic_text_file(path: Path) -> Iterator[TextIO]:
-    """Write to a temporary file beside ``path``, renamed into place only on success."""
-    with atomic_file(path) as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
+def open_output(out: Output, *, replace: bool = False) -> Iterator[BinaryIO]:
+    """A binary file for ``out``: :func:`atomic_file` for a path, ``out`` itself for a stream."""
+    if isinstance(out, Path):
+        with atomic_file(out, replace=replace) as handle:
+            yield handle
+        return
+    raw = out if isinstance(out, CountingStream) else CountingStream(out)
+    with io.BufferedWriter(raw) as handle:
+        yield handle  # type: ignore[misc]
+
+
+@contextlib.contextmanager
+def open_text_output(out: Output, *, replace: bool = False) -> Iterator[TextIO]:
+    """:func:`open_output` as UTF-8 text, with line ends as written."""
+    with open_output(out, replace=replace) as raw, \
+            io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
         yield text
         text.flush()
 
 
-@contextlib.contextmanager
-def atomic_file(path: Path) -> Iterator[BinaryIO]:
-    """A binary file written to a temporary name beside ``path``, renamed into place on success.
+def output_size(out: Output) -> int:
+    """How many bytes an export wrote to ``out`` (a stream: a CountingStream tells)."""
+    if isinstance(out, Path):
+        return out.stat().st_size
+    return out.written if isinstance(out, CountingStream) else 0
 
-    A failure to create it (a missing or read-only folder, a file where the folder should
-    be) is an ExportError naming the folder; the temporary file never outlives a failure.
+
+@contextlib.contextmanager
+def atomic_text_file(path: Path, *, replace: bool = False) -> Iterator[TextIO]:
+    """Write to a temporary file beside ``path``, put in place only on success."""
+    with open_text_output(path, replace=replace) as text:
+        yield text
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path, *, replace: bool = False) -> Iterator[BinaryIO]:
+    """A binary file written to a temporary name beside ``path``, put in place on success.
+
+    Nothing at ``path`` is replaced unless ``replace``, and then only a regular file (see
+    :mod:`bot.files`); no folder is created. A failure (a missing or read-only folder, a
+    file where the folder should be, a full disk) is an ExportError naming the place;
+    the temporary file never outlives it, and the file is created with the user's umask.
     """
-    directory = path.parent
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except (FileExistsError, NotADirectoryError) as exc:
-        raise ExportError(f"cannot write to {directory}: a file is in the way of that "
-                          "folder") from exc
-    except OSError as exc:
-        raise ExportError(f"cannot write to {directory}: {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
+        with new_file(path, replace=replace) as handle:
             yield handle
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    except DestinationError as exc:
+        raise ExportError(str(exc)) from exc

@@ -99,6 +99,7 @@ class CsvExporter(Exporter):
     name = "csv"
     extension = "csv"
     media_type = "text/csv"
+    shows_deleted_authors = True
 
     async def write(self, context: ExportContext, comments: AsyncIterator[Comment],
                     out: TextIO) -> int:

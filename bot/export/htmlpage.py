@@ -29,6 +29,7 @@ from bot.export.base import (
     ExportContext,
     Exporter,
     MemberNames,
+    ReplyNote,
     emoji_label,
     format_score,
     format_size,
@@ -37,7 +38,7 @@ from bot.export.base import (
     tally_reactions,
 )
 from bot.export.discord_markdown import DiscordMarkdown, is_web_url
-from bot.export.markdown import discussion_summary
+from bot.export.markdown import discussion_summary, place_line
 from bot.models import Comment
 from bot.ratings import HALF_STARS, step_label, summary_of
 
@@ -125,6 +126,7 @@ class CommentView:
     score: str
     score_class: str
     body: Markup
+    reply_to: ReplyNote | None = None  # what it answered, when that is not on the page
     revisions: list[RevisionView] = field(default_factory=list)
     attachments: list[AttachmentView] = field(default_factory=list)
     reactions: list[tuple[str, int]] = field(default_factory=list)
@@ -193,6 +195,7 @@ def comment_view(comment: Comment, context: ExportContext,
         score=format_score(comment.score),
         score_class="up" if comment.score > 0 else "down" if comment.score < 0 else "zero",
         body=renderer.render(comment.content) if show_text else Markup(""),
+        reply_to=context.reply_notes.pop(comment.id, None),
     )
     if not show_text:
         return view
@@ -216,13 +219,10 @@ def page_view(context: ExportContext) -> dict[str, object]:
     """What the page shows above and below the comments."""
     article = context.prompt.article
     zone = context.timezone
-    place = [part for part in (context.guild_name,
-                               f"#{context.parent_name}" if context.parent_name else None,
-                               context.thread_name) if part]
     return {
         "title": article.title,
         "csp": CONTENT_SECURITY_POLICY,
-        "place": " › ".join(place),
+        "place": place_line(context),
         "film_line": article.film_line,
         "author": article.author,
         "posted": Moment.of(context.prompt.posted_at, zone),
@@ -230,7 +230,7 @@ def page_view(context: ExportContext) -> dict[str, object]:
         "article_url": article.url,
         "article_link": article.url if article.url and is_web_url(article.url) else None,
         "questions": list(article.questions),
-        "summary": discussion_summary(context.counts),
+        "summary": discussion_summary(context.counts, context.options.include_deleted),
         "selection": selection_summary(context),
         "exported": Moment.of(context.exported_at, zone),
         "zone": getattr(zone, "key", None) or str(zone),

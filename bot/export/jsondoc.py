@@ -10,18 +10,26 @@ that sits under one ``"filmclub"`` key at the root and one in each message:
   ``includeRevisions``, ``sort``, ``after``, ``before``, ``minScore``, ``anonymised``,
   ``changedSince``);
 - message ``filmclub``: ``parentId``, ``depth``, ``score``, ``deletedAt``, ``revisions``
-  (``content``, ``writtenAt``, ``replacedAt``; filled only with include_revisions) and
-  ``votes`` (``userId``, ``emoji``, ``value``, ``addedAt``).
+  (``content``, ``writtenAt``, ``replacedAt``; filled only with include_revisions),
+  ``votes`` (``userId``, ``emoji``, ``value``, ``addedAt``) and ``replyTo`` (what a reply
+  answered when that comment is not in the file: ``authorId``, ``authorName``,
+  ``excerpt``; null otherwise).
 
-Values the store does not know (avatars, colours, roles, a guild's name unless given)
+``counts`` count as every format does (:class:`~bot.store.base.ThreadCounts`):
+``comments`` shown, ``deleted`` among those selected, ``participants`` the authors of
+the comments shown. ``messageCount`` is DiscordChatExporter's: every message in the
+file, deleted ones' placeholders included.
+
+Values the store does not know (avatars, colours, roles; a name the bot never saw)
 are null or empty rather than made up. A Unicode emoji's ``code`` is the emoji itself
 (DiscordChatExporter's own fallback when it has no short name for one); a custom
 emoji, stored as ``<:name:id>``, gets its id, name and Discord's image address.
 
 A deleted comment keeps its place, author and links, but its text, attachments and
-earlier texts are left out unless include_deleted. Names of reacting or
-mentioned members come from the authors seen so far (see
-:class:`~bot.export.base.MemberNames`) and are null when not known yet.
+earlier texts are left out unless include_deleted. Names of reacting or mentioned
+members are the names the bot stored for them (see :mod:`bot.names`), else those of
+the authors seen so far (:class:`~bot.export.base.MemberNames`), and null when neither
+knows them.
 
 The document streams: the messages are written as they arrive, one message per line
 (compact, so a million of them stay quick to write and easy to grep), and
@@ -181,6 +189,7 @@ def _root_head(context: ExportContext) -> dict[str, Any]:
 def message(comment: Comment, context: ExportContext, names: MemberNames) -> dict[str, Any]:
     """One comment as a DiscordChatExporter message with filmclub's fields beside."""
     prompt = context.prompt
+    note = context.reply_notes.pop(comment.id, None)
     shown = not comment.deleted or context.options.include_deleted
     content = comment.content if shown else ""
     mentioned = list(dict.fromkeys(int(m) for m in _MENTION.findall(content)))
@@ -235,6 +244,11 @@ def message(comment: Comment, context: ExportContext, names: MemberNames) -> dic
                  "addedAt": iso_time(r.added_at)}
                 for r in ordered_reactions(comment) if r.value != 0
             ],
+            "replyTo": None if note is None else {
+                "authorId": None if note.author_id is None else str(note.author_id),
+                "authorName": note.author,
+                "excerpt": note.excerpt,
+            },
         },
     }
 
@@ -243,6 +257,8 @@ class JsonExporter(Exporter):
     name = "json"
     extension = "json"
     media_type = "application/json"
+    shows_voters = True
+    shows_deleted_authors = True
 
     async def write(self, context: ExportContext, comments: AsyncIterator[Comment],
                     out: TextIO) -> int:

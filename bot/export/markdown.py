@@ -66,16 +66,19 @@ class MarkdownExporter(BlockExporter):
             shown = (link_destination(article.url) if is_web_url(article.url)
                      else inline_text(article.url))
             facts.append(f"**Article:** {shown}")
+        if place := place_line(context):
+            facts.append(f"**Discussed in:** {inline_text(place)}")
         facts.append(f"**Posted:** {format_time(context.prompt.posted_at, context.timezone)}")
         if context.chosen_by:
-            facts.append(f"**Chosen by:** {context.chosen_by}")
+            facts.append(f"**Chosen by:** {inline_text(context.chosen_by)}")
         if context.ratings:
             facts.append(f"**Rating:** {summary_of(context.ratings).line()}")
         lines += ["  \n".join(facts), ""]
         if article.questions:
             lines += ["## The question", "",
                       *(f"**{inline_text(q)}**" for q in article.questions), ""]
-        lines += ["---", "", f"## Discussion ({discussion_summary(context.counts)})", ""]
+        summary = discussion_summary(context.counts, context.options.include_deleted)
+        lines += ["---", "", f"## Discussion ({summary})", ""]
         if selection := selection_summary(context):
             lines += [f"*Selection: {escape_text(selection)}.*", ""]
         return "\n".join(lines) + "\n"
@@ -96,6 +99,8 @@ class MarkdownExporter(BlockExporter):
                 meta.append(f"*deleted {format_time(comment.deleted_at, zone)}*")
             meta.append(format_score(comment.score))
             lines = ["### " + " · ".join(meta)]
+            if note := context.reply_notes.pop(comment.id, None):
+                lines += ["", f"↪ *In reply to {inline_text(note.label)}*"]
             if comment.content:
                 lines += ["", *_RENDER.render(comment.content)]
             if options.include_revisions and comment.revisions:
@@ -131,12 +136,26 @@ def _attachment(attachment: Attachment) -> str:
     return f"📎 {name} ({size}) {escape_text(terminal_safe(attachment.url))}"
 
 
-def discussion_summary(counts: ThreadCounts) -> str:
-    """'4 comments, 5 participants, 1 deleted'."""
-    shown = counts.comments - counts.deleted
-    parts = [f"{shown} comment{'' if shown == 1 else 's'}",
-             f"{counts.participants} participant{'' if counts.participants == 1 else 's'}"]
-    if counts.deleted:
-        parts.append(f"{counts.deleted} deleted")
-    return ", ".join(parts)
+def discussion_summary(counts: ThreadCounts, include_deleted: bool = False) -> str:
+    """What the file holds, counted as everywhere else (ThreadCounts): '4 comments,
+    4 participants, 1 comment deleted', or, showing deleted comments' text, '5 comments,
+    1 of them deleted, 5 participants'."""
+    comments = f"{counts.comments} comment{'' if counts.comments == 1 else 's'}"
+    people = f"{counts.participants} participant{'' if counts.participants == 1 else 's'}"
+    if not counts.deleted:
+        return f"{comments}, {people}"
+    if include_deleted:
+        which = "it" if counts.comments == 1 else "them"
+        return f"{comments}, {counts.deleted} of {which} deleted, {people}"
+    gone = f"{counts.deleted} comment{'' if counts.deleted == 1 else 's'}"
+    return f"{comments}, {people}, {gone} deleted"
+
+
+def place_line(context: ExportContext) -> str:
+    """'Film Club › #films › Vertigo, again': where the discussion took place, as far as
+    it is known."""
+    parts = [part for part in (context.guild_name,
+                               f"#{context.parent_name}" if context.parent_name else None,
+                               context.thread_name) if part]
+    return " › ".join(parts)
 

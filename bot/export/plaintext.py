@@ -35,7 +35,7 @@ from bot.export.base import (
     selection_summary,
     tally_reactions,
 )
-from bot.export.markdown import discussion_summary
+from bot.export.markdown import discussion_summary, place_line
 from bot.export.safetext import one_line, terminal_safe
 from bot.models import Comment
 from bot.ratings import summary_of
@@ -89,14 +89,17 @@ class TextExporter(BlockExporter):
             facts.append(("Article", one_line(article.url)))
         facts += [("Question" if i == 0 else "", one_line(q))
                   for i, q in enumerate(article.questions)]
+        if place := place_line(context):
+            facts.append(("Discussed in", one_line(place)))
         facts.append(("Posted", format_time(context.prompt.posted_at, context.timezone)))
         if context.chosen_by:
-            facts.append(("Chosen by", context.chosen_by))
+            facts.append(("Chosen by", one_line(context.chosen_by)))
         if context.ratings:
             facts.append(("Rating", summary_of(context.ratings).line()))
         width = max(len(label) for label, _ in facts) + 2
         lines += [f"{label + ':' if label else '':<{width}}{value}" for label, value in facts]
-        lines += ["", f"Discussion: {discussion_summary(context.counts)}"]
+        summary = discussion_summary(context.counts, context.options.include_deleted)
+        lines += ["", f"Discussion: {summary}"]
         if selection := selection_summary(context):
             lines.append(f"Selection: {selection}.")
         lines += ["", ""]
@@ -118,7 +121,10 @@ class TextExporter(BlockExporter):
             facts.append(f"deleted {_since(comment.deleted_at, comment.created_at, context)}")
         when = format_time(comment.created_at, zone)
         head = f"[{when}] {one_line(comment.author_name)} ({', '.join(facts)})"
-        body: list[str] = terminal_safe(comment.content).split("\n") if comment.content else []
+        body: list[str] = []
+        if note := context.reply_notes.pop(comment.id, None):
+            body.append(f"↪ in reply to {one_line(note.label)}")
+        body += terminal_safe(comment.content).split("\n") if comment.content else []
         if options.include_revisions:
             for revision in comment.revisions:
                 replaced = _since(revision.replaced_at, revision.written_at, context)

@@ -25,7 +25,7 @@ from typing import Literal
 
 from bot.errors import InvalidValue, NotFound
 from bot.export.archive import Progress, export_archive
-from bot.export.base import ExportOptions, iso_time
+from bot.export.base import CountingStream, ExportOptions, Output, iso_time, output_size
 from bot.export.threads import ExportResult, export_thread, get_exporter
 from bot.models import ExportRecord, snowflake_time, utcnow
 from bot.store.base import COMMENT_ORDERS, Bound, CommentOrder, Store
@@ -147,7 +147,7 @@ async def resolve_scope(store: Store, *, thread: int | None = None, prompt: int 
 async def run_export(
     store: Store,
     request: ExportRequest,
-    out: Path,
+    out: Output,
     *,
     visible: Visible,
     exported_by: int | None = None,
@@ -157,13 +157,17 @@ async def run_export(
     members: Mapping[int, str] | None = None,
     progress: Progress | None = None,
     exported_at: datetime | None = None,
+    replace: bool = False,
 ) -> ExportResult:
-    """Make the export ``request`` asks for, at ``out`` (a file; a zip for a server).
+    """Make the export ``request`` asks for, at ``out`` (a file, or a stream; a zip for a
+    server). An existing file at ``out`` is replaced only with ``replace``.
 
     ``visible`` is the threads whoever asked may see (the command line: every one): a
     thread outside it is not found, and a server's archive leaves those out.
 
-    The result's ``record`` is what to remember of it: pass it to
+    People and places are named from what the store remembers (:mod:`bot.names`), with
+    ``guild_name``, ``channel_names`` and ``members`` (fresher, from a live Discord) laid
+    over it (see export_thread). The result's ``record`` is what to remember of it: pass it to
     ``store.record_export`` once the file has reached whoever asked (so an export that
     was never delivered does not move ``since_last`` on).
     """
@@ -172,30 +176,38 @@ async def run_export(
     # someone else exported does not move their `since_last` on.
     previous = (await store.last_export(request.key, exported_by=exported_by)
                 if request.since_last else None)
-    mark = await store.export_mark()
-    exported_at = exported_at or utcnow()
-    names = channel_names or {}
-    since = previous.exported_at if previous else None
+    prompt = None
     if request.scope == "thread":
         prompt = await store.get_prompt(request.target_id)
         if prompt is None or not visible.allows(request.target_id):
             raise NotFound(f"there is no prompt thread {request.target_id} in the database")
+    mark = await store.export_mark()
+    exported_at = exported_at or utcnow()
+    names = channel_names or {}
+    since = previous.exported_at if previous else None
+    target = out if isinstance(out, Path) else CountingStream(out)
+    if prompt is not None:
         result = await export_thread(
-            store, request.target_id, request.fmt, out, thread_name=names.get(prompt.thread_id),
-            guild_name=guild_name, parent_name=names.get(prompt.channel_id), timezone=timezone,
+            store, request.target_id, request.fmt, target,
+            thread_name=names.get(prompt.thread_id), guild_name=guild_name,
+            parent_name=names.get(prompt.channel_id), timezone=timezone,
             options=request.options, members=members, exported_at=exported_at,
-            include_hidden=request.include_hidden, previous=previous)
-        threads, comments, size = 1, result.comments, result.size
+            include_hidden=request.include_hidden, previous=previous, replace=replace)
+        threads, comments, entries, size = 1, result.comments, result.entries, result.size
+        deleted = result.deleted
     else:
-        threads, comments = await export_archive(
-            store, request.target_id, request.fmt, out, options=request.options,
+        deleted = 0
+        threads, comments, entries = await export_archive(
+            store, request.target_id, request.fmt, target, options=request.options,
             exported_at=exported_at, include_hidden=request.include_hidden, visible=visible,
-            guild_name=guild_name, channel_names=names, timezone=timezone, members=members,
-            changed_after=previous.mark if previous else None, since=since,
-            progress=progress)
-        size = out.stat().st_size
+            guild_name=guild_name, channel_names=names, timezone=timezone,
+            members=members, changed_after=previous.mark if previous else None,
+            since=since, progress=progress, replace=replace)
+        size = output_size(target)
     record = ExportRecord(
         scope_key=request.key, scope=request.scope, target_id=request.target_id,
         format=request.fmt, mark=mark, exported_at=exported_at, comments=comments,
         since_mark=previous.mark if previous else None, exported_by=exported_by)
-    return ExportResult(out, comments, size, threads=threads, record=record, previous=previous)
+    return ExportResult(out if isinstance(out, Path) else Path("-"), comments, size,
+                        threads=threads, record=record, previous=previous, entries=entries,
+                        deleted=deleted)

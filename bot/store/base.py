@@ -24,6 +24,7 @@ from bot.models import (
     StoredArticle,
 )
 from bot.moderation import AuditEntry, CloseTimer, GuildSettings, HiddenComment
+from bot.names import GuildNames, MemberName, PlaceName
 from bot.privacy import ForgetReport, MemberData
 from bot.schedule import Schedule
 from bot.stats import MemberTotals, ScoredComment, ServerStats, ThreadStats
@@ -33,9 +34,26 @@ from bot.visibility import Visible
 
 @dataclass(frozen=True, slots=True)
 class ThreadCounts:
+    """What an export of a thread holds, counted one way everywhere (issue 14).
+
+    ``comments``: the comments whose text it shows (deleted ones only when it shows
+    deleted comments' text); ``deleted``: the deleted comments among those it selects
+    (shown, or a placeholder each); ``participants``: the authors of the comments shown.
+    """
+
     comments: int
     deleted: int
     participants: int
+
+
+@dataclass(frozen=True, slots=True)
+class PromptOverview:
+    """A prompt for `filmclub prompts list`: its comments (as a whole export counts
+    them) and its latest activity (a comment written or edited)."""
+
+    prompt: Prompt
+    comments: int
+    last_activity: datetime | None
 
 
 #: Issue 4 (exports): how siblings are ordered in ``iter_comments``.
@@ -167,8 +185,26 @@ class Store(ClubStore, ABC):
     async def get_comment(self, comment_id: int) -> Comment | None: ...
 
     @abstractmethod
-    async def thread_counts(self, thread_id: int, *,
-                            include_hidden: bool = False) -> ThreadCounts: ...
+    async def thread_counts(self, thread_id: int, *, include_hidden: bool = False,
+                            include_deleted: bool = False, after: Bound | None = None,
+                            before: Bound | None = None, min_score: int | None = None,
+                            changed_after: int | None = None) -> ThreadCounts:
+        """What ``iter_comments`` with the same filters yields, counted as ThreadCounts says."""
+
+    # -- issue 14: names of places and members, prompts at a glance --------------------
+    @abstractmethod
+    async def save_names(self, places: Sequence[PlaceName] = (),
+                         members: Sequence[MemberName] = ()) -> None:
+        """Remember names as Discord showed them; an older sighting never replaces a newer."""
+
+    @abstractmethod
+    async def guild_names(self, guild_id: int) -> GuildNames:
+        """Every name known in the server: its own, its channels', threads' and members'."""
+
+    @abstractmethod
+    async def prompt_overview(self, guild_id: int | None = None) -> list[PromptOverview]:
+        """Every prompt (of one server, or all), oldest first, with its comments and
+        latest activity."""
 
     # -- issue 3: the prompt library (stored articles, feeds, queue, settings, schedule) --
 
@@ -406,7 +442,8 @@ class Store(ClubStore, ABC):
 
     @abstractmethod
     async def changed_thread_ids(self, guild_id: int, changed_after: int) -> set[int]:
-        """The server's prompt threads with a comment changed since the mark."""
+        """The server's prompt threads with a comment changed since the mark, and those
+        posted since (issue 14)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -240,6 +240,7 @@ def forget(conn: sqlite3.Connection, user_id: int, at: str) -> ForgetReport:
         "DELETE FROM reactions WHERE user_id = :user AND value != 0", params
     ).rowcount
     others = conn.execute("DELETE FROM reactions WHERE user_id = :user", params).rowcount
+    conn.execute("DELETE FROM member_names WHERE user_id = :user", params)  # issue 14
     earlier = max(0, rows - edited) if revisions else 0
     return ForgetReport(comments=comments, revisions=earlier, attachments=attachments,
                         votes=votes, reactions=others)

@@ -63,6 +63,7 @@ from bot.models import (
     StoredArticle,
 )
 from bot.moderation import AuditEntry, CloseTimer, GuildSettings, HiddenComment, votes_from_json
+from bot.names import GuildNames, MemberName, PlaceName
 from bot.privacy import CastReaction, ForgetReport, MemberData, OwnComment
 from bot.schedule import Schedule
 from bot.stats import (
@@ -81,6 +82,7 @@ from bot.store.base import (
     Bound,
     CommentOrder,
     PollRecord,
+    PromptOverview,
     StorageListener,
     StorageNotice,
     Store,
@@ -372,6 +374,28 @@ WHERE reactions.comment_id = gone.column2 AND reactions.user_id = gone.column3
 """
 _UNREACT_ROW = "(?, ?, ?, ?)"
 _CLEAR_ALL = "UPDATE reactions SET removed_at = ? WHERE comment_id = ? AND removed_at IS NULL"
+# A reacting member's name (issue 14), unless they asked to be forgotten since.
+_VOTER_NAME = """
+INSERT INTO member_names (guild_id, user_id, name, seen_at)
+SELECT p.guild_id, ?2, ?3, ?4 FROM prompts p
+WHERE p.thread_id = ?1 AND NOT EXISTS (
+    SELECT 1 FROM forgotten_members f WHERE f.user_id = ?2 AND ?4 <= f.forgotten_at)
+ON CONFLICT (guild_id, user_id) DO UPDATE SET name = excluded.name, seen_at = excluded.seen_at
+WHERE excluded.seen_at >= member_names.seen_at
+"""
+_PLACE_NAME = """
+INSERT INTO place_names (id, kind, guild_id, name, seen_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, guild_id = excluded.guild_id,
+    name = excluded.name, seen_at = excluded.seen_at
+WHERE excluded.seen_at >= place_names.seen_at
+"""
+_MEMBER_NAME = """
+INSERT INTO member_names (guild_id, user_id, name, seen_at)
+SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (
+    SELECT 1 FROM forgotten_members f WHERE f.user_id = ?2 AND ?4 <= f.forgotten_at)
+ON CONFLICT (guild_id, user_id) DO UPDATE SET name = excluded.name, seen_at = excluded.seen_at
+WHERE excluded.seen_at >= member_names.seen_at
+"""
 # A tombstone for a message catch-up found gone; a delete seen live keeps its time and reason.
 _VANISH = """
 UPDATE comments SET deleted_reason = ?, deleted_at = ?
@@ -496,6 +520,20 @@ ORDER BY tree.path
 """  # noqa: S608 - only fixed fragments of this module are put together here
 
 
+@functools.cache
+def _counts_sql(scored: bool) -> str:
+    """ThreadCounts over exactly the comments ``_tree_sql`` chooses (same filters)."""
+    condition = _CHOSEN.format(a="c")
+    if scored:
+        condition += f"AND (:min_score IS NULL OR {_SCORE_OF.format(a='c')} >= :min_score)"
+    return f"""
+SELECT count(CASE WHEN c.deleted_at IS NULL OR :deleted THEN 1 END),
+       count(c.deleted_at),
+       count(DISTINCT CASE WHEN c.deleted_at IS NULL OR :deleted THEN c.author_id END)
+FROM comments c WHERE {condition}
+"""  # noqa: S608 - only fixed fragments of this module are put together here
+
+
 def _bound_params(name: str, bound: datetime | int | None) -> dict[str, Any]:
     """``:name_id`` and ``:name_at`` for a window bound: a message id or a time."""
     if bound is None:
@@ -604,8 +642,12 @@ class SQLiteStore(club_sql.ClubSQL, Store):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._wconn = await asyncio.to_thread(self._open_writer)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: not a usable SQLite database ({exc})") from exc
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+            # A damaged schema's message may quote its bytes, not always UTF-8.
+            reason = (exc.object.decode("utf-8", "replace")
+                      if isinstance(exc, UnicodeDecodeError) and isinstance(exc.object, bytes)
+                      else exc)
+            raise StoreError(f"{self.path}: not a usable SQLite database ({reason})") from exc
         self._reader = await aiosqlite.connect(self.path)
         await self._reader.execute("PRAGMA foreign_keys = ON")
         self._loop = asyncio.get_running_loop()
@@ -1055,9 +1097,14 @@ class SQLiteStore(club_sql.ClubSQL, Store):
                     _rollback(conn)
                     if _is_storage(exc):  # not this item's fault: keep it and the rest
                         raise _StorageTrouble(exc, index, results) from exc
-                    self.failed_events += 1
-                    shown = part.values if type(part) is _Creates else part
-                    log.warning("writer: dropped %r: %s", shown, exc)
+                    if type(part) is _Op:
+                        # Not dropped: its caller awaits this error and decides what it
+                        # means ("already a feed"), so it is no news for the log.
+                        log.debug("writer: an op failed for its caller: %s", exc)
+                    else:
+                        self.failed_events += 1
+                        shown = part.values if type(part) is _Creates else part
+                        log.warning("writer: dropped %r: %s", shown, exc)
                     result = exc
             results.append(result)
         return results
@@ -1134,6 +1181,9 @@ class SQLiteStore(club_sql.ClubSQL, Store):
              ts(e.at))
             for e in events
         ])
+        named = [(e.thread_id, e.user_id, e.user_name, ts(e.at)) for e in events if e.user_name]
+        if named:
+            conn.executemany(_VOTER_NAME, named)
 
     def _unreacted(self, conn: sqlite3.Connection, events: list[ReactionRemoved]) -> None:
         # One by one, the first removal of a reaction would set its time and the rest
@@ -1269,16 +1319,16 @@ class SQLiteStore(club_sql.ClubSQL, Store):
         await self._fill([comment], with_history=True)
         return comment
 
-    async def thread_counts(self, thread_id: int, *,
-                            include_hidden: bool = False) -> ThreadCounts:
-        sql = (
-            "SELECT count(*), count(deleted_at), count(DISTINCT author_id) FROM comments c"
-            " WHERE thread_id = ? AND seen = 1 AND (? OR NOT EXISTS"
-            " (SELECT 1 FROM hidden_comments h WHERE h.comment_id = c.id))"
-        )
-        async with self._db.execute(sql, (thread_id, include_hidden)) as cur:
-            total, deleted, people = await cur.fetchone()  # type: ignore[misc]
-        return ThreadCounts(comments=total, deleted=deleted, participants=people)
+    async def thread_counts(self, thread_id: int, *, include_hidden: bool = False,
+                            include_deleted: bool = False, after: Bound | None = None,
+                            before: Bound | None = None, min_score: int | None = None,
+                            changed_after: int | None = None) -> ThreadCounts:
+        params = {"thread": thread_id, "hidden": include_hidden, "min_score": min_score,
+                  "changed": changed_after, "deleted": include_deleted,
+                  **_bound_params("after", after), **_bound_params("before", before)}
+        async with self._db.execute(_counts_sql(min_score is not None), params) as cur:
+            shown, deleted, people = await cur.fetchone()  # type: ignore[misc]
+        return ThreadCounts(comments=shown, deleted=deleted, participants=people)
 
     @staticmethod
     def _comment(row: Sequence[Any]) -> Comment:
@@ -2055,6 +2105,50 @@ class SQLiteStore(club_sql.ClubSQL, Store):
         return await self._call(write)  # type: ignore[no-any-return]
 
 
+    # -- issue 14: names of places and members, prompts at a glance --------------------
+
+    async def save_names(self, places: Sequence[PlaceName] = (),
+                         members: Sequence[MemberName] = ()) -> None:
+        place_rows = [(p.id, p.kind, p.guild_id, p.name, ts(p.seen_at)) for p in places]
+        member_rows = [(m.guild_id, m.user_id, m.name, ts(m.seen_at)) for m in members]
+        if not place_rows and not member_rows:
+            return
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.executemany(_PLACE_NAME, place_rows)
+            conn.executemany(_MEMBER_NAME, member_rows)
+
+        await self._call(write)
+
+    async def guild_names(self, guild_id: int) -> GuildNames:
+        guild = None
+        places: dict[int, str] = {}
+        async with self._db.execute(
+            "SELECT id, kind, name FROM place_names WHERE guild_id = ?", (guild_id,)
+        ) as cur:
+            async for place_id, kind, name in cur:
+                if kind == "guild":
+                    guild = name
+                else:
+                    places[place_id] = name
+        async with self._db.execute(
+            "SELECT user_id, name FROM member_names WHERE guild_id = ?", (guild_id,)
+        ) as cur:
+            members = {user_id: name async for user_id, name in cur}
+        return GuildNames(guild_id, guild, places, members)
+
+    async def prompt_overview(self, guild_id: int | None = None) -> list[PromptOverview]:
+        sql = (f"SELECT {', '.join('p.' + c for c in self._PROMPT_COLUMNS.split(', '))},"  # noqa: S608
+               " count(c.id), max(max(c.created_at, coalesce(c.edited_at, '')))"
+               " FROM prompts p LEFT JOIN comments c ON c.thread_id = p.thread_id"
+               " AND c.seen = 1 AND c.deleted_at IS NULL AND NOT EXISTS"
+               " (SELECT 1 FROM hidden_comments h WHERE h.comment_id = c.id)"
+               " WHERE ?1 IS NULL OR p.guild_id = ?1"
+               " GROUP BY p.thread_id ORDER BY p.posted_at, p.thread_id")
+        async with self._db.execute(sql, (guild_id,)) as cur:
+            return [PromptOverview(self._prompt(row[:7]), row[7], parse_ts(row[8]))
+                    async for row in cur]
+
     # -- issue 4: exports (the prompt a message id names, export history, change marks) --
 
     async def find_prompt(self, prompt_id: int) -> Prompt | None:
@@ -2109,7 +2203,11 @@ class SQLiteStore(club_sql.ClubSQL, Store):
         sql = ("SELECT DISTINCT c.thread_id FROM comment_changes x"
                " JOIN comments c ON c.id = x.comment_id"
                " JOIN prompts p ON p.thread_id = c.thread_id"
-               " WHERE x.generation > ? AND p.guild_id = ? AND c.seen = 1")
+               " WHERE x.generation > ?1 AND p.guild_id = ?2 AND c.seen = 1"
+               # issue 14: a prompt posted since is new to the reader, comments or not
+               " UNION SELECT p.thread_id FROM prompt_changes x"
+               " JOIN prompts p ON p.thread_id = x.thread_id"
+               " WHERE x.generation > ?1 AND p.guild_id = ?2")
         async with self._db.execute(sql, (changed_after, guild_id)) as cur:
             return {row[0] async for row in cur}
 

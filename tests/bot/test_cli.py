@@ -40,7 +40,7 @@ def test_run_with_malformed_dotenv_exits_2(tmp_path: Path) -> None:
 
 def test_export_without_database_is_one_line(tmp_path: Path) -> None:
     """Exporting with no database says so and creates nothing."""
-    result = filmclub("export", "--thread", "1", "--out", "x.md", cwd=tmp_path)
+    result = filmclub("export", "--thread", "1437000000000000000", "--out", "x.md", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == "filmclub: no database at data/filmclub.db"
     assert not (tmp_path / "data").exists()
@@ -48,7 +48,8 @@ def test_export_without_database_is_one_line(tmp_path: Path) -> None:
 
 def test_export_unknown_format_is_one_line(tmp_path: Path) -> None:
     """An unknown format is refused before anything is opened."""
-    result = filmclub("export", "--thread", "1", "--format", "docx", cwd=tmp_path)
+    result = filmclub("export", "--thread", "1437000000000000000", "--format", "docx",
+                      cwd=tmp_path)
     assert result.returncode == 2
     assert "unknown export format 'docx'" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import os
 import sys
@@ -17,7 +18,17 @@ from bot.store import SQLiteStore
 from tests import discussion, hostile
 from tests.bot.test_cli import filmclub
 
-GUILD = discussion.PROMPT.guild_id
+#: A server id as Discord makes them (the CLI refuses ids that are not snowflake-shaped).
+GUILD = 1_200_000_000_000_000_010
+
+
+async def build(store: SQLiteStore) -> None:
+    """Both sample discussions, posted in GUILD."""
+    for sample in (discussion, hostile):
+        await store.add_prompt(dataclasses.replace(sample.PROMPT, guild_id=GUILD))
+        for event in sample.EVENTS:
+            store.submit(event)
+    await store.flush()
 
 
 @pytest.fixture
@@ -27,8 +38,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
     async def fill() -> None:
         async with SQLiteStore(path) as store:
-            await discussion.build(store)
-            await hostile.build(store)
+            await build(store)
 
     asyncio.run(fill())
     for key in list(os.environ):
@@ -60,9 +70,10 @@ def test_thread_is_written_under_its_default_name(database: Path, tmp_path: Path
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     """--thread: the file is named after the title, and one line says where and what."""
     status, out, err = export(capsys, "--thread", str(discussion.THREAD))
-    name = f"Vertigo and the second fall-{discussion.THREAD}.md"
+    name = f"vertigo-and-the-second-fall-{discussion.THREAD}.md"
     assert (status, err) == (0, "")
-    assert out == f"{name} (5 comments, {(tmp_path / name).stat().st_size} bytes)\n"
+    assert out == (f"{name} (4 comments, 1 deleted, {(tmp_path / name).stat().st_size} "
+                   "bytes)\n")
 
 
 def test_prompt_is_found_by_its_message_id(database: Path, tmp_path: Path,
@@ -70,21 +81,20 @@ def test_prompt_is_found_by_its_message_id(database: Path, tmp_path: Path,
     """--prompt takes the prompt's message id and exports its thread."""
     status, out, _ = export(capsys, "--prompt", str(discussion.PROMPT.message_id),
                             "--format", "json", "--out", "p.json")
-    assert status == 0 and out.startswith("p.json (5 comments")
+    assert status == 0 and out.startswith("p.json (4 comments, 1 deleted, ")
     assert '"threadId": "1437000000000000000"' in (tmp_path / "p.json").read_text("utf-8")
 
 
 @pytest.mark.parametrize("out", ["exports", "exports/"])
 def test_out_folder_gets_the_default_name(database: Path, tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str], out: str) -> None:
-    """--out a folder (existing, or new and ending in /): the file goes in it, default name."""
-    if not out.endswith("/"):
-        (tmp_path / "exports").mkdir()
+    """--out an existing folder (with or without a final /): the file goes in it, default name."""
+    (tmp_path / "exports").mkdir()
     status, _, _ = export(capsys, "--thread", str(discussion.THREAD), "--out", out,
                           "--format", "txt")
     assert status == 0
     assert [p.name for p in (tmp_path / "exports").iterdir()] == [
-        f"Vertigo and the second fall-{discussion.THREAD}.txt"]
+        f"vertigo-and-the-second-fall-{discussion.THREAD}.txt"]
 
 
 def test_options_reach_the_file(database: Path, tmp_path: Path,
@@ -95,7 +105,7 @@ def test_options_reach_the_file(database: Path, tmp_path: Path,
         "--after", "2026-11-01", "--before", "2026-11-02 00:00", "--min-score", "-1",
         "--include-deleted", "--include-revisions", "--anonymise")
     text = (tmp_path / "o.md").read_text("utf-8")
-    assert status == 0 and out.startswith("o.md (5 comments")
+    assert status == 0 and out.startswith("o.md (5 comments, 1 deleted, ")
     assert ("*Selection: best score first; written after 2026-11-01 00:00 UTC; written before "
             "2026-11-02 00:00 UTC; score −1 or more; members anonymised.*") in text
     assert "Mistake, wrong thread" in text and "Earlier versions:" in text
@@ -104,12 +114,13 @@ def test_options_reach_the_file(database: Path, tmp_path: Path,
 
 def test_guild_archive_goes_in_the_folder(database: Path, tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
-    """--guild: a zip of every thread and an index, in the --out folder (created)."""
+    """--guild: a zip of every thread and an index, in the --out folder."""
+    (tmp_path / "archive").mkdir()
     status, out, err = export(capsys, "--guild", str(GUILD), "--format", "html",
                               "--out", "archive")
     path = tmp_path / "archive" / f"server-{GUILD}-html.zip"
     assert (status, err) == (0, "")
-    assert out == (f"{Path('archive') / path.name} (2 threads, 20 comments, "
+    assert out == (f"{Path('archive') / path.name} (2 threads, 18 comments, "
                    f"{path.stat().st_size} bytes)\n")
     assert len(zipfile.ZipFile(path).namelist()) == 3
 
@@ -117,7 +128,7 @@ def test_guild_archive_goes_in_the_folder(database: Path, tmp_path: Path,
 def test_since_last_exports_only_the_changes(database: Path, tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     """First everything (and it says so), then only what changed since, with its date."""
-    args = ("--thread", str(discussion.THREAD), "--since-last", "--out", "s.md")
+    args = ("--thread", str(discussion.THREAD), "--since-last", "--out", "s.md", "--force")
     first = export(capsys, *args)
     assert first[1].endswith("no earlier export like it, so everything)\n")
     add_comment(database, "Late to the party.")
@@ -127,10 +138,13 @@ def test_since_last_exports_only_the_changes(database: Path, tmp_path: Path,
     assert "Late to the party." in text and "Ana" not in text
 
 
+UNKNOWN = "1300000000000000005"
+
+
 @pytest.mark.parametrize(("args", "line"), [
-    (("--thread", "5"), "filmclub: there is no prompt thread 5 in the database"),
-    (("--prompt", "5"), "filmclub: no prompt has the message or thread id 5"),
-    (("--guild", "5"), "filmclub: server 5 has no prompts in the database"),
+    (("--thread", UNKNOWN), f"filmclub: there is no prompt thread {UNKNOWN} in the database"),
+    (("--prompt", UNKNOWN), f"filmclub: no prompt has the message or thread id {UNKNOWN}"),
+    (("--guild", UNKNOWN), f"filmclub: server {UNKNOWN} has no prompts in the database"),
     (("--thread", str(discussion.THREAD), "--after", "last week"),
      "filmclub: after: 'last week' is neither a date (2026-11-01, 2026-11-01 20:30) "
      "nor a message id"),
@@ -182,5 +196,5 @@ def test_offline_archive_from_a_real_process(database: Path, tmp_path: Path) -> 
     result = filmclub("export", "--guild", str(GUILD), "--format", "csv", cwd=tmp_path,
                       env={"FILMCLUB_DB": str(database), "LOG_LEVEL": "WARNING"})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(f"server-{GUILD}-csv.zip (2 threads, 20 comments, ")
+    assert result.stdout.startswith(f"server-{GUILD}-csv.zip (2 threads, 18 comments, ")
     assert result.stderr == ""

@@ -18,6 +18,9 @@ from tests.webserver import RSS, WebServer, rss
 
 ROOT = Path(__file__).parents[2]
 LIBRARY = ROOT / "tests" / "library"
+CHANNEL = "1300000000000000005"
+OTHER_CHANNEL = "1300000000000000006"
+GUILD = 1_200_000_000_000_000_077
 LONG = "<p>" + "A long patient scene at the table says more than any speech. " * 30 + "</p>"
 
 
@@ -91,13 +94,13 @@ async def test_feeds_add_list_poll_remove(tmp_path: Path, web_server: WebServer,
     good = web_server.serve("good", rss("Good", []), content_type=RSS)
     bad = web_server.serve("bad", rss("Bad", []), content_type=RSS)
     policy = web_server.policy
-    assert await run(tmp_path, "feeds", "add", good, "--channel", "5", "--every", "15",
+    assert await run(tmp_path, "feeds", "add", good, "--channel", CHANNEL, "--every", "15",
                      policy=policy) == 0
-    assert await run(tmp_path, "feeds", "add", bad, "--channel", "6", "--post",
+    assert await run(tmp_path, "feeds", "add", bad, "--channel", OTHER_CHANNEL, "--post",
                      policy=policy) == 0
     added = capsys.readouterr().out.splitlines()
-    assert added[0] == (f"feed 1: {good} -> channel 5 (queue, every 15 min); 0 entries now, "
-                        "0 to take at the first poll")
+    assert added[0] == (f"feed 1: {good} -> channel {CHANNEL} (queue, every 15 min); "
+                        "0 entries now, 0 to take at the first poll")
     assert "(post, every 60 min)" in added[1]
 
     web_server.serve("good", rss("Good", [{"title": "A new review", "guid": "g1",
@@ -113,12 +116,12 @@ async def test_feeds_add_list_poll_remove(tmp_path: Path, web_server: WebServer,
 
     assert await run(tmp_path, "feeds", "list") == 0
     listing = capsys.readouterr().out.splitlines()
-    assert listing[0].startswith(f"1\t{good}\tchannel 5\tqueue\tevery 15 min\tpolled ")
+    assert listing[0].startswith(f"1\t{good}\tchannel {CHANNEL}\tqueue\tevery 15 min\tpolled ")
     assert listing[0].endswith("\tok") and "\terror: " in listing[1]
     assert await run(tmp_path, "feeds", "remove", "2") == 0
     assert await run(tmp_path, "feeds", "remove", "2") == 2
     removed = capsys.readouterr()
-    assert removed.out == f"feed 2 removed ({bad}, channel 6)\n"
+    assert removed.out == f"feed 2 removed ({bad}, channel {OTHER_CHANNEL})\n"
     assert removed.err == "filmclub: there is no feed 2 (see `filmclub feeds list`)\n"
 
 
@@ -138,7 +141,7 @@ async def test_web_page_given_as_a_feed_is_one_line_and_nothing_stored(
     """A web page is not a feed: one line naming it; nothing is stored."""
     url = web_server.serve("page", (LIBRARY / "aftersun-review.html").read_bytes())
     with pytest.raises(SourceError) as info:
-        await run(tmp_path, "feeds", "add", url, "--channel", "5", policy=web_server.policy)
+        await run(tmp_path, "feeds", "add", url, "--channel", CHANNEL, policy=web_server.policy)
     assert str(info.value) == (f"{url}: this is a web page, not a feed "
                                "(add it with `articles add`)")
     assert await run(tmp_path, "feeds", "list") == 0
@@ -148,7 +151,7 @@ async def test_the_real_cli_refuses_a_feed_on_this_machine(tmp_path: Path,
                                                            web_server: WebServer) -> None:
     """As a user runs it, even with the port allowed: loopback is refused in one line."""
     url = web_server.serve("rss", rss("Internal", []), content_type=RSS)
-    status, out, err = await filmclub(tmp_path, "feeds", "add", url, "--channel", "5",
+    status, out, err = await filmclub(tmp_path, "feeds", "add", url, "--channel", CHANNEL,
                                       FILMCLUB_FETCH_PORTS=str(web_server.port))
     assert (status, out) == (2, "")
     assert err == (f"filmclub: {url}: 127.0.0.1 is a loopback address (this machine): "
@@ -218,8 +221,9 @@ async def test_articles_show_names_where_the_question_comes_from(
     from bot.store import SQLiteStore
 
     async with SQLiteStore(tmp_path / "filmclub.db") as store:
-        await store.set_prompt_settings(PromptSettings(77, default_question="What stays?"))
-    assert await run(tmp_path, "articles", "show", "no-questions-stalker", "--guild", "77") == 0
+        await store.set_prompt_settings(PromptSettings(GUILD, default_question="What stays?"))
+    assert await run(tmp_path, "articles", "show", "no-questions-stalker", "--guild",
+                     str(GUILD)) == 0
     stalker = shown(capsys.readouterr().out)
     assert (stalker["question"], stalker["question from"]) == (
         "What stays?", "the server's default question (/prompt settings)")
@@ -295,7 +299,7 @@ async def test_a_truncated_feed_is_refused_by_feeds_add(
     whole = rss("Notes", [{"title": "One", "guid": "1", "description": "First."},
                           {"title": "Two", "guid": "2", "description": "Second."}])
     url = web_server.serve("cut", whole[: whole.index("<title>Two") + 8], content_type=RSS)
-    status, out, err = await here(tmp_path, capsys, "feeds", "add", url, "--channel", "5",
+    status, out, err = await here(tmp_path, capsys, "feeds", "add", url, "--channel", CHANNEL,
                                   policy=web_server.policy)
     assert (status, out) == (2, "")
     assert err.startswith(f"filmclub: {url}: the feed is not well-formed XML (no element found "
@@ -311,7 +315,7 @@ async def test_polling_plain_text_summaries_prints_no_library_errors(
     caplog.set_level(logging.INFO)
     url = web_server.serve("notes", rss("Notes", []), content_type=RSS)
     policy = web_server.policy
-    assert (await here(tmp_path, capsys, "feeds", "add", url, "--channel", "5",
+    assert (await here(tmp_path, capsys, "feeds", "add", url, "--channel", CHANNEL,
                        policy=policy))[0] == 0
     web_server.serve("notes", rss("Notes", [
         {"title": f"Note {n}", "guid": f"n{n}", "link": web_server.url(f"gone/{n}"),

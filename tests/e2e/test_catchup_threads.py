@@ -191,11 +191,11 @@ async def test_cli_catch_up_of_unknown_thread_is_one_line(world: World,
     assert await running.stop() == 0
     env = {**os.environ, **world.env(), "PYTHONPATH": str(ROOT)}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "catch-up", "--thread", "12345",
+        sys.executable, "-m", "bot", "catch-up", "--thread", "1300000000000012345",
         cwd=str(world.db_path.parent), env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     _, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 2
     assert err.decode().strip().splitlines()[-1] == (
-        "filmclub: thread 12345 is not a filmclub prompt thread")
+        "filmclub: thread 1300000000000012345 is not a filmclub prompt thread")
 

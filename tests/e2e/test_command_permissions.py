@@ -44,7 +44,7 @@ from cogs.checks import (
 )
 from tests.e2e import private
 from tests.e2e.harness import RunningBot, World
-from tests.e2e.moderating import answered, dump, eventually, post, run, text
+from tests.e2e.moderating import answered, dump, eventually, message, post, run, text
 
 GENERIC_ERROR = "Something went wrong on our side"
 MENU_NOT_FOUND = "That message is not in a prompt thread, nor does one start from it."
@@ -344,8 +344,16 @@ async def test_channel_moderator_may_act_in_their_channel(world: World,
     assert seen["comment hide"][1] and seen["discussion close-after"][1]
     menu = await world.emu.invoke_message_command(scene.cam.id, scene.side_comment,
                                                   "Export this thread")
-    await menu.wait_for(lambda i: bool(i.files))
-    assert "Marmalade as politics." in menu.files[0][1].decode("utf-8")
+    await menu.wait_for(answered)
+    assert refusal_kind(text(menu)) is None and menu.files == [], text(menu)
+    # The menu asks for the format (issue 14); Cam's pick comes back as the file.
+    asked = message(menu)
+    select = next(item for row in asked.get("components") or []
+                  for item in row.get("components") or [] if item.get("type") == 3)
+    chosen = await world.emu.click(scene.cam.id, asked["id"], select["custom_id"],
+                                   values=["md"])
+    await chosen.wait_for(lambda i: bool(i.files), timeout=20)
+    assert "Marmalade as politics." in chosen.files[0][1].decode("utf-8")
 
 
 async def test_a_command_judged_where_it_runs(world: World, running: RunningBot) -> None:

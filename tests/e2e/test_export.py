@@ -106,9 +106,9 @@ async def test_export_attaches_the_thread_in_each_format(world: World, running: 
     inter = await export(world, world.mod, scene.thread, format=fmt)
     assert inter.deferred and inter.ephemeral
     name, data = only_file(inter)
-    assert name == f"Vertigo and the second fall-{scene.thread}.{fmt}"
+    assert name == f"vertigo-and-the-second-fall-{scene.thread}.{fmt}"
     CHECKS[fmt](data)
-    assert text(inter).startswith(f"<#{scene.thread}>: 5 comments as {fmt}")
+    assert text(inter).startswith(f"<#{scene.thread}>: 4 comments as {fmt}")  # Eve's: deleted
 
 
 # (options, (author, depth) in file order); "b"/"c" stand for those comments' ids.

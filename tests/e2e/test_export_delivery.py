@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import re
 import zipfile
 from typing import Any
@@ -18,12 +19,12 @@ import pytest
 from bot.emulator import emulator as emulator_module
 from bot.emulator.interactions import InteractionRecord
 from tests.e2e.harness import RunningBot, World
-from tests.e2e.moderating import one_line_refusal, post, text
+from tests.e2e.moderating import message, one_line_refusal, post, text
 from tests.e2e.test_export import discuss, export, json_messages, only_file
 
 LONG = "The bell tower, the staircase, the fall. " * 60
-#: "Stalker: three men at the threshold" made safe as a file name.
-STALKER = "Stalker- three men at the threshold"
+#: "Stalker: three men at the threshold" as a file name.
+STALKER = "stalker-three-men-at-the-threshold"
 
 
 async def long_thread(world: World, runner: RunningBot) -> int:
@@ -100,15 +101,15 @@ async def test_server_scope_sends_a_zip_with_an_index(world: World,
     await running.settle()
     inter = await export(world, world.mod, world.channel.id, scope="server", format="html")
     name, data = only_file(inter)
-    assert name == f"Film Club-{world.guild.id}-html.zip"
+    assert name == f"film-club-{world.guild.id}-html.zip"
     archive = zipfile.ZipFile(io.BytesIO(data))
     names = archive.namelist()
-    assert names == [f"Vertigo and the second fall-{scene.thread}.html",
+    assert names == [f"vertigo-and-the-second-fall-{scene.thread}.html",
                      f"{STALKER}-{other}.html", "index.html"]
     index = archive.read("index.html").decode("utf-8")
-    assert "Vertigo and the second fall" in index and ">5</td>" in index and ">1</td>" in index
+    assert "Vertigo and the second fall" in index and ">4</td>" in index and ">1</td>" in index
     assert "Judy performs, and we wait." in index  # Ana's comment, +2: the top one
-    assert "2 threads, 6 comments as html" in text(inter)
+    assert "2 threads, 5 comments as html" in text(inter)  # Eve's deleted comment is not shown
 
 
 async def test_since_last_exports_only_what_changed(world: World, running: RunningBot) -> None:
@@ -162,13 +163,49 @@ async def menu(world: World, user: Any, message_id: int) -> InteractionRecord:
     return inter
 
 
-async def test_menu_on_a_comment_exports_its_thread(world: World, running: RunningBot) -> None:
-    """'Export this thread' on a comment: the thread as Markdown, privately."""
+def format_select(inter: InteractionRecord) -> dict[str, Any]:
+    """The select menu of the menu's private answer."""
+    answer = message(inter)
+    for row in answer.get("components") or []:
+        for item in row.get("components") or []:
+            if item.get("type") == 3:
+                return item
+    raise AssertionError(f"no select in {answer!r}")
+
+
+async def pick(world: World, user: Any, inter: InteractionRecord,
+               fmt: str) -> InteractionRecord:
+    """``user`` picks ``fmt`` in the menu's answer; returns once the file came."""
+    answer = message(inter)
+    chosen = await world.emu.click(user.id, answer["id"], format_select(inter)["custom_id"],
+                                   values=[fmt])
+    await chosen.wait_for(lambda i: bool(i.files) or len(i.followups) > 0, timeout=20)
+    return chosen
+
+
+async def test_menu_asks_for_a_format_then_sends_that_file(world: World,
+                                                          running: RunningBot) -> None:
+    """'Export this thread' answers privately with a format select; the pick comes as a file."""
     scene = await discuss(world, running)
     inter = await menu(world, world.mod, scene.ids["d"])
-    assert inter.ephemeral and inter.deferred
-    name, data = only_file(inter)
-    assert name == f"Vertigo and the second fall-{scene.thread}.md"
+    assert inter.response_type == 4 and inter.ephemeral and inter.files == []
+    options = [o["value"] for o in format_select(inter)["options"]]
+    assert sorted(options) == ["csv", "html", "json", "md", "txt"]
+    chosen = await pick(world, world.mod, inter, "json")
+    name, data = only_file(chosen)
+    assert name == f"vertigo-and-the-second-fall-{scene.thread}.json"
+    assert json.loads(data)["messageCount"] == 5
+    answered = world.emu.get_message(message(inter)["id"])
+    assert answered is not None and answered["components"] == []  # the select is gone
+    assert f"<#{scene.thread}>: exporting as json" in answered["content"]
+
+
+async def test_menu_on_a_comment_exports_its_thread(world: World, running: RunningBot) -> None:
+    """'Export this thread' on a comment: the thread, privately, in the format picked."""
+    scene = await discuss(world, running)
+    inter = await menu(world, world.mod, scene.ids["d"])
+    name, data = only_file(await pick(world, world.mod, inter, "md"))
+    assert name == f"vertigo-and-the-second-fall-{scene.thread}.md"
     assert "The bell tower, \\<@" in data.decode("utf-8")
 
 
@@ -179,7 +216,8 @@ async def test_menu_on_the_prompt_message_exports_its_thread(world: World,
     prompt = await running.bot.store.get_prompt(scene.thread) if running.bot else None
     assert prompt is not None
     inter = await menu(world, world.mod, prompt.message_id)
-    assert only_file(inter)[0] == f"Vertigo and the second fall-{scene.thread}.md"
+    chosen = await pick(world, world.mod, inter, "txt")
+    assert only_file(chosen)[0] == f"vertigo-and-the-second-fall-{scene.thread}.txt"
 
 
 async def test_menu_refuses_members_and_other_messages(world: World,

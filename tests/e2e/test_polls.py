@@ -233,7 +233,8 @@ async def test_exports_show_the_poll_and_the_ratings(world: World) -> None:
             files[fmt] = inter.files[0][1].decode("utf-8")
         assert "**Chosen by:** the poll “What do we watch next? (Watchlist)” (" in files["md"]
         assert chosen in files["md"] and "**Rating:** ★ 3.67 / 5 from 3 ratings" in files["md"]
-        assert "Rating:     ★ 3.67 / 5 from 3 ratings" in files["txt"]
+        # the labels line up under the longest one, "Discussed in:" (issue 14)
+        assert "\nRating:       ★ 3.67 / 5 from 3 ratings\n" in files["txt"]
         html = files["html"]
         assert '<table class="distribution">' in html and chosen in html
         assert '<tr><th scope="row">4½</th><td>2</td><td><meter min="0" max="2" value="2">' in html

@@ -32,7 +32,7 @@ def test_format_declares_extension_and_media_type(fmt: str, media_type: str) -> 
     """Each exporter names its file extension and media type."""
     exporter = get_exporter(fmt)
     assert (exporter.extension, exporter.media_type) == (fmt, media_type)
-    assert default_filename("Vertigo: the fall", 7, fmt) == f"Vertigo- the fall-7.{fmt}"
+    assert default_filename("Vertigo: the fall", 7, fmt) == f"vertigo-the-fall-7.{fmt}"
 
 
 @pytest.mark.parametrize("fmt", NAMES)

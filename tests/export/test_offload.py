@@ -61,7 +61,8 @@ async def test_a_thread_renders_in_a_worker_thread(filled: Store, tmp_path: Path
     loop_thread = threading.get_ident()
     result = await export_thread(filled, discussion.THREAD, "md", tmp_path / "t.md",
                                  exported_at=EXPORTED_AT)
-    assert result.comments == 5 and len(recorder.threads) == 5
+    # 4 comments shown and Dee's deleted placeholder: 5 entries, each rendered
+    assert (result.comments, result.entries) == (4, 5) and len(recorder.threads) == 5
     assert loop_thread not in recorder.threads
 
 
@@ -75,7 +76,8 @@ async def test_the_file_is_the_one_rendering_on_the_loop_would_write(
     context = await thread_context(filled, prompt, options=ExportOptions(),
                                    exported_at=EXPORTED_AT)
     on_loop = io.StringIO(newline="")
-    await MarkdownExporter().write(context, thread_comments(filled, context), on_loop)
+    exporter = MarkdownExporter()
+    await exporter.write(context, thread_comments(filled, context, exporter), on_loop)
     assert out.read_text(encoding="utf-8") == on_loop.getvalue()
 
 
@@ -112,7 +114,7 @@ async def test_the_loop_keeps_running_while_a_comment_renders(filled: Store,
                                      exported_at=EXPORTED_AT)
     finally:
         beating.cancel()
-    assert result.comments == 5
+    assert (result.comments, result.entries) == (4, 5)
     assert waits == [True] * 5, "the loop stood still while a comment rendered"
     assert ticks >= 15
 
@@ -130,10 +132,10 @@ async def test_an_archive_renders_and_deflates_in_a_worker_thread(
         return original(self, data)  # type: ignore[no-any-return]
 
     monkeypatch.setattr(zipfile._ZipWriteFile, "write", spied)  # type: ignore[attr-defined]
-    threads, comments = await export_archive(
+    threads, comments, entries = await export_archive(
         filled, discussion.PROMPT.guild_id, "md", tmp_path / "a.zip", options=ExportOptions(),
         exported_at=EXPORTED_AT, visible=EVERY_THREAD)
-    assert (threads, comments) == (2, 20)
+    assert (threads, comments, entries) == (2, 18, 20)  # a deleted placeholder in each thread
     assert recorder.threads and loop_thread not in recorder.threads
     assert writers and loop_thread not in writers
 
@@ -182,8 +184,9 @@ async def test_cancelling_the_export_stops_the_worker(filled: Store,
     assert prompt is not None
     context = await thread_context(filled, prompt, options=ExportOptions(),
                                    exported_at=EXPORTED_AT)
+    slow = Slow()
     task = asyncio.create_task(offload.write_off_loop(
-        Slow(), context, thread_comments(filled, context), io.StringIO()))
+        slow, context, thread_comments(filled, context, slow), io.StringIO()))
     assert await asyncio.to_thread(started.wait, PATIENCE)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):

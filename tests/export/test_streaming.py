@@ -53,8 +53,8 @@ async def growth(store: Store, thread: int, fmt: str, folder: Path) -> int:
     """Peak traced bytes above the starting point while exporting ``thread``."""
     tracemalloc.reset_peak()
     start = tracemalloc.get_traced_memory()[0]
-    result = await export_thread(store, thread, fmt, folder / f"{thread}.{fmt}")
-    assert result.comments == SIZES[thread]
+    result = await export_thread(store, thread, fmt, folder / f"{thread}.{fmt}", replace=True)
+    assert result.entries == SIZES[thread]
     return tracemalloc.get_traced_memory()[1] - start
 
 
@@ -91,7 +91,7 @@ async def test_archive_with_options_keeps_memory_flat(long_threads: Store,
     def export(thread: int) -> Callable[[], Awaitable[object]]:
         return lambda: export_archive(long_threads, GUILDS[thread], "md",
                                       tmp_path / f"{thread}.zip", options=options,
-                                      exported_at=utcnow(), visible=EVERY_THREAD)
+                                      exported_at=utcnow(), visible=EVERY_THREAD, replace=True)
 
     tracemalloc.start()
     try:

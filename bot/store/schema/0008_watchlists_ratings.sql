@@ -1,4 +1,4 @@
--- 6: the film club's own loop (issue 17): watchlists per server, and ratings of films.
+-- 8: the film club's own loop (issue 17): watchlists per server, and ratings of films.
 
 -- The club's own settings of a server: who may suggest films, a poll's default length.
 CREATE TABLE club_settings (

@@ -1,4 +1,4 @@
--- 7: polls for what the club watches next (issue 17). A poll is a Discord native poll;
+-- 9: polls for what the club watches next (issue 17). A poll is a Discord native poll;
 -- votes arrive as gateway events and are kept per member, so results survive restarts.
 
 CREATE TABLE film_polls (
