@@ -15,6 +15,7 @@ import contextlib
 import logging
 import re
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -39,6 +40,7 @@ from bot.ratings import (
 from bot.stats import PERIOD_LABELS, Period, period_start
 from bot.watchlist import film_label, read_film
 from cogs.checks import members_command
+from cogs.permissions import visible_threads
 from cogs.ui import COLOUR, GENERIC_ERROR, one_line, pages_of, reply, send_pages
 
 if TYPE_CHECKING:
@@ -231,14 +233,21 @@ class Ratings(commands.Cog):
 
     # -- /film ----------------------------------------------------------------------------------
 
+    async def _rated(self, interaction: discord.Interaction[FilmClub],
+                     since: datetime | None = None) -> list[tuple[int, str, int | None, int]]:
+        """The server's ratings, from the prompt threads this member can read only: a film
+        discussed in a channel hidden from them is not named to them (issue 13)."""
+        visible = await visible_threads(interaction)
+        rows = await self.bot.store.guild_ratings(interaction.guild_id or 0, since=since)
+        return [row for row in rows if visible.allows(row[0])]
+
     @film.command(name="top", description="The club's best-rated films")
     @app_commands.describe(period="Films discussed in the last week, month, or ever")
     @members_command
     async def top(self, interaction: discord.Interaction[FilmClub],
                   period: Period = "all") -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        rows = await self.bot.store.guild_ratings(interaction.guild_id or 0,
-                                                  since=period_start(period, self.bot.clock()))
+        rows = await self._rated(interaction, since=period_start(period, self.bot.clock()))
         ranked, mean = rank_films(group_by_film(rows))
         lines = [
             f"{rank}. **{one_line(r.film.label, 80)}**: {r.score:.2f} · average "
@@ -259,7 +268,7 @@ class Ratings(commands.Cog):
     async def ratings(self, interaction: discord.Interaction[FilmClub],
                       film: app_commands.Range[str, 1, 200]) -> None:
         wanted = read_film(film)
-        films = group_by_film(await self.bot.store.guild_ratings(interaction.guild_id or 0))
+        films = group_by_film(await self._rated(interaction))
         found = find_film(films, wanted.title, wanted.year)
         if found is None:
             raise NotFound(f"No film called “{wanted.label}” has ratings in this server.")
@@ -277,7 +286,7 @@ class Ratings(commands.Cog):
     @ratings.autocomplete("film")
     async def film_choices(self, interaction: discord.Interaction[FilmClub],
                            current: str) -> list[app_commands.Choice[str]]:
-        films = group_by_film(await self.bot.store.guild_ratings(interaction.guild_id or 0))
+        films = group_by_film(await self._rated(interaction))
         needle = current.strip().casefold()
         return [app_commands.Choice(name=f.label[:100], value=f.label[:100])
                 for f in films if needle in f.label.casefold()][:AUTOCOMPLETE_LIMIT]

@@ -204,3 +204,24 @@ async def test_the_log_channel_gets_only_what_its_readers_may_see(
     await running.settle()
     (full,) = posted(staff_log.id)
     assert STAFF_TITLE in full and f"{SECRET} again" in full
+
+
+async def test_film_ratings_from_a_hidden_thread_are_not_named(world: World,
+                                                               running: RunningBot) -> None:
+    """/film top and /film ratings leave out what was rated only in #staff for a member
+    outside it (and its autocomplete offers nothing of it); staff see it."""
+    from tests.e2e.test_ratings import rate
+
+    scene = await private.build(world, running)
+    ana = world.members[0]
+    await rate(world, scene.sol, scene.staff_thread, "9")
+    await rate(world, ana, scene.films_thread, "8")
+    top = text(await run(world, ana, world.channel, "film top", {}))
+    assert "Vertigo" in top and STAFF_TITLE not in top
+    refused = await run(world, ana, world.channel, "film ratings", {"film": STAFF_TITLE})
+    assert text(refused).startswith(f"No film called “{STAFF_TITLE}")
+    offered = await world.emu.autocomplete(ana.id, world.channel.id, "film ratings",
+                                           {"film": "Portrait"}, focused="film")
+    assert offered == []
+    staff_top = text(await run(world, scene.sol, world.channel, "film top", {}))
+    assert STAFF_TITLE in staff_top
