@@ -8,6 +8,7 @@ the environment, so each test says exactly what the user has set.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import sqlite3
 import struct
@@ -15,8 +16,11 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).parents[1]
+#: The server the sample discussions are put in: an id shaped like Discord's.
+GUILD = 1_200_000_000_000_000_010
 _SCRIPT = Path(sys.executable).with_name("filmclub")
 
 
@@ -111,3 +115,20 @@ def break_schema(path: Path, name: str = "export_state", *, where: str = "keywor
             data[start:start + 6] = b"\xff\xfe\xfd\xff\xfe\xfd"  # its first column
         at = data.find(marker, start)
     path.write_bytes(bytes(data))
+
+
+def sample_database(path: Path, *samples: Any) -> Path:
+    """A database at ``path`` holding the sample discussions (modules with ``PROMPT`` and
+    ``EVENTS``, such as ``tests.discussion``), moved into :data:`GUILD`."""
+    from bot.store import SQLiteStore
+
+    async def build() -> None:
+        async with SQLiteStore(path) as store:
+            for sample in samples:
+                await store.add_prompt(dataclasses.replace(sample.PROMPT, guild_id=GUILD))
+                for event in sample.EVENTS:
+                    store.submit(event)
+            await store.flush()
+
+    asyncio.run(build())
+    return path

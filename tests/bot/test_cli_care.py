@@ -25,28 +25,25 @@ from bot.export.base import file_slug
 from bot.models import Article
 from bot.store import SQLiteStore
 from tests import discussion, hostile
-from tests.clirun import ROOT, break_table, clean_env, command, filmclub, one_line
+from tests.clirun import (
+    GUILD,
+    ROOT,
+    break_table,
+    clean_env,
+    command,
+    filmclub,
+    one_line,
+    sample_database,
+)
 from tests.discussion import say
 
-GUILD = 1_200_000_000_000_000_010
 THREAD = str(discussion.THREAD)
-
-
-async def _build(path: Path) -> None:
-    async with SQLiteStore(path) as store:
-        for sample in (discussion, hostile):
-            await store.add_prompt(dataclasses.replace(sample.PROMPT, guild_id=GUILD))
-            for event in sample.EVENTS:
-                store.submit(event)
-        await store.flush()
 
 
 @pytest.fixture
 def database(tmp_path: Path) -> Path:
     """Both sample discussions, in a server with a real-looking id."""
-    path = tmp_path / "filmclub.db"
-    asyncio.run(_build(path))
-    return path
+    return sample_database(tmp_path / "filmclub.db", discussion, hostile)
 
 
 def export(database: Path, *args: str, umask: int | None = None

@@ -7,8 +7,6 @@ scribbling over bytes of a real file, as a failing disk or a bad copy does.
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import logging
 import socket
 from datetime import UTC, datetime
@@ -21,10 +19,16 @@ from bot.config import from_env
 from bot.errors import StoreError
 from bot.store import SQLiteStore
 from tests import discussion
-from tests.clirun import afilmclub, break_schema, break_table, filmclub, one_line
+from tests.clirun import (
+    afilmclub,
+    break_schema,
+    break_table,
+    filmclub,
+    one_line,
+    sample_database,
+)
 from tests.webserver import RSS, WebServer, rss
 
-GUILD = 1_200_000_000_000_000_010
 THREAD = str(discussion.THREAD)
 TOKEN = "emulated.bot.token-0123456789"
 
@@ -36,19 +40,9 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def _build(path: Path) -> None:
-    async with SQLiteStore(path) as store:
-        await store.add_prompt(dataclasses.replace(discussion.PROMPT, guild_id=GUILD))
-        for event in discussion.EVENTS:
-            store.submit(event)
-        await store.flush()
-
-
 @pytest.fixture
 def database(tmp_path: Path) -> Path:
-    path = tmp_path / "filmclub.db"
-    asyncio.run(_build(path))
-    return path
+    return sample_database(tmp_path / "filmclub.db", discussion)
 
 
 # -- Discord out of reach -------------------------------------------------------------
