@@ -38,6 +38,7 @@ from cogs.auditlog import record
 from cogs.checks import HERE, judge_channel, moderators_only
 from cogs.threads import parse_message_ref
 from cogs.ui import NO_MENTIONS, message_link, one_line, reply
+from cogs.watchlist import ListName
 
 if TYPE_CHECKING:
     from bot.client import FilmClub
@@ -276,7 +277,7 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Polls of wh
     @app_commands.rename(list_="list")
     @moderators_only(HERE, manage_messages=True)
     async def next_film(self, interaction: discord.Interaction[FilmClub],
-                        list_: app_commands.Range[str, 1, 50] | None = None,
+                        list_: ListName | None = None,
                         films: app_commands.Range[str, 1, 1000] | None = None,
                         duration: app_commands.Range[str, 1, 20] | None = None,
                         multiple: bool = False) -> None:

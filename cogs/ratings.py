@@ -42,6 +42,7 @@ from bot.watchlist import film_label, read_film
 from cogs.checks import members_command
 from cogs.permissions import visible_threads
 from cogs.ui import COLOUR, GENERIC_ERROR, one_line, pages_of, reply, send_pages
+from cogs.watchlist import FilmTitle
 
 if TYPE_CHECKING:
     from bot.client import FilmClub
@@ -266,7 +267,7 @@ class Ratings(commands.Cog):
     @app_commands.describe(film="The film (as the prompts' articles name it)")
     @members_command
     async def ratings(self, interaction: discord.Interaction[FilmClub],
-                      film: app_commands.Range[str, 1, 200]) -> None:
+                      film: FilmTitle) -> None:
         wanted = read_film(film)
         films = group_by_film(await self._rated(interaction))
         found = find_film(films, wanted.title, wanted.year)

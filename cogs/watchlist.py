@@ -19,6 +19,10 @@ from discord.ext import commands
 from bot.errors import NotAllowed, NotFound
 from bot.models import Prompt
 from bot.watchlist import (
+    LIST_NAME_LIMIT,
+    MAX_YEAR,
+    MIN_YEAR,
+    TITLE_LIMIT,
     ClubSettings,
     WatchEntry,
     autocomplete,
@@ -38,6 +42,11 @@ if TYPE_CHECKING:
     from bot.client import FilmClub
 
 log = logging.getLogger(__name__)
+
+#: Option types with the core's own bounds (bot.watchlist), shared by /poll and /film.
+FilmTitle = app_commands.Range[str, 1, TITLE_LIMIT]
+FilmYear = app_commands.Range[int, MIN_YEAR, MAX_YEAR]
+ListName = app_commands.Range[str, 1, LIST_NAME_LIMIT]
 
 AUTOCOMPLETE_LIMIT = 25
 MODERATOR_PERMS = {"manage_messages": True}
@@ -106,9 +115,9 @@ class Watchlists(commands.Cog):
     @app_commands.rename(list_="list")
     @members_command
     async def add(self, interaction: discord.Interaction[FilmClub],
-                  film: app_commands.Range[str, 1, 200],
-                  year: app_commands.Range[int, 1870, 2100] | None = None,
-                  list_: app_commands.Range[str, 1, 50] | None = None,
+                  film: FilmTitle,
+                  year: FilmYear | None = None,
+                  list_: ListName | None = None,
                   note: app_commands.Range[str, 1, 300] | None = None) -> None:
         guild_id = interaction.guild_id or 0
         settings = await self.bot.store.get_club_settings(guild_id)
@@ -134,7 +143,7 @@ class Watchlists(commands.Cog):
     @app_commands.rename(list_="list")
     @members_command
     async def show(self, interaction: discord.Interaction[FilmClub],
-                   list_: app_commands.Range[str, 1, 50] | None = None) -> None:
+                   list_: ListName | None = None) -> None:
         name = list_name(list_)
         entries = ordered(await self._entries(interaction, name))
         if not entries and list_ is not None and not any(
@@ -164,9 +173,9 @@ class Watchlists(commands.Cog):
     @app_commands.rename(list_="list")
     @members_command
     async def remove(self, interaction: discord.Interaction[FilmClub],
-                     film: app_commands.Range[str, 1, 200],
-                     year: app_commands.Range[int, 1870, 2100] | None = None,
-                     list_: app_commands.Range[str, 1, 50] | None = None) -> None:
+                     film: FilmTitle,
+                     year: FilmYear | None = None,
+                     list_: ListName | None = None) -> None:
         entry = await self._pick(interaction, film, year, list_)
         await self._may_change(interaction, entry, "remove it")
         await self.bot.store.remove_watch_entry(entry.id)
@@ -182,9 +191,9 @@ class Watchlists(commands.Cog):
     @app_commands.rename(list_="list")
     @members_command
     async def watched(self, interaction: discord.Interaction[FilmClub],
-                      film: app_commands.Range[str, 1, 200],
-                      year: app_commands.Range[int, 1870, 2100] | None = None,
-                      list_: app_commands.Range[str, 1, 50] | None = None,
+                      film: FilmTitle,
+                      year: FilmYear | None = None,
+                      list_: ListName | None = None,
                       undo: bool = False) -> None:
         entry = await self._pick(interaction, film, year, list_)
         await self._may_change(interaction, entry, "mark it")
