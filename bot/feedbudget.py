@@ -34,7 +34,7 @@ from lxml import etree
 from bot.errors import SourceError
 
 if TYPE_CHECKING:
-    from bot.feeds import ParsedFeed
+    from bot.feedparse import ParsedFeed
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def bounded_document(data: bytes, *, url: str, max_entries: int) -> bytes:
 def _worker(conn: multiprocessing.connection.Connection, data: bytes, url: str,
             content_type: str | None, max_entries: int) -> None:
     """In the worker process: bound the document, parse it, send back the feed or the error."""
-    from bot.feeds import parse_feed
+    from bot.feedparse import parse_feed
 
     try:
         bounded = bounded_document(data, url=url, max_entries=max_entries)

@@ -13,7 +13,8 @@ import pytest
 from bot.articles import ArticleLibrary, Catalog
 from bot.errors import SourceError
 from bot.feedbudget import FeedBudget, bounded_document, parse_within_budget
-from bot.feeds import FeedPoller, parse_feed
+from bot.feedparse import parse_feed
+from bot.feeds import FeedPoller
 from bot.fetch import Fetcher
 from bot.models import Feed
 from bot.store import Store

@@ -11,7 +11,8 @@ import pytest
 
 from bot.articles import ArticleLibrary, Catalog
 from bot.errors import SourceError
-from bot.feeds import FeedPoller, parse_feed
+from bot.feedparse import parse_feed
+from bot.feeds import FeedPoller
 from bot.fetch import Fetcher
 from bot.store import Store
 from tests.webserver import ATOM, RSS, LoopbackForTests, WebServer, atom, rss
