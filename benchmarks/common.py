@@ -18,10 +18,11 @@ from typing import Any
 
 import discord
 
-from bot.client import FilmClub, intents, serve
 from bot.config import from_env
 from bot.models import Article, Prompt, utcnow
 from bot.store import SQLiteStore
+from cogs.support.client import FilmClub, intents
+from cogs.support.startup import serve
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).parents[1]

@@ -39,7 +39,7 @@ from benchmarks.common import (
     temp_folder,
     timed_rounds,
 )
-from bot.client import FilmClub
+from cogs.support.client import FilmClub
 
 FULL = {"messages": 20_000, "reactions": 2_000, "edits": 1_000, "deletes": 500}
 SETTLE = 0.5  # seconds after connecting, for both sides alike

@@ -36,7 +36,7 @@ from benchmarks.common import (
     timed_rounds,
 )
 from benchmarks.ingest import FULL, QUICK, bot_side, ceiling_side
-from bot.client import FilmClub
+from cogs.support.client import FilmClub
 
 BURNER = """
 import sys, time

@@ -14,8 +14,12 @@ Threads that are open, or were archived within the window, are caught up; a thre
 deleted on Discord, or one the bot cannot read any more, keeps what is stored and is
 marked as such. Everything found becomes ordinary store events, applied idempotently
 by the one writer, so a live event and a catch-up finding of the same message leave
-one row. Nothing here knows Discord: an adapter (``cogs/catchup.py``) implements
-:class:`HistorySource` with plain records.
+one row. Nothing here knows Discord: an adapter implements :class:`HistorySource` with
+plain records (``cogs/support/history.py`` for Discord).
+
+This is the core side of catch-up: how a thread is reconciled. When it runs is
+``bot.services.catchup_runs``; ``cogs/catchup.py`` is the Discord side, which starts
+it on Discord's events.
 """
 
 from __future__ import annotations

@@ -174,7 +174,7 @@ def _command(config: Config, args: argparse.Namespace) -> int:
 
 def _run(config: Config) -> int:
     config.require_token()
-    from bot.client import run  # imported here: only `run` needs discord.py
+    from cogs.support.startup import run  # imported here: only `run` needs discord.py
 
     return run(config)
 
@@ -222,7 +222,7 @@ def _catch_up(config: Config, database: Path, threads: list[int] | None) -> int:
     import dataclasses
 
     config.require_token()
-    from bot.client import catch_up  # imported here: only this needs discord.py
+    from cogs.support.startup import catch_up  # imported here: only this needs discord.py
 
     report = asyncio.run(catch_up(dataclasses.replace(config, db_path=database), threads))
     for thread_id, why in report.unavailable.items():

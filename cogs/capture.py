@@ -18,8 +18,6 @@ import discord
 from discord.ext import commands
 
 from bot.models import (
-    Attachment,
-    MessageCreated,
     MessageDeleted,
     MessageEdited,
     ReactionAdded,
@@ -27,46 +25,12 @@ from bot.models import (
     ReactionsCleared,
     utcnow,
 )
+from cogs.support.history import comment_event, is_member_message
 
 if TYPE_CHECKING:
-    from bot.client import FilmClub
+    from cogs.support.client import FilmClub
 
 log = logging.getLogger(__name__)
-
-#: Message types that are people talking (plain messages and replies), not system notices.
-CONVERSATION_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
-
-
-def comment_event(message: discord.Message) -> MessageCreated:
-    """A Discord message as the store's create event."""
-    reference = message.reference
-    parent = None
-    if (reference is not None and reference.message_id
-            and reference.channel_id == message.channel.id):
-        parent = reference.message_id
-    return MessageCreated(
-        id=message.id,
-        thread_id=message.channel.id,
-        author_id=message.author.id,
-        author_name=message.author.display_name,
-        content=message.content,
-        parent_id=parent,  # created_at: the time in the id, worked out by the store
-        attachments=tuple(
-            Attachment(a.id, a.filename, a.url, a.size, a.content_type)
-            for a in message.attachments
-        ) if message.attachments else (),
-        edited_at=message.edited_at,
-    )
-
-
-def is_member_message(message: discord.Message) -> bool:
-    """A person talking: not a bot, a webhook or a system notice."""
-    return (
-        not message.author.bot
-        and message.webhook_id is None
-        and message.type in CONVERSATION_TYPES
-    )
-
 
 class Capture(commands.Cog):
     def __init__(self, bot: FilmClub) -> None:

@@ -1,5 +1,9 @@
-"""/comment hide and /comment restore: a hidden comment stays in the store, is marked in
-its thread by a short reply from the bot, and is left out of exports and stats."""
+"""/comment hide and /comment restore, the Discord side of ``bot.services.hiding``.
+
+A hidden comment stays in the store, is marked in its thread by a short reply from
+the bot, and is left out of exports and stats; :class:`DiscordMarks` posts and
+removes that reply.
+"""
 
 from __future__ import annotations
 
@@ -10,34 +14,57 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.card import fit
-from bot.errors import FilmclubError, NotFound
+from bot.errors import NotFound
 from bot.models import Comment, Prompt, utcnow
-from bot.moderation import AuditEntry, HiddenComment
-from cogs import auditlog
-from cogs.checks import COMMENT, moderators_only, target_of
-from cogs.threads import fetch_thread
-from cogs.ui import NO_MENTIONS, message_link, reply
+from bot.services.hiding import CommentHiding
+from cogs.support.auditlog import records_own_audit
+from cogs.support.checks import COMMENT, moderators_only, target_of
+from cogs.support.options import thread_of
+from cogs.support.ui import NO_MENTIONS, message_link, reply
 
 if TYPE_CHECKING:
-    from bot.client import FilmClub
+    from cogs.support.client import FilmClub
 
 log = logging.getLogger(__name__)
 
 
-def hide_notice(reason: str) -> str:
-    return (f"🙈 A moderator hid this comment: {fit(reason, 300)}\n"
-            "It is kept, but left out of exports and stats.")
+class DiscordMarks:
+    """A hidden comment's mark: the bot's reply to it (``bot.services.platform.CommentMarker``)."""
+
+    def __init__(self, bot: FilmClub) -> None:
+        self.bot = bot
+
+    def problem(self, exc: BaseException) -> str | None:
+        return str(exc) if isinstance(exc, discord.HTTPException) else None
+
+    async def _thread(self, guild_id: int, comment: Comment) -> discord.Thread:
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            raise NotFound("I am not in that server any more.")
+        return await thread_of(guild, comment.thread_id)
+
+    async def mark_hidden(self, guild_id: int, comment: Comment, notice: str) -> int:
+        thread = await self._thread(guild_id, comment)
+        sent = await thread.send(
+            notice, allowed_mentions=NO_MENTIONS, mention_author=False,
+            reference=discord.MessageReference(message_id=comment.id, channel_id=thread.id,
+                                               fail_if_not_exists=False),
+        )
+        return sent.id
+
+    async def unmark_hidden(self, guild_id: int, comment: Comment, notice_id: int) -> None:
+        thread = await self._thread(guild_id, comment)
+        await thread.get_partial_message(notice_id).delete()
 
 
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_messages=True)
 class Comments(commands.GroupCog, group_name="comment",
                group_description="Moderate comments in prompt threads"):
-    audits_itself = True
 
     def __init__(self, bot: FilmClub) -> None:
         self.bot = bot
+        self.hiding = CommentHiding(bot.store, DiscordMarks(bot), bot.audit, clock=utcnow)
         super().__init__()
 
     @staticmethod
@@ -57,28 +84,8 @@ class Comments(commands.GroupCog, group_name="comment",
                    reason: app_commands.Range[str, 1, 300]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         comment, prompt = self._comment(interaction)
-        if await self.bot.store.get_hidden(comment.id) is not None:
-            raise FilmclubError("That comment is hidden already; /comment restore brings it back.")
-        now = utcnow()
-        await self.bot.store.hide_comment(HiddenComment(comment.id, interaction.user.id, now,
-                                                        reason))
-        note = ""
-        try:
-            thread = await fetch_thread(interaction, comment.thread_id)
-            notice = await thread.send(
-                hide_notice(reason), allowed_mentions=NO_MENTIONS, mention_author=False,
-                reference=discord.MessageReference(message_id=comment.id, channel_id=thread.id,
-                                                   fail_if_not_exists=False),
-            )
-            await self.bot.store.set_hidden_notice(comment.id, notice.id)
-        except (discord.HTTPException, NotFound) as exc:
-            log.warning("comment %d hidden, but not marked in its thread: %s", comment.id, exc)
-            note = " I could not mark it in the thread, though."
-        await auditlog.record(self.bot, AuditEntry(
-            guild_id=prompt.guild_id, actor_id=interaction.user.id, action="hide",
-            target=f"a comment by {comment.author_name or comment.author_id}", at=now,
-            thread_id=comment.thread_id, comment_id=comment.id, reason=reason,
-        ))
+        hidden = await self.hiding.hide(comment, prompt, interaction.user.id, reason)
+        note = "" if hidden.marked else " I could not mark it in the thread, though."
         link = message_link(prompt.guild_id, comment.thread_id, comment.id)
         await reply(interaction, f"Hidden: {link} stays stored but is left out of exports and "
                                  f"stats; /comment restore brings it back.{note}")
@@ -92,24 +99,12 @@ class Comments(commands.GroupCog, group_name="comment",
                       reason: app_commands.Range[str, 1, 300] | None = None) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         comment, prompt = self._comment(interaction)
-        hidden = await self.bot.store.restore_comment(comment.id)
-        if hidden is None:
-            raise FilmclubError("That comment is not hidden.")
-        if hidden.notice_id is not None:
-            try:
-                thread = await fetch_thread(interaction, comment.thread_id)
-                await thread.get_partial_message(hidden.notice_id).delete()
-            except (discord.HTTPException, NotFound) as exc:
-                log.info("hide notice %d of comment %d not removed: %s", hidden.notice_id,
-                         comment.id, exc)
-        await auditlog.record(self.bot, AuditEntry(
-            guild_id=prompt.guild_id, actor_id=interaction.user.id, action="restore",
-            target=f"a comment by {comment.author_name or comment.author_id}", at=utcnow(),
-            thread_id=comment.thread_id, comment_id=comment.id, reason=reason,
-        ))
+        await self.hiding.restore(comment, prompt, interaction.user.id, reason)
         link = message_link(prompt.guild_id, comment.thread_id, comment.id)
         await reply(interaction, f"Restored: {link} counts again in exports and stats.")
 
 
 async def setup(bot: FilmClub) -> None:
-    await bot.add_cog(Comments(bot))
+    cog = Comments(bot)
+    await bot.add_cog(cog)
+    records_own_audit(bot, cog)  # hide and restore record what they did

@@ -1,25 +1,23 @@
 """/discussion: moderators lock, unlock, archive and reopen prompt threads, set a close
-timer that survives restarts, and read the audit log.
+timer that survives restarts, read the audit log and resync threads from Discord.
 
-Also the audit of moderator commands from other features (/prompt, /export...): each
-one that completes is recorded with its options.
+The timers run in ``bot.services.timers``; :class:`DiscordThreads` locks a thread
+for them. ``/discussion resync`` asks ``bot.services.catchup_runs`` for a catch-up.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.card import fit
 from bot.errors import FilmclubError
+from bot.limits import RESYNC
 from bot.moderation import (
     DURATION_SUGGESTIONS,
     AuditEntry,
@@ -27,21 +25,26 @@ from bot.moderation import (
     format_duration,
     parse_duration,
 )
-from cogs import auditlog
-from cogs.checks import THREAD, THREAD_OR_SERVER, audience_of, moderators_only, target_of
-from cogs.permissions import visible_threads
-from cogs.threads import fetch_thread, thread_choices
-from cogs.ui import NO_MENTIONS, pages_of, reply, send_pages
+from bot.services.platform import TryLater
+from bot.services.timers import CloseTimers, with_reason
+from cogs.support import auditlog
+from cogs.support.auditlog import records_own_audit
+from cogs.support.checks import (
+    THREAD,
+    THREAD_OR_SERVER,
+    limited,
+    moderators_only,
+    settings_of,
+    target_of,
+)
+from cogs.support.options import fetch_thread, thread_choices
+from cogs.support.permissions import visible_threads
+from cogs.support.ui import NO_MENTIONS, pages_of, reply, send_pages
 
 if TYPE_CHECKING:
-    from bot.client import FilmClub
+    from cogs.support.client import FilmClub
 
 log = logging.getLogger(__name__)
-
-#: The scheduler sleeps at most this long between looks at the timers.
-TIMER_POLL_SECONDS = 60.0
-#: After a server error from Discord, a timer is tried again this much later.
-TIMER_RETRY_SECONDS = 60.0
 
 ThreadAction = Literal["lock", "unlock", "archive", "reopen"]
 
@@ -50,36 +53,17 @@ NOTICES: dict[str, str] = {
     "unlock": "🔓 A moderator unlocked this discussion: replies are open again.",
     "archive": "🗄️ A moderator archived this discussion.",
     "reopen": "📂 A moderator reopened this discussion: replies are open again.",
-    "close": "⏰ This discussion is now closed, as scheduled: it stays readable, "
-             "but no new replies.",
 }
 DONE = {"lock": "Locked", "unlock": "Unlocked", "archive": "Archived", "reopen": "Reopened"}
-
-
-def _with_reason(text: str, reason: str | None) -> str:
-    return text if not reason else f"{text}\nReason: {fit(reason, 300)}"
-
-
-def _leaf_options(options: list[dict[str, Any]]) -> list[tuple[str, Any]]:
-    found: list[tuple[str, Any]] = []
-    for option in options:
-        if "options" in option:
-            found.extend(_leaf_options(option["options"]))
-        elif "value" in option:
-            found.append((option["name"], option["value"]))
-    return found
 
 
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_threads=True)
 class Discussion(commands.GroupCog, group_name="discussion",
                  group_description="Moderate prompt threads"):
-    #: This cog records its own actions in the audit log (see on_app_command_completion).
-    audits_itself = True
-
     def __init__(self, bot: FilmClub) -> None:
         self.bot = bot
-        self._wake = asyncio.Event()
+        self.timers = CloseTimers(bot.store, DiscordThreads(bot), bot.audit, clock=bot.now)
         self._timers: asyncio.Task[None] | None = None
         super().__init__()
 
@@ -87,7 +71,8 @@ class Discussion(commands.GroupCog, group_name="discussion",
     async def on_ready(self) -> None:
         """Start the close timers once connected (again after a reconnect, only if stopped)."""
         if self._timers is None or self._timers.done():
-            self._timers = asyncio.create_task(self._run_timers(), name="filmclub-close-timers")
+            self._timers = asyncio.create_task(
+                self.timers.run(lambda: not self.bot.is_closed()), name="filmclub-close-timers")
 
     async def cog_unload(self) -> None:
         if self._timers is not None:
@@ -97,7 +82,7 @@ class Discussion(commands.GroupCog, group_name="discussion",
 
     def wake(self) -> None:
         """Look at the timers now (one was set, or the clock moved)."""
-        self._wake.set()
+        self.timers.wake()
 
     # -- lock, unlock, archive, reopen -------------------------------------------------
 
@@ -149,7 +134,7 @@ class Discussion(commands.GroupCog, group_name="discussion",
         assert prompt is not None  # noqa: S101 - THREAD always resolves to a prompt
         await interaction.response.defer(ephemeral=True, thinking=True)
         target = await fetch_thread(interaction, prompt.thread_id)
-        notice = _with_reason(NOTICES[action], reason)
+        notice = with_reason(NOTICES[action], reason)
         if action == "lock":
             if target.locked:
                 raise FilmclubError(f"{target.mention} is already locked.")
@@ -171,7 +156,7 @@ class Discussion(commands.GroupCog, group_name="discussion",
                 raise FilmclubError(f"{target.mention} is open already.")
             await target.edit(archived=False, locked=False)
             await target.send(notice, allowed_mentions=NO_MENTIONS)
-        await auditlog.record(self.bot, AuditEntry(
+        await self.bot.audit.record(AuditEntry(
             guild_id=prompt.guild_id, actor_id=interaction.user.id, action=action,
             target=prompt.article.title, at=self.bot.clock(), thread_id=prompt.thread_id,
             reason=reason,
@@ -202,20 +187,18 @@ class Discussion(commands.GroupCog, group_name="discussion",
                 guild_id=prompt.guild_id, actor_id=interaction.user.id, action="close-cancel",
                 target=prompt.article.title, at=now, thread_id=prompt.thread_id, reason=reason,
             )
-            if await self.bot.store.cancel_close_timer(prompt.thread_id, audit=entry) is None:
+            if not await self.timers.cancel(prompt.thread_id, entry):
                 raise FilmclubError(f"{mention} has no close timer.")
             await interaction.response.defer(ephemeral=True, thinking=True)
-            await auditlog.announce(self.bot, entry)
+            await self.timers.announce(entry)
             await reply(interaction, f"{mention} will not close on its own any more.")
             return
         due = now + delay
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await self.bot.store.set_close_timer(CloseTimer(
+        await self.timers.set(CloseTimer(
             thread_id=prompt.thread_id, guild_id=prompt.guild_id, due_at=due,
             set_by=interaction.user.id, set_at=now, reason=reason,
-        ))
-        self.wake()
-        await auditlog.record(self.bot, AuditEntry(
+        ), AuditEntry(
             guild_id=prompt.guild_id, actor_id=interaction.user.id, action="close-after",
             target=f"{prompt.article.title} (in {format_duration(delay)})", at=now,
             thread_id=prompt.thread_id, reason=reason,
@@ -229,73 +212,6 @@ class Discussion(commands.GroupCog, group_name="discussion",
         typed = current.strip().lower()
         return [app_commands.Choice(name=s, value=s) for s in DURATION_SUGGESTIONS
                 if s.startswith(typed)][:25]
-
-    async def _run_timers(self) -> None:
-        """Lock each thread when its timer is due; timers live in the store, so a restart
-        picks them up (an overdue one fires at once)."""
-        while not self.bot.is_closed():
-            self._wake.clear()
-            try:
-                delay = await self._fire_due()
-            except Exception:
-                log.exception("close timers: a round failed; trying again later")
-                delay = TIMER_RETRY_SECONDS
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
-
-    async def _fire_due(self) -> float:
-        """Fire the due timers; returns seconds until the next one (at most a poll)."""
-        now = self.bot.clock()
-        soonest = TIMER_POLL_SECONDS
-        for timer in await self.bot.store.close_timers():
-            if timer.due_at > now:
-                soonest = min(soonest, (timer.due_at - now).total_seconds())
-                continue
-            if not await self._close(timer, now):
-                soonest = min(soonest, TIMER_RETRY_SECONDS)
-        return max(soonest, 0.0)
-
-    async def _close(self, timer: CloseTimer, now: datetime) -> bool:
-        """Lock the timer's thread once; False when Discord should be asked again later."""
-        outcome = None
-        try:
-            thread = self.bot.get_channel(timer.thread_id)
-            if thread is None:
-                thread = await self.bot.fetch_channel(timer.thread_id)
-            if not isinstance(thread, discord.Thread):
-                outcome = "that channel is not a thread"
-            elif thread.locked:
-                outcome = "it was locked already"
-            else:
-                if not thread.archived:
-                    await thread.send(_with_reason(NOTICES["close"], timer.reason),
-                                      allowed_mentions=NO_MENTIONS)
-                await thread.edit(locked=True)
-        except discord.NotFound:
-            outcome = "the thread no longer exists"
-        except discord.Forbidden:
-            outcome = "Discord refused: I lack the Manage Threads permission there"
-        except discord.HTTPException as exc:
-            if exc.status >= 500:
-                log.warning("close timer for thread %d: Discord answered %d; will retry",
-                            timer.thread_id, exc.status)
-                return False
-            outcome = f"Discord refused ({exc.status}: {exc.text})"
-        prompt = await self.bot.store.get_prompt(timer.thread_id)
-        title = prompt.article.title if prompt else f"thread {timer.thread_id}"
-        late = now - timer.due_at
-        notes = [timer.reason, outcome]
-        if late > timedelta(minutes=5):
-            notes.append(f"{format_duration(late)} late: the bot was offline when it was due")
-        entry = AuditEntry(
-            guild_id=timer.guild_id, actor_id=timer.set_by, action="close", target=title,
-            at=now, thread_id=timer.thread_id, reason="; ".join(n for n in notes if n) or None,
-        )
-        # The timer goes and the action is logged in one transaction: fired once, logged once.
-        if await self.bot.store.cancel_close_timer(timer.thread_id, audit=entry) is None:
-            return True  # cancelled meanwhile: whoever cancelled it recorded that
-        await auditlog.announce(self.bot, entry)
-        return True
 
     # -- the audit log -------------------------------------------------------------------
 
@@ -321,60 +237,80 @@ class Discussion(commands.GroupCog, group_name="discussion",
                                "newest first.")
         await send_pages(interaction, pages)
 
-    # -- auditing other features' moderator commands ---------------------------------------
+    # -- catch-up on request ----------------------------------------------------------
 
-    @commands.Cog.listener()
-    async def on_app_command_completion(self, interaction: discord.Interaction[FilmClub],
-                                        command: app_commands.Command[Any, ..., Any]
-                                        | app_commands.ContextMenu) -> None:
-        if not isinstance(command, app_commands.Command) or interaction.guild_id is None:
-            return
-        if getattr(command.binding, "audits_itself", False):
-            return
-        audience = audience_of(command)
-        if audience == "members":
-            return
-        checked = interaction.extras.get("filmclub_target")
-        if audience == "exporters" and not getattr(checked, "moderator", False):
-            return
-        options = _leaf_options((interaction.data or {}).get("options", []))  # type: ignore[arg-type]
-        shown = ", ".join(f"{name}={json.dumps(value, ensure_ascii=False)}"
-                          for name, value in options)
-        prompt = getattr(checked, "prompt", None)  # the thread it acted on, if one
-        thread_id = prompt.thread_id if prompt is not None else None
-        channel_id = _channel_of(checked) if prompt is None else None
+    @app_commands.command(name="resync",
+                          description="Re-read a prompt thread (or all of them) from Discord")
+    @app_commands.describe(thread="The prompt thread (default: this one, or every one here)")
+    @limited(RESYNC)
+    @moderators_only(THREAD_OR_SERVER, manage_messages=True)
+    async def resync(self, interaction: discord.Interaction[FilmClub],
+                     thread: discord.Thread | None = None) -> None:
+        checked = target_of(interaction)  # this thread, or the server
+        target = checked.prompt.thread_id if checked.prompt is not None else None
+        if target is not None:
+            only = [target]
+        else:
+            # Server-wide: the threads this moderator may resync, each judged on its own.
+            settings = await settings_of(interaction)
+            visible = await visible_threads(interaction, also={"manage_messages": True},
+                                            role_id=settings.moderator_role_id)
+            only = sorted(visible.thread_ids or ())
+            if not only:
+                raise FilmclubError("There are no prompt threads in this server that you can "
+                                    "resync.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        report = await self.bot.catch_ups.run_now(only)
+        if target is not None and target in report.unavailable:
+            message = f"Could not resync <#{target}>: {report.unavailable[target]}."
+        elif target is not None and target in report.failed:
+            message = (f"Could not resync <#{target}>: {report.failed[target]}; "
+                       "the next catch-up tries again.")
+        else:
+            message = f"Resynced: {report.summary()}."
+        await interaction.followup.send(message, ephemeral=True)
+
+
+class DiscordThreads:
+    """Locks a thread for a close timer (``bot.services.platform.ThreadCloser``)."""
+
+    def __init__(self, bot: FilmClub) -> None:
+        self.bot = bot
+
+    def problem(self, exc: BaseException) -> str | None:
+        if isinstance(exc, discord.HTTPException):
+            return f"Discord refused ({exc.status}: {exc.text})"
+        return None
+
+    async def announce(self, entry: AuditEntry) -> None:
+        await self.bot.audit.announce(entry)
+
+    async def close_thread(self, thread_id: int, notice: str) -> str | None:
         try:
-            await auditlog.record(self.bot, AuditEntry(
-                guild_id=interaction.guild_id, actor_id=interaction.user.id,
-                action=command.qualified_name, target=fit(shown or "(no options)", 300),
-                at=self.bot.clock(), thread_id=thread_id, channel_id=channel_id,
-            ))
-        except Exception:
-            log.exception("could not audit /%s by %d", command.qualified_name,
-                          interaction.user.id)
-
-
-def _channel_of(checked: object) -> int | None:
-    """The channel a checked command acted on (a prompt's, a schedule's), if any."""
-    channel = getattr(checked, "channel", None)
-    if channel is None:
-        named = getattr(checked, "channels", ())
-        channel = named[0].channel if named else None
-    return channel.id if channel is not None else None
+            thread = self.bot.get_channel(thread_id)
+            if thread is None:
+                thread = await self.bot.fetch_channel(thread_id)
+            if not isinstance(thread, discord.Thread):
+                return "that channel is not a thread"
+            if thread.locked:
+                return "it was locked already"
+            if not thread.archived:
+                await thread.send(notice, allowed_mentions=NO_MENTIONS)
+            await thread.edit(locked=True)
+        except discord.NotFound:
+            return "the thread no longer exists"
+        except discord.Forbidden:
+            return "Discord refused: I lack the Manage Threads permission there"
+        except discord.HTTPException as exc:
+            if exc.status >= 500:
+                raise TryLater(f"Discord answered {exc.status}") from exc
+            return f"Discord refused ({exc.status}: {exc.text})"
+        return None
 
 
 async def setup(bot: FilmClub) -> None:
     cog = Discussion(bot)
-    # /discussion is shared: catch-up (cogs.catchup, loaded earlier) registers its
-    # /discussion resync as a group of its own. Discord allows one /discussion, so its
-    # subcommands move into this group (they stay bound to their cog).
-    existing = bot.tree.get_command("discussion")
-    if isinstance(existing, app_commands.Group):
-        bot.tree.remove_command("discussion")
-        group = cog.app_command
-        if group is None:  # pragma: no cover - a GroupCog always has its group
-            raise RuntimeError("the discussion cog has no command group")
-        for child in list(existing.commands):
-            existing.remove_command(child.name)
-            group.add_command(child)
     await bot.add_cog(cog)
+    # Its actions are recorded with what they did; a resync, like other commands, by the
+    # audit of completed commands (bot.services.audit).
+    records_own_audit(bot, cog, but={"discussion resync"})

@@ -6,7 +6,7 @@ in it, and a file over the channel's attachment limit is gzipped or, still too b
 split into parts sent one per message, with how to join them: never dropped silently.
 
 Who may export: moderators, or everyone when the server's ``export_access`` setting
-says so (issue 5), judged on the thread exported (``cogs.checks``); deleted and hidden
+says so (issue 5), judged on the thread exported (``cogs.support.checks``); deleted and hidden
 comments are for moderators of that thread only, whatever the setting. A member gets
 only what they can see: a thread they cannot read is not found, and ``scope:server``
 holds only the threads they can read (and, with deleted or hidden comments, only
@@ -40,7 +40,7 @@ from bot.export.packing import pack
 from bot.export.request import build_options
 from bot.limits import EXPORTS, ExportLine
 from bot.visibility import Visible
-from cogs.checks import (
+from cogs.support.checks import (
     MESSAGE_THREAD,
     ThreadOption,
     exporters_only,
@@ -49,12 +49,12 @@ from cogs.checks import (
     settings_of,
     target_of,
 )
-from cogs.permissions import visible_threads
-from cogs.ui import OwnedView
+from cogs.support.permissions import visible_threads
+from cogs.support.ui import OwnedView
 
 if TYPE_CHECKING:
-    from bot.client import FilmClub
     from bot.moderation import GuildSettings
+    from cogs.support.client import FilmClub
 
 log = logging.getLogger(__name__)
 

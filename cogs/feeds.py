@@ -31,13 +31,13 @@ from bot.feed_admin import (
     removed_line,
 )
 from bot.feeds import MAX_NEW_PER_POLL, FeedPoller
-from cogs.checks import SERVER, ServerAnd, moderators_only
-from cogs.checks import ChannelOption as ChannelTarget
 from cogs.prompts import ChannelOption, Postable, Prompts
-from cogs.ui import pages_of, reply, send_pages
+from cogs.support.checks import SERVER, ServerAnd, moderators_only
+from cogs.support.checks import ChannelOption as ChannelTarget
+from cogs.support.ui import pages_of, reply, send_pages
 
 if TYPE_CHECKING:
-    from bot.client import FilmClub
+    from cogs.support.client import FilmClub
 
 log = logging.getLogger(__name__)
 

@@ -29,13 +29,20 @@ from bot.stats import (
     rank_members,
     stats_report,
 )
-from cogs.checks import SERVER, THREAD_OR_SERVER, limited, members_command, members_only, target_of
-from cogs.permissions import visible_threads
-from cogs.threads import thread_choices
-from cogs.ui import COLOUR, Confirm, message_link, one_line, pages_of, reply, send_pages
+from cogs.support.checks import (
+    SERVER,
+    THREAD_OR_SERVER,
+    limited,
+    members_command,
+    members_only,
+    target_of,
+)
+from cogs.support.options import thread_choices
+from cogs.support.permissions import visible_threads
+from cogs.support.ui import COLOUR, Confirm, message_link, one_line, pages_of, reply, send_pages
 
 if TYPE_CHECKING:
-    from bot.client import FilmClub
+    from cogs.support.client import FilmClub
 
 log = logging.getLogger(__name__)
 

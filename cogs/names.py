@@ -21,7 +21,7 @@ from bot.models import utcnow
 from bot.names import PlaceName
 
 if TYPE_CHECKING:
-    from bot.client import FilmClub
+    from cogs.support.client import FilmClub
 
 log = logging.getLogger(__name__)
 

@@ -34,14 +34,14 @@ from bot.polls import (
     tally,
 )
 from bot.watchlist import film_is, list_name, read_film
-from cogs.auditlog import record
-from cogs.checks import HERE, judge_channel, moderators_only
-from cogs.threads import parse_message_ref
-from cogs.ui import NO_MENTIONS, message_link, one_line, reply
+from cogs.support.auditlog import record, records_own_audit
+from cogs.support.checks import HERE, judge_channel, moderators_only
+from cogs.support.options import parse_message_ref
+from cogs.support.ui import NO_MENTIONS, message_link, one_line, reply
 from cogs.watchlist import ListName
 
 if TYPE_CHECKING:
-    from bot.client import FilmClub
+    from cogs.support.client import FilmClub
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +56,6 @@ VOTERS_PAGE = 100
 @app_commands.default_permissions(manage_messages=True)
 class Polls(commands.GroupCog, group_name="poll", group_description="Polls of what to watch"):
     """Film polls: post, count, end, announce and queue the winner."""
-
-    #: The poll's start and its result go to the audit log from here, with what was done.
-    audits_itself = True
 
     def __init__(self, bot: FilmClub) -> None:
         self.bot = bot
@@ -365,4 +362,7 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Polls of wh
 
 
 async def setup(bot: FilmClub) -> None:
-    await bot.add_cog(Polls(bot))
+    cog = Polls(bot)
+    await bot.add_cog(cog)
+    # The poll's start and its result go to the audit log from here, with what was done.
+    records_own_audit(bot, cog)

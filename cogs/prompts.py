@@ -3,8 +3,9 @@
 Commands (moderators only, enforced): ``post``, ``preview``, ``queue add|list|remove|move``,
 ``schedule set|off``, ``skip`` and ``settings``. Two background loops run while the bot
 is connected: the scheduler (posts a server's next prompt when its slot is due, and
-anything a feed in "post" mode brought) and the feed poller. Both read the time from
-``bot.clock``, so tests move time instead of waiting for it.
+anything a feed in "post" mode brought) and the feed poller. Both are
+``bot.services.scheduler`` and read the time from ``bot.clock``, so tests move time
+instead of waiting for it; :class:`DiscordPrompts` posts for them.
 
 A prompt is an embed (``bot.card``) in a text channel with a thread opened on it, or a
 forum post tagged from the article's tags. One article is one prompt per server: the
@@ -16,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
@@ -30,9 +30,11 @@ from bot.card import forum_tags, prompt_card, prompt_question, thread_name
 from bot.errors import AlreadyPosted, FilmclubError, NotFound
 from bot.feeds import FeedPoller
 from bot.fetch import Fetcher
-from bot.models import Article, Prompt, PromptSettings, QueueItem
-from bot.schedule import Schedule, make_schedule, search_timezones
-from cogs.checks import (
+from bot.models import Article, Prompt, PromptSettings
+from bot.schedule import make_schedule, search_timezones
+from bot.services.platform import Published
+from bot.services.scheduler import PromptScheduler, timestamp
+from cogs.support.checks import (
     PROMPT_CHANNEL,
     SERVER,
     ChannelOption,
@@ -41,18 +43,14 @@ from cogs.checks import (
     moderators_only,
     target_of,
 )
-from cogs.delivery import open_thread_once, send_once
+from cogs.support.delivery import open_thread_once, send_once
 
 if TYPE_CHECKING:
-    from bot.client import FilmClub
+    from cogs.support.client import FilmClub
 
 log = logging.getLogger(__name__)
 
 AUTOCOMPLETE_LIMIT = 25
-#: Seconds between the scheduler's checks at most (it also wakes for the next slot).
-TICK_SECONDS = 30.0
-#: Seconds between checks for feeds that are due.
-FEED_CHECK_SECONDS = 60.0
 ARCHIVE_CHOICES = {"1 hour": 60, "1 day": 1440, "3 days": 4320, "1 week": 10080}
 QUEUE_LIST_LIMIT = 20
 
@@ -100,13 +98,96 @@ class Composed:
     archive_minutes: int
 
 
-def _timestamp(moment: datetime, style: str = "F") -> str:
-    return f"<t:{int(moment.timestamp())}:{style}>"
-
-
 def _archive_name(minutes: int) -> str:
     return next((name for name, value in ARCHIVE_CHOICES.items() if value == minutes),
                 f"{minutes} minutes")
+
+
+def compose(article: Article, settings: PromptSettings, question: str | None,
+            channel: discord.abc.GuildChannel | None) -> Composed:
+    """The prompt as it will be posted in ``channel`` with the server's settings."""
+    asked, _ = prompt_question(article, question, settings.default_question)
+    embed = discord.Embed.from_dict(prompt_card(article, asked))
+    content = mentions = None
+    if settings.mention_role_id:
+        content = f"<@&{settings.mention_role_id}>"
+        mentions = discord.AllowedMentions(roles=[discord.Object(settings.mention_role_id)],
+                                           users=False, everyone=False)
+    tags: list[discord.ForumTag] = []
+    if isinstance(channel, discord.ForumChannel):
+        names = forum_tags([t.name for t in channel.available_tags], article.tags)
+        tags = [t for name in names for t in channel.available_tags if t.name == name][:5]
+    return Composed(embed, content, mentions or discord.AllowedMentions.none(),
+                    thread_name(article), tags, settings.archive_minutes)
+
+
+class DiscordPrompts:
+    """Prompts on Discord: a message with its thread, or a forum post
+    (``bot.services.platform.PromptPoster`` for ``bot.services.scheduler``)."""
+
+    def __init__(self, bot: FilmClub) -> None:
+        self.bot = bot
+
+    def problem(self, exc: BaseException) -> str | None:
+        return _problem(exc) if isinstance(exc, discord.HTTPException) else None
+
+    def knows_server(self, guild_id: int) -> bool:
+        return self.bot.get_guild(guild_id) is not None
+
+    def server_available(self, guild_id: int) -> bool:
+        guild = self.bot.get_guild(guild_id)
+        return guild is not None and not guild.unavailable
+
+    def server_of_channel(self, channel_id: int) -> int | None:
+        guild = getattr(self.bot.get_channel(channel_id), "guild", None)
+        return guild.id if guild is not None else None
+
+    def channel(self, guild_id: int, channel_id: int | None) -> Postable:
+        guild = self.bot.get_guild(guild_id)
+        channel = guild.get_channel(channel_id or 0) if guild is not None else None
+        if not isinstance(channel, discord.TextChannel | discord.ForumChannel):
+            raise NotFound(f"channel {channel_id} is not a text or forum channel of this server "
+                           "(set the schedule again with a channel)")
+        return channel
+
+    def check_channel(self, guild_id: int, channel_id: int | None) -> int:
+        return self.channel(guild_id, channel_id).id
+
+    async def tell_moderators(self, guild_id: int, text: str) -> None:
+        await self.bot.log_channels.tell_moderators(guild_id, text)
+
+    async def tell_every_server(self, text: str) -> None:
+        await self.bot.log_channels.tell_every_server(text)
+
+    async def publish(self, guild_id: int, channel_id: int, article: Article,
+                      settings: PromptSettings, question: str | None) -> Published:
+        channel = self.channel(guild_id, channel_id)
+        made = compose(article, settings, question, channel)
+        archive = made.archive_minutes
+        if isinstance(channel, discord.ForumChannel):
+            created = await channel.create_thread(
+                name=made.name, content=made.content, embed=made.embed,
+                applied_tags=made.tags, auto_archive_duration=archive,  # type: ignore[arg-type]
+                allowed_mentions=made.mentions)
+            thread, message = created.thread, created.message
+        else:
+            wait = self.bot.config.discord_timeout  # a retry never posts twice
+            message = await send_once(channel, wait=wait, content=made.content,
+                                      embed=made.embed, allowed_mentions=made.mentions)
+            try:
+                thread = await open_thread_once(
+                    message, wait=wait, name=made.name, auto_archive_duration=archive)
+            except (discord.HTTPException, FilmclubError):
+                with contextlib.suppress(discord.HTTPException):
+                    await message.delete()  # no prompt without its thread
+                raise
+        return Published(channel.id, message.id, thread.id, handle=(message, thread))
+
+    def published(self, prompt: Prompt, posted: Published) -> None:
+        # Watchlists mark the film watched, ratings put their menu on the message (issue
+        # 17), cogs.names keeps the thread's name (issue 14).
+        message, thread = posted.handle  # type: ignore[misc]
+        self.bot.dispatch("filmclub_prompt_posted", prompt, message, thread)
 
 
 @app_commands.guild_only()
@@ -120,11 +201,10 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
         self.catalog = Catalog(bot.library, bot.store)
         self.fetcher = Fetcher(timeout=bot.config.fetch_timeout, policy=bot.fetch_policy)
         self.poller = FeedPoller(bot.store, self.catalog, self.fetcher, clock=self.now)
-        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._wake = asyncio.Event()
-        self._feeds_wake = asyncio.Event()
+        self.scheduler = PromptScheduler(bot.store, self.catalog, self.poller,
+                                         DiscordPrompts(bot), clock=self.now,
+                                         prompt_threads=lambda: bot.prompt_threads)
         self._tasks: list[asyncio.Task[None]] = []
-        self._absent: set[int] = set()  # servers with a schedule that the bot cannot see
         super().__init__()
 
     # -- life cycle ----------------------------------------------------------------------
@@ -133,9 +213,12 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
         return self.bot.clock()
 
     async def cog_load(self) -> None:
+        ready, running = self.bot.wait_until_ready, lambda: not self.bot.is_closed()
         self._tasks = [
-            asyncio.create_task(self._schedule_loop(), name="filmclub-scheduler"),
-            asyncio.create_task(self._feed_loop(), name="filmclub-feeds"),
+            asyncio.create_task(self.scheduler.schedule_loop(ready, running),
+                                name="filmclub-scheduler"),
+            asyncio.create_task(self.scheduler.feed_loop(ready, running),
+                                name="filmclub-feeds"),
         ]
 
     async def cog_unload(self) -> None:
@@ -149,230 +232,16 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
 
     def wake(self) -> None:
         """Make the scheduler check now (a schedule changed, or a test moved the clock)."""
-        self._wake.set()
+        self.scheduler.wake()
 
     def wake_feeds(self) -> None:
         """Make the feed poller check now."""
-        self._feeds_wake.set()
-
-    async def _schedule_loop(self) -> None:
-        await self.bot.wait_until_ready()
-        while not self.bot.is_closed():
-            self._wake.clear()
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("scheduler: a tick failed")
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(await self._sleep_time()):
-                    await self._wake.wait()
-
-    async def _sleep_time(self) -> float:
-        now = self.now()
-        delay = TICK_SECONDS
-        for schedule in await self.bot.store.list_schedules():
-            until = (schedule.next_slot(now) - now).total_seconds()
-            delay = min(delay, until + 0.05)
-        return max(delay, 0.5)
-
-    async def _feed_loop(self) -> None:
-        await self.bot.wait_until_ready()
-        while not self.bot.is_closed():
-            self._feeds_wake.clear()
-            try:
-                await self._resolve_channels()
-                outcomes = await self.poller.poll_due()
-                if any(item.post_now for o in outcomes for item in o.queued):
-                    self.wake()
-            except Exception:
-                log.exception("feeds: polling failed")
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(FEED_CHECK_SECONDS):
-                    await self._feeds_wake.wait()
-
-    # -- the scheduler -------------------------------------------------------------------
-
-    async def tick(self) -> None:
-        """Post what is due: feed entries to post at once, then each server's slot."""
-        await self._resolve_channels()
-        await self._post_pending()
-        for schedule in await self.bot.store.list_schedules():
-            try:
-                await self._run_schedule(schedule)
-            except Exception:
-                log.exception("scheduler: server %d failed", schedule.guild_id)
-
-    async def _resolve_channels(self) -> None:
-        """Feeds added offline know their channel only: learn its server from Discord."""
-        for feed in await self.bot.store.list_feeds():
-            if feed.guild_id is None:
-                channel = self.bot.get_channel(feed.channel_id)
-                guild = getattr(channel, "guild", None)
-                if guild is not None:
-                    await self.bot.store.set_channel_guild(feed.channel_id, guild.id)
-
-    async def _post_pending(self) -> None:
-        for item in await self.bot.store.pending_posts():
-            guild = self.bot.get_guild(item.guild_id or 0)
-            if guild is None:
-                continue
-            await self._post_item(guild, item, item.channel_id)
-
-    async def _run_schedule(self, schedule: Schedule) -> None:
-        slot = schedule.due(self.now())
-        if slot is None:
-            return
-        guild = self.bot.get_guild(schedule.guild_id)
-        if guild is None or guild.unavailable:  # not claimed: tried again at the next tick
-            if schedule.guild_id not in self._absent:
-                self._absent.add(schedule.guild_id)
-                log.warning("scheduler: server %d is not available for the slot %s; its "
-                            "schedule waits until it is", schedule.guild_id, slot)
-            return
-        self._absent.discard(guild.id)
-        store = self.bot.store
-        if not await store.claim_slot(schedule.guild_id, slot):
-            return
-        if schedule.skip_slot is not None and schedule.skip_slot == slot:
-            log.info("scheduler: server %d skipped the slot %s", schedule.guild_id, slot)
-            return
-        log.info("scheduler: server %d, slot %s", guild.id, slot)
-        queued = await store.list_queue(guild.id)
-        for item in [i for i in queued if not i.post_now]:
-            outcome = await self._post_item(guild, item, item.channel_id or schedule.channel_id)
-            if outcome is not False:  # posted, or failed and reported: the slot is used
-                if outcome and schedule.empty_notified:
-                    await store.set_empty_notified(guild.id, False)
-                return
-        exclude = {i.slug for i in queued}
-        for article in await self.catalog.unposted(guild.id, exclude=exclude):
-            try:
-                await self.publish(guild, self._channel(guild, schedule.channel_id), article,
-                                   question=None, posted_by=None)
-            except AlreadyPosted:
-                continue
-            except (FilmclubError, discord.HTTPException) as exc:
-                await self.tell_moderators(guild, f"The scheduled prompt could not be posted: "
-                                                  f"{_problem(exc)}")
-                return
-            if schedule.empty_notified:  # the library grew since moderators were told
-                await store.set_empty_notified(guild.id, False)
-            return
-        if not schedule.empty_notified:
-            await self.tell_moderators(
-                guild,
-                f"Nothing was posted for the slot of {_timestamp(slot)}: the prompt queue is "
-                "empty and every article in the library has been posted here. Add articles "
-                "(`filmclub articles add`, a feed) or queue one with `/prompt queue add`.",
-            )
-            await store.set_empty_notified(guild.id, True)
-
-    async def _post_item(self, guild: discord.Guild, item: QueueItem,
-                         channel_id: int | None) -> bool | None:
-        """Post a queued item: True when posted, None when it failed (reported), False to skip.
-
-        An item that cannot be posted (its article is gone or was posted meanwhile, its
-        channel does not exist) leaves the queue, so it is not tried at every slot.
-        """
-        store = self.bot.store
-        try:
-            article = await self.catalog.get(item.slug)
-            channel = self._channel(guild, channel_id)
-            await self.publish(guild, channel, article, question=item.question, posted_by=None,
-                               queue_item_id=item.id)
-        except AlreadyPosted:
-            await store.unqueue(guild.id, item.id)
-            return False
-        except (FilmclubError, discord.HTTPException) as exc:
-            await store.unqueue(guild.id, item.id)
-            await self.tell_moderators(guild, f"The queued prompt {item.slug!r} could not be "
-                                              f"posted and left the queue: {_problem(exc)}")
-            return None
-        return True
-
-    def _channel(self, guild: discord.Guild, channel_id: int | None) -> Postable:
-        channel = guild.get_channel(channel_id or 0)
-        if not isinstance(channel, discord.TextChannel | discord.ForumChannel):
-            raise NotFound(f"channel {channel_id} is not a text or forum channel of this server "
-                           "(set the schedule again with a channel)")
-        return channel
+        self.scheduler.wake_feeds()
 
     async def tell_moderators(self, guild: discord.Guild, text: str) -> None:
-        """Say something in the server's log channel (``/filmclub settings``), else in the log."""
-        settings = await self.bot.store.get_settings(guild.id)
-        channel = guild.get_channel(settings.log_channel_id or 0)
-        if not isinstance(channel, discord.TextChannel):
-            log.warning("server %d (no log channel set): %s", guild.id, text)
-            return
-        try:
-            await channel.send(text[:2000], allowed_mentions=discord.AllowedMentions.none())
-        except discord.HTTPException as exc:
-            log.warning("server %d: could not write to the log channel (%s): %s", guild.id, exc,
-                        text)
-
-    # -- posting ---------------------------------------------------------------------------
-
-    def compose(self, article: Article, settings: PromptSettings, question: str | None,
-                channel: discord.abc.GuildChannel | None) -> Composed:
-        """The prompt as it will be posted in ``channel`` with the server's settings."""
-        asked, _ = prompt_question(article, question, settings.default_question)
-        embed = discord.Embed.from_dict(prompt_card(article, asked))
-        content = mentions = None
-        if settings.mention_role_id:
-            content = f"<@&{settings.mention_role_id}>"
-            mentions = discord.AllowedMentions(roles=[discord.Object(settings.mention_role_id)],
-                                               users=False, everyone=False)
-        tags: list[discord.ForumTag] = []
-        if isinstance(channel, discord.ForumChannel):
-            names = forum_tags([t.name for t in channel.available_tags], article.tags)
-            tags = [t for name in names for t in channel.available_tags if t.name == name][:5]
-        return Composed(embed, content, mentions or discord.AllowedMentions.none(),
-                        thread_name(article), tags, settings.archive_minutes)
-
-    async def publish(self, guild: discord.Guild, channel: Postable, article: Article, *,
-                      question: str | None, posted_by: int | None, force: bool = False,
-                      queue_item_id: int | None = None) -> tuple[Prompt, discord.Thread]:
-        """Post ``article`` as a prompt with its thread; AlreadyPosted unless ``force``."""
-        store = self.bot.store
-        keys = await self.catalog.keys_of(article)
-        async with self._locks[guild.id]:
-            if not force:
-                earlier = await store.posted_thread(guild.id, keys)
-                if earlier is not None:
-                    raise AlreadyPosted(
-                        f"“{article.title}” was already posted in this server (<#{earlier}>); "
-                        "post it with force:True to post it again.", earlier)
-            settings = await store.get_prompt_settings(guild.id)
-            made = self.compose(article, settings, question, channel)
-            archive = made.archive_minutes
-            if isinstance(channel, discord.ForumChannel):
-                created = await channel.create_thread(
-                    name=made.name, content=made.content, embed=made.embed,
-                    applied_tags=made.tags, auto_archive_duration=archive,  # type: ignore[arg-type]
-                    allowed_mentions=made.mentions)
-                thread, message = created.thread, created.message
-            else:
-                wait = self.bot.config.discord_timeout  # a retry never posts twice
-                message = await send_once(channel, wait=wait, content=made.content,
-                                          embed=made.embed, allowed_mentions=made.mentions)
-                try:
-                    thread = await open_thread_once(
-                        message, wait=wait, name=made.name, auto_archive_duration=archive)
-                except (discord.HTTPException, FilmclubError):
-                    with contextlib.suppress(discord.HTTPException):
-                        await message.delete()  # no prompt without its thread
-                    raise
-            prompt = Prompt(thread_id=thread.id, guild_id=guild.id, channel_id=channel.id,
-                            message_id=message.id, article=article, posted_at=self.now(),
-                            posted_by=posted_by)
-            await store.record_prompt(prompt, keys, queue_item_id=queue_item_id)
-            self.bot.prompt_threads.add(thread.id)
-        # Watchlists mark the film watched, ratings put their menu on the message (issue
-        # 17), cogs.names keeps the thread's name (issue 14).
-        self.bot.dispatch("filmclub_prompt_posted", prompt, message, thread)
-        log.info("prompt %r posted in %d (server %d): thread %d", article.slug, channel.id,
-                 guild.id, thread.id)
-        return prompt, thread
+        """Say something in the server's log channel (``/filmclub settings``), else in the log
+        (cogs.polls tells them what a poll chose that the library lacks)."""
+        await self.bot.log_channels.tell_moderators(guild.id, text)
 
     # -- commands: posting -----------------------------------------------------------------
 
@@ -392,8 +261,9 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
         target = _checked_channel(interaction)
         found = await self.catalog.get(article)  # ArticleNotFound is a one-line FilmclubError
         await interaction.response.defer(ephemeral=True, thinking=True)
-        _, thread = await self.publish(guild, target, found, question=question,
-                                       posted_by=interaction.user.id, force=force)
+        _, posted = await self.scheduler.publish(guild.id, target.id, found, question=question,
+                                                 posted_by=interaction.user.id, force=force)
+        _, thread = posted.handle  # type: ignore[misc]
         await interaction.followup.send(
             f"Posted **{discord.utils.escape_markdown(found.title)}**: {thread.jump_url}",
             ephemeral=True,
@@ -413,7 +283,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
         target = _checked_channel(interaction)
         found = await self.catalog.get(article)
         settings = await self.bot.store.get_prompt_settings(guild.id)
-        made = self.compose(found, settings, question, target)
+        made = compose(found, settings, question, target)
         kind = "a forum post" if isinstance(target, discord.ForumChannel) else \
             "a message with a thread"
         lines = [f"Preview: {kind} in {target.mention}, thread “{made.name}”, archived after "
@@ -540,7 +410,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
         upcoming = schedule.upcoming(now)
         await interaction.response.send_message(
             f"Prompts will be posted {schedule.describe()} in {target.mention}. "
-            f"Next: {_timestamp(upcoming)} ({_timestamp(upcoming, 'R')}).", ephemeral=True)
+            f"Next: {timestamp(upcoming)} ({timestamp(upcoming, 'R')}).", ephemeral=True)
 
     @schedule.command(name="off", description="Stop posting on a schedule (the queue stays)")
     @moderators_only(SERVER, manage_messages=True)
@@ -566,8 +436,8 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
         await store.set_skip_slot(guild.id, slot)
         after = schedule.next_slot(slot)
         await interaction.response.send_message(
-            f"The post due {_timestamp(slot)} will be skipped; the next one is "
-            f"{_timestamp(after)}.", ephemeral=True)
+            f"The post due {timestamp(slot)} will be skipped; the next one is "
+            f"{timestamp(after)}.", ephemeral=True)
 
     # -- commands: settings -------------------------------------------------------------------
 
@@ -649,14 +519,14 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
         if schedule is None:
             return "No schedule yet: set one with /prompt schedule set."
         upcoming = schedule.upcoming(self.now())
-        when = _timestamp(upcoming) if markup else \
+        when = timestamp(upcoming) if markup else \
             upcoming.astimezone(schedule.zone).strftime("%a %d %b %Y %H:%M %Z")
         return f"Schedule: {schedule.describe()}; next post {when}."
 
 
 class ScheduleSkipPending(FilmclubError):
     def __init__(self, slot: datetime) -> None:
-        super().__init__(f"The post due {_timestamp(slot)} is already being skipped; "
+        super().__init__(f"The post due {timestamp(slot)} is already being skipped; "
                          "run /prompt skip again after it.")
 
 

@@ -39,13 +39,13 @@ from bot.ratings import (
 )
 from bot.stats import PERIOD_LABELS, Period, period_start
 from bot.watchlist import film_label, read_film
-from cogs.checks import members_command
-from cogs.permissions import visible_threads
-from cogs.ui import COLOUR, GENERIC_ERROR, one_line, pages_of, reply, send_pages
+from cogs.support.checks import members_command
+from cogs.support.permissions import visible_threads
+from cogs.support.ui import COLOUR, GENERIC_ERROR, one_line, pages_of, reply, send_pages
 from cogs.watchlist import FilmTitle
 
 if TYPE_CHECKING:
-    from bot.client import FilmClub
+    from cogs.support.client import FilmClub
 
 log = logging.getLogger(__name__)
 

@@ -21,12 +21,12 @@ from bot.moderation import (
     parse_emoji_list,
     timezone_choices,
 )
-from cogs import auditlog
-from cogs.checks import SERVER, ChannelSetting, ServerAnd, admins_only
-from cogs.ui import COLOUR, reply
+from cogs.support import auditlog
+from cogs.support.checks import SERVER, ChannelSetting, ServerAnd, admins_only
+from cogs.support.ui import COLOUR, reply
 
 if TYPE_CHECKING:
-    from bot.client import FilmClub
+    from cogs.support.client import FilmClub
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,6 @@ def settings_embed(settings: GuildSettings, title: str) -> discord.Embed:
 @app_commands.default_permissions(manage_guild=True)
 class Settings(commands.GroupCog, group_name="filmclub",
                group_description="filmclub in this server"):
-    audits_itself = True
     settings = app_commands.Group(name="settings", description="This server's filmclub settings")
 
     def __init__(self, bot: FilmClub) -> None:
@@ -203,4 +202,6 @@ def assert_guild(interaction: discord.Interaction[Any]) -> None:
 
 
 async def setup(bot: FilmClub) -> None:
-    await bot.add_cog(Settings(bot))
+    cog = Settings(bot)
+    await bot.add_cog(cog)
+    auditlog.records_own_audit(bot, cog)  # a change is recorded with what changed

@@ -35,11 +35,11 @@ from bot.watchlist import (
     ordered,
     read_film,
 )
-from cogs.checks import SERVER, judge, may, members_command, moderators_only
-from cogs.ui import one_line, pages_of, reply, send_pages
+from cogs.support.checks import SERVER, judge, may, members_command, moderators_only
+from cogs.support.ui import one_line, pages_of, reply, send_pages
 
 if TYPE_CHECKING:
-    from bot.client import FilmClub
+    from cogs.support.client import FilmClub
 
 log = logging.getLogger(__name__)
 

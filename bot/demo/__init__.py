@@ -1,10 +1,10 @@
 """``filmclub demo``: the real bot through a whole discussion on a local Discord, no account.
 
 The local Discord is ``bot.emulator`` on 127.0.0.1; the bot starts through
-``bot.client.serve``, as ``filmclub run`` starts it. The script is ``bot.demo.script``, the
-run ``bot.demo.runner``; ``--interactive`` then hands the keyboard to the person at the
-terminal (``bot.demo.repl``). This module only declares the command: the rest imports
-discord.py, so it is loaded when the demo runs.
+``cogs.support.startup.serve``, as ``filmclub run`` starts it. The script is
+``bot.demo.script``, the run ``bot.demo.runner``; ``--interactive`` then hands the
+keyboard to the person at the terminal (``bot.demo.repl``). This module only declares
+the command: the rest imports discord.py, so it is loaded when the demo runs.
 """
 
 from __future__ import annotations

@@ -25,8 +25,7 @@ from typing import Any, TypeVar
 
 from bot.demo import script
 from bot.demo.files import OutputError, OutputFolder
-from bot.demo.runner import closing, play
-from bot.demo.session import DemoError, DemoSession, Screen
+from bot.demo.session import DemoError, DemoSession, Screen, closing, play
 from bot.emulator.interactions import (
     BOOLEAN,
     CHANNEL,

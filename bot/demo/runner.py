@@ -8,11 +8,10 @@ import contextlib
 import logging
 import signal
 import time
-from pathlib import Path
 
 from bot.demo import script
 from bot.demo.files import OutputFolder
-from bot.demo.session import DemoSession, Screen
+from bot.demo.session import DemoSession, Screen, closing, play
 
 log = logging.getLogger(__name__)
 
@@ -59,46 +58,3 @@ async def scripted(out: OutputFolder, *, pace: float) -> int:
         return 130
     paths = work.result()
     return closing(session, screen, out, paths, status, time.monotonic() - started)
-
-
-async def play(session: DemoSession, screen: Screen, *, lock: bool = True,
-               exports: bool = True) -> list[Path]:
-    """Start, play the script, export: what both the plain and the interactive demo do.
-
-    The interactive demo leaves the exports to its user: six scripted ones would spend
-    the moderator's /export allowance (six a minute) before they could try it.
-    """
-    await session.start()
-    screen.line("The discussion (#N: comment numbers; scores as the bot's store counts them)")
-    await session.play_script(lock=lock)
-    screen.line()
-    if not exports:
-        return []
-    screen.line(f"Exports: {script.MODERATOR} runs the bot's own /export in the thread, "
-                f"into {session.out.path}/:", wrap=True)
-    return await session.export_all()
-
-
-def closing(session: DemoSession, screen: Screen, out: OutputFolder, paths: list[Path],
-            status: int, seconds: float) -> int:
-    """The last lines: the database, what the local Discord refused, the time, what to open."""
-    emu = session.emu
-    screen.line()
-    screen.line(f"Database: {out.database} (try: filmclub export --db {out.database} "
-                f"--guild {session.guild.id} --format md)", wrap=True)
-    if emu.problems:
-        screen.line(f"The local Discord refused {len(emu.problems)} of the bot's "
-                    f"{len(emu.requests)} requests:")
-        for problem in emu.problems:
-            screen.line(f"  {problem}", wrap=True)
-        status = status or 1
-    else:
-        screen.line(f"The local Discord checked all {len(emu.requests)} of the bot's requests "
-                    "against Discord's OpenAPI description and limits: none refused.", wrap=True)
-    if not session.interactive:
-        screen.line("Take part yourself: filmclub demo --interactive (with --out or --force).")
-    screen.line(f"Took {seconds:.1f} s.")
-    html = next((p for p in paths if p.suffix == ".html"), None)
-    if html is not None:
-        screen.line(f"Open first: {html}  ({html.resolve().as_uri()})", wrap=True)
-    return status

@@ -1,7 +1,7 @@
 """A local Discord with the real bot in it: members act, the terminal shows what happened.
 
 ``DemoSession`` starts ``bot.emulator.DiscordEmulator`` on 127.0.0.1 with the server
-"Film Club", then the bot through ``bot.client.serve`` (what ``filmclub run`` runs) with a
+"Film Club", then the bot through ``cogs.support.startup.serve`` (what ``filmclub run`` runs) with a
 configuration pointing at it. Every member action goes through the emulator as the gateway
 events Discord would send; every answer the terminal shows is what the bot sent back
 (ephemeral ones too), and every score is read from the bot's own store.
@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.client import FilmClub, serve
 from bot.config import Config, from_env
 from bot.demo import script
 from bot.demo.files import OutputFolder
 from bot.emulator import DiscordEmulator, Permissions
 from bot.emulator.interactions import InteractionRecord
 from bot.errors import FilmclubError
+from cogs.support.client import FilmClub
+from cogs.support.startup import serve
 
 log = logging.getLogger(__name__)
 
@@ -517,3 +518,49 @@ def signed(score: int) -> str:
 
 def kilobytes(size: int) -> str:
     return f"{size / 1024:.1f} kB" if size >= 1024 else f"{size} bytes"
+
+
+# -- the demo's beginning and end, scripted or interactive (bot.demo.runner, bot.demo.repl) --
+
+
+async def play(session: DemoSession, screen: Screen, *, lock: bool = True,
+               exports: bool = True) -> list[Path]:
+    """Start, play the script, export: what both the plain and the interactive demo do.
+
+    The interactive demo leaves the exports to its user: six scripted ones would spend
+    the moderator's /export allowance (six a minute) before they could try it.
+    """
+    await session.start()
+    screen.line("The discussion (#N: comment numbers; scores as the bot's store counts them)")
+    await session.play_script(lock=lock)
+    screen.line()
+    if not exports:
+        return []
+    screen.line(f"Exports: {script.MODERATOR} runs the bot's own /export in the thread, "
+                f"into {session.out.path}/:", wrap=True)
+    return await session.export_all()
+
+
+def closing(session: DemoSession, screen: Screen, out: OutputFolder, paths: list[Path],
+            status: int, seconds: float) -> int:
+    """The last lines: the database, what the local Discord refused, the time, what to open."""
+    emu = session.emu
+    screen.line()
+    screen.line(f"Database: {out.database} (try: filmclub export --db {out.database} "
+                f"--guild {session.guild.id} --format md)", wrap=True)
+    if emu.problems:
+        screen.line(f"The local Discord refused {len(emu.problems)} of the bot's "
+                    f"{len(emu.requests)} requests:")
+        for problem in emu.problems:
+            screen.line(f"  {problem}", wrap=True)
+        status = status or 1
+    else:
+        screen.line(f"The local Discord checked all {len(emu.requests)} of the bot's requests "
+                    "against Discord's OpenAPI description and limits: none refused.", wrap=True)
+    if not session.interactive:
+        screen.line("Take part yourself: filmclub demo --interactive (with --out or --force).")
+    screen.line(f"Took {seconds:.1f} s.")
+    html = next((p for p in paths if p.suffix == ".html"), None)
+    if html is not None:
+        screen.line(f"Open first: {html}  ({html.resolve().as_uri()})", wrap=True)
+    return status

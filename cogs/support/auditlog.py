@@ -1,4 +1,8 @@
-"""The audit log on the Discord side: record an action, post it to the log channel, show it.
+"""The audit log on the Discord side: post an action to the log channel, show it.
+
+The Discord side of :mod:`bot.services.audit` (which stores the entries and decides
+which commands are audited): :class:`LogChannels` is its announcer, and what the
+bot tells moderators goes to the same channel.
 
 The log channel is read by whoever the server lets in, which need not be everyone who
 may read a thread or channel an action was about (a staff channel). An action about
@@ -9,16 +13,21 @@ target or reason; ``/discussion log`` shows the whole entry to those who can see
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
 
 import discord
+from discord import app_commands
+from discord.ext import commands
 
 from bot.card import fit
 from bot.moderation import AuditEntry
-from cogs.ui import NO_MENTIONS, message_link
+from bot.services.audit import CompletedCommand
+from cogs.support.checks import audience_of
+from cogs.support.ui import NO_MENTIONS, message_link
 
 if TYPE_CHECKING:
-    from bot.client import FilmClub
+    from cogs.support.client import FilmClub
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +49,7 @@ def audit_line(entry: AuditEntry) -> str:
 
 async def record(bot: FilmClub, entry: AuditEntry) -> AuditEntry:
     """Store the action, then post it to the server's log channel if it has one."""
-    saved = await bot.store.add_audit(entry)
-    await announce(bot, saved)
-    return saved
+    return await bot.audit.record(entry)
 
 
 def redacted_line(entry: AuditEntry) -> str:
@@ -125,3 +132,75 @@ async def tell_log_channels(bot: FilmClub, text: str) -> None:
         except discord.HTTPException as exc:
             log.warning("guild %d: could not post to the log channel %d: %s", guild.id,
                         channel.id, exc)
+
+
+class LogChannels:
+    """The servers' log channels: where audit entries and the bot's notices are posted
+    (:class:`bot.services.platform.AuditAnnouncer` and ``ModeratorNotices`` for Discord)."""
+
+    def __init__(self, bot: FilmClub) -> None:
+        self.bot = bot
+
+    async def announce(self, entry: AuditEntry) -> None:
+        await announce(self.bot, entry)
+
+    async def tell_moderators(self, guild_id: int, text: str) -> None:
+        """Say something in the server's log channel (``/filmclub settings``), else in the log."""
+        settings = await self.bot.store.get_settings(guild_id)
+        guild = self.bot.get_guild(guild_id)
+        channel = guild.get_channel(settings.log_channel_id or 0) if guild else None
+        if not isinstance(channel, discord.TextChannel):
+            log.warning("server %d (no log channel set): %s", guild_id, text)
+            return
+        try:
+            await channel.send(text[:2000], allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException as exc:
+            log.warning("server %d: could not write to the log channel (%s): %s", guild_id, exc,
+                        text)
+
+    async def tell_every_server(self, text: str) -> None:
+        await tell_log_channels(self.bot, text)
+
+
+def records_own_audit(bot: FilmClub, cog: commands.Cog, *, but: Collection[str] = ()) -> None:
+    """The cog's commands record their own audit entries (except those named in ``but``):
+    the audit of completed moderator commands leaves them out."""
+    names = {c.qualified_name for c in cog.walk_app_commands()
+             if isinstance(c, app_commands.Command)}
+    bot.audit.records_own(names - set(but))
+
+
+def completed_command(interaction: discord.Interaction[FilmClub],
+                      command: app_commands.Command[Any, ..., Any]) -> CompletedCommand | None:
+    """A completed slash command as the audit service reads it (None outside a server)."""
+    if interaction.guild_id is None:
+        return None
+    checked = interaction.extras.get("filmclub_target")
+    options = _leaf_options((interaction.data or {}).get("options", []))  # type: ignore[arg-type]
+    prompt = getattr(checked, "prompt", None)  # the thread it acted on, if one
+    return CompletedCommand(
+        guild_id=interaction.guild_id, actor_id=interaction.user.id,
+        name=command.qualified_name, audience=audience_of(command),
+        moderator=bool(getattr(checked, "moderator", False)), options=tuple(options),
+        thread_id=prompt.thread_id if prompt is not None else None,
+        channel_id=_channel_of(checked) if prompt is None else None,
+    )
+
+
+def _leaf_options(options: list[dict[str, Any]]) -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+    for option in options:
+        if "options" in option:
+            found.extend(_leaf_options(option["options"]))
+        elif "value" in option:
+            found.append((option["name"], option["value"]))
+    return found
+
+
+def _channel_of(checked: object) -> int | None:
+    """The channel a checked command acted on (a prompt's, a schedule's), if any."""
+    channel = getattr(checked, "channel", None)
+    if channel is None:
+        named = getattr(checked, "channels", ())
+        channel = named[0].channel if named else None
+    return channel.id if channel is not None else None

@@ -10,7 +10,7 @@ channel:Z`` act on another thread or channel, where a member may hold fewer righ
 (a moderator of one channel only) or none (a staff channel). So every command names
 its target with a :class:`Resolver`, passed to its decorator (there is no decorator
 without one), and the check resolves the target before the command runs and judges
-the member there (:mod:`cogs.permissions` says where the figures come from):
+the member there (:mod:`cogs.support.permissions` says where the figures come from):
 
 - a prompt thread, named or the one the command runs in, and a comment's thread:
   View Channel and Read Message History plus the command's permission in the thread.
@@ -46,18 +46,18 @@ from discord import app_commands
 from bot.errors import FilmclubError, InvalidValue, NotFound
 from bot.limits import CoolingDown, Rate
 from bot.models import Comment, Prompt
-from cogs.permissions import (
+from cogs.support.options import parse_message_ref, parse_thread_ref
+from cogs.support.permissions import (
     SEE_THREAD,
     holds_role,
     member_of,
     permissions_in,
     thread_permissions,
 )
-from cogs.threads import parse_message_ref, parse_thread_ref
 
 if TYPE_CHECKING:
-    from bot.client import FilmClub
     from bot.moderation import GuildSettings
+    from cogs.support.client import FilmClub
 
 log = logging.getLogger(__name__)
 
@@ -519,7 +519,7 @@ def _checked(resolver: Resolver, audience: Audience,
              ) -> Callable[[Any], Any]:
     """A decorator: resolve the target, run ``check`` on it, hand it to the command."""
     if not isinstance(resolver, Resolver):
-        raise TypeError("name the command's target: a Resolver from cogs.checks")
+        raise TypeError("name the command's target: a Resolver from cogs.support.checks")
 
     async def predicate(interaction: discord.Interaction[FilmClub]) -> bool:
         try:

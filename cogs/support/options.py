@@ -16,10 +16,10 @@ from discord import app_commands
 from bot.card import fit
 from bot.errors import InvalidValue, NotFound
 from bot.models import Prompt
-from cogs.permissions import visible_threads
+from cogs.support.permissions import visible_threads
 
 if TYPE_CHECKING:
-    from bot.client import FilmClub
+    from cogs.support.client import FilmClub
 
 AUTOCOMPLETE_LIMIT = 25
 _LINK = re.compile(
@@ -63,6 +63,11 @@ async def fetch_thread(interaction: discord.Interaction[FilmClub], thread_id: in
     guild = interaction.guild
     if guild is None:
         raise app_commands.NoPrivateMessage()
+    return await thread_of(guild, thread_id)
+
+
+async def thread_of(guild: discord.Guild, thread_id: int) -> discord.Thread:
+    """A thread of ``guild``, from the cache or (archived ones) from Discord."""
     thread = guild.get_thread(thread_id)
     if thread is not None:
         return thread

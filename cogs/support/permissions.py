@@ -28,7 +28,7 @@ from bot.models import Prompt
 from bot.visibility import Visible
 
 if TYPE_CHECKING:
-    from bot.client import FilmClub
+    from cogs.support.client import FilmClub
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from bot.card import DESCRIPTION_LIMIT, TITLE_LIMIT, fit
 from bot.errors import FilmclubError
 
 if TYPE_CHECKING:
-    from bot.client import FilmClub
+    from cogs.support.client import FilmClub
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from bot.articles import ArticleLibrary
-from bot.client import SWITCH_INTERVAL, FilmClub, switch_interval
 from bot.config import from_env
 from bot.store import Store
+from cogs.support.client import FilmClub
+from cogs.support.startup import SWITCH_INTERVAL, switch_interval
 
 
 async def test_the_bot_keeps_no_message_cache(store: Store, tmp_path: Path) -> None:

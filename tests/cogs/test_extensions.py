@@ -6,9 +6,9 @@ from collections import Counter
 from pathlib import Path
 
 from bot.articles import ArticleLibrary
-from bot.client import EXTENSIONS, FilmClub
 from bot.config import from_env
 from bot.store import Store
+from cogs.support.client import EXTENSIONS, FilmClub
 
 
 async def test_all_extensions_load_without_clashes(store: Store, tmp_path: Path) -> None:

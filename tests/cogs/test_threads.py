@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.errors import InvalidValue
-from cogs.threads import parse_message_ref, parse_thread_ref
+from cogs.support.options import parse_message_ref, parse_thread_ref
 
 THREAD = 1_300_000_000_000_000_001
 MESSAGE = 1_300_000_000_000_000_002

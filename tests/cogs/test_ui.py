@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cogs.ui import one_line, pages_of
+from cogs.support.ui import one_line, pages_of
 
 
 def test_pages_hold_ten_lines_each_with_page_numbers() -> None:

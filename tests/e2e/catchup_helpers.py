@@ -9,19 +9,18 @@ from typing import Any
 
 from bot.emulator import DiscordEmulator
 from bot.models import Comment
-from cogs.catchup import CatchUpCog
+from bot.services.catchup_runs import CatchUpRuns
 from tests.e2e.harness import RunningBot, World
 
 
-def catch_up_cog(runner: RunningBot) -> CatchUpCog:
-    """The running bot's catch-up cog (loaded as an extension: a module of its own)."""
+def catch_up_cog(runner: RunningBot) -> CatchUpRuns:
+    """The running bot's catch-up runs (the service its catch-up extension starts)."""
     assert runner.bot is not None
-    cog = runner.bot.get_cog("CatchUpCog")
-    assert cog is not None and type(cog).__name__ == "CatchUpCog"
-    return cog  # type: ignore[return-value]
+    assert runner.bot.get_cog("CatchUpCog") is not None
+    return runner.bot.catch_ups
 
 
-async def caught_up(runner: RunningBot, runs: int = 1, timeout: float = 30) -> CatchUpCog:
+async def caught_up(runner: RunningBot, runs: int = 1, timeout: float = 30) -> CatchUpRuns:
     """Wait until the bot's background catch-up has finished ``runs`` times and is idle."""
     cog = catch_up_cog(runner)
     await asyncio.wait_for(cog.wait_idle(runs), timeout)

@@ -14,10 +14,11 @@ from typing import Any
 import discord
 import yarl
 
-from bot.client import FilmClub, serve
 from bot.config import from_env
 from bot.emulator import DiscordEmulator, Permissions
 from bot.models import Comment
+from cogs.support.client import FilmClub
+from cogs.support.startup import serve
 
 log = logging.getLogger(__name__)
 

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any, cast
 
 from bot import cli, cli_library
-from bot.client import FilmClub
 from bot.config import from_env
 from bot.emulator.interactions import InteractionRecord
 from bot.errors import FilmclubError
 from bot.netguard import FetchPolicy
 from cogs.prompts import Prompts
+from cogs.support.client import FilmClub
 from tests.e2e.harness import ROOT, RunningBot, World
 
 LIBRARY = Path(__file__).parents[1] / "library"

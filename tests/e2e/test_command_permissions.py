@@ -33,7 +33,7 @@ from bot.emulator.interactions import (
     option_schema,
 )
 from bot.visibility import EVERY_THREAD
-from cogs.checks import (
+from cogs.support.checks import (
     HERE,
     NOT_A_COMMENT,
     NOT_A_THREAD,

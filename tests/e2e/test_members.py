@@ -229,11 +229,11 @@ async def test_unexpected_error_is_logged_and_answered_generically(
 
     monkeypatch.setattr(running.bot.store, "member_totals", broken)
     member = world.members[0]
-    with caplog.at_level(logging.ERROR, logger="bot.client"):
+    with caplog.at_level(logging.ERROR, logger="cogs.support.client"):
         inter = await run(world, member, world.lobby, "leaderboard", {"period": "week"})
     assert text(inter) == ("Something went wrong on our side; the moderators can find it in "
                            "the log.")
-    (record,) = [r for r in caplog.records if r.name == "bot.client"]
+    (record,) = [r for r in caplog.records if r.name == "cogs.support.client"]
     assert record.getMessage() == (
         f"command /leaderboard failed (user {member.id}, guild {world.guild.id}, options "
         '[{"type": 3, "name": "period", "value": "week"}])')
