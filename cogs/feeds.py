@@ -1,5 +1,7 @@
 """/feeds: moderators bind RSS and Atom feeds to channels where they moderate.
 
+The Discord side of ``bot.feeds`` (polling) and ``bot.feed_admin`` (managing feeds).
+
 ``/feeds add url channel [post] [every] [backlog]``, ``/feeds list``, ``/feeds remove``
 and ``/feeds poll`` do what ``filmclub feeds`` does on the server's shell, for this
 server's feeds only, through the same core (``bot.feed_admin``): the same checks, the
