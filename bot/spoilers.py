@@ -35,6 +35,8 @@ THREAD_PREFIX = "Spoilers: "
 #: The line a spoiler prompt's message carries, above the card.
 NOTICE = ("⚠️ **Spoiler thread**: the discussion in this thread spoils the film. The "
           "excerpt and question are hidden here; click them to read.")
+#: What an export of a spoiler thread says first.
+SPOILER_THREAD_NOTE = "A spoiler thread: this discussion spoils the film."
 #: The longest "spoiler days" setting: a year.
 MAX_SPOILER_DAYS = 366
 
@@ -184,14 +186,15 @@ def is_spoiler_file(filename: str) -> bool:
 
 _CODE = re.compile(r"```[\s\S]*?```|(``?)(?!`)[\s\S]+?(?<!`)\1(?!`)")
 _SPOILER = re.compile(r"\|\|([\s\S]+?)\|\|")
+_OPEN_SPOILER = re.compile(r"\|\|([\s\S]+)")
 
 
-def segments(text: str) -> Iterator[tuple[str, bool]]:
+def segments(text: str, *, cut: bool = False) -> Iterator[tuple[str, bool]]:
     """``text`` split into (piece, is_spoiler) as Discord reads its ``||…||`` marks.
 
     Code spans and blocks are taken as they are (no spoiler inside them), and an escaped
-    ``\\|`` is no mark. The pieces joined, with each spoiler put back in its marks, are
-    ``text`` again.
+    ``\\|`` is no mark. ``cut``: ``text`` is an excerpt cut short, so a ``||`` left open
+    hides the rest (its closing mark was cut off), where Discord would show it as is.
     """
     pos = plain_from = 0
     while pos < len(text):
@@ -202,12 +205,16 @@ def segments(text: str) -> Iterator[tuple[str, bool]]:
         if char == "`" and (m := _CODE.match(text, pos)):
             pos = m.end()
             continue
-        if char == "|" and (m := _SPOILER.match(text, pos)):
-            if pos > plain_from:
-                yield text[plain_from:pos], False
-            yield m.group(1), True
-            pos = plain_from = m.end()
-            continue
+        if text.startswith(MARK, pos):
+            m = _SPOILER.match(text, pos)
+            if m is None and cut and text[pos + 2:].strip():
+                m = _OPEN_SPOILER.match(text, pos)
+            if m is not None:
+                if pos > plain_from:
+                    yield text[plain_from:pos], False
+                yield m.group(1), True
+                pos = plain_from = m.end()
+                continue
         pos += 1
     if plain_from < len(text):
         yield text[plain_from:], False
@@ -218,7 +225,8 @@ def has_spoiler(text: str) -> bool:
     return any(hidden for _, hidden in segments(text))
 
 
-def plain_marks(text: str) -> str:
+def plain_marks(text: str, *, cut: bool = False) -> str:
     """``text`` with each ``||spoiler||`` marked in words, for plain-text readers:
-    ``[spoiler: …]``."""
-    return "".join(f"[spoiler: {piece}]" if hidden else piece for piece, hidden in segments(text))
+    ``[spoiler: …]`` (``cut``: see :func:`segments`)."""
+    return "".join(f"[spoiler: {piece}]" if hidden else piece
+                   for piece, hidden in segments(text, cut=cut))
