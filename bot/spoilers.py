@@ -141,12 +141,14 @@ def _escape_pipes(text: str) -> str:
     return _UNESCAPED_PIPE.sub(lambda m: m.group(1) + "\\|", text)
 
 
-def _even_backslashes(text: str) -> str:
-    """``text`` without a lone trailing backslash that would escape the closing mark."""
+def _safe_end(text: str) -> str:
+    """``text`` ending so the closing mark closes: a lone trailing backslash is doubled
+    (it would escape the mark), and after a trailing ``\\|`` comes a space (Discord's
+    spoiler rule ends at the first ``||`` it meets, escaped or not)."""
     m = _TRAILING_BACKSLASHES.search(text)
     if m and len(m.group(0)) % 2:
         return text + "\\"
-    return text
+    return text + " " if text.endswith("|") else text
 
 
 def wrap(text: str, limit: int | None = None) -> str:
@@ -159,7 +161,7 @@ def wrap(text: str, limit: int | None = None) -> str:
     """
     if not text.strip():
         return text
-    body = _even_backslashes(_escape_pipes(text))
+    body = _safe_end(_escape_pipes(text))
     if limit is not None and len(body) + 2 * len(MARK) > limit:
         room = limit - 2 * len(MARK) - len(ELLIPSIS)
         if room < 1:
