@@ -51,6 +51,7 @@ from bot.errors import FilmclubError
 from bot.models import QUESTION_FROM_ARTICLE, QUESTION_FROM_FRONT_MATTER, Article, StoredArticle
 from bot.prose import EXCERPT_CHARS, excerpt, has_text
 from bot.questions import closing_questions
+from bot.spoilers import check_released
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,8 @@ _KNOWN_KEYS = frozenset(
         "question",
         "questions",
         "excerpt",
+        "spoilers",
+        "released",
     }
 )
 #: Text fields where a bare YAML number is taken as text (``film: 1917``, ``title: 2046``).
@@ -222,6 +225,7 @@ def _build_article(path: Path, meta: dict[Any, Any], body: str) -> Article:
     published = _published(path, meta.get("published"))
     tags = _string_list(path, meta, "tags")
     questions, origin = _questions(path, meta), QUESTION_FROM_FRONT_MATTER
+    spoilers, released = _spoilers(path, meta.get("spoilers")), _released(path, meta)
     if not has_text(body):
         raise ArticleError(path, "the article has no text after its front matter")
     known = tuple(k for k in (fields["title"], fields["film"]) if k)
@@ -236,6 +240,8 @@ def _build_article(path: Path, meta: dict[Any, Any], body: str) -> Article:
         questions=questions,
         question_from=origin if questions else "",
         excerpt=given or _excerpt_from_body(body, known=known),
+        spoilers=spoilers,
+        released=released,
         **fields,
     )
 
@@ -274,6 +280,21 @@ def _year(path: Path, value: object) -> int | None:
     if not 1800 <= value <= 2200:
         raise ArticleError(path, f"year {value} is not a plausible film year")
     return value
+
+
+def _spoilers(path: Path, value: object) -> bool | None:
+    """Front matter's ``spoilers: true|false`` (issue 18); None when it does not say."""
+    if value is None or isinstance(value, bool):
+        return value
+    raise ArticleError(path, f"spoilers must be true or false, not {_kind(value)}")
+
+
+def _released(path: Path, meta: dict[Any, Any]) -> str | None:
+    """Front matter's ``released`` (issue 18): 'YYYY-MM-DD', a year 'YYYY', or None."""
+    try:
+        return check_released(meta.get("released"))
+    except ValueError as exc:
+        raise ArticleError(path, f"{exc}, not {_kind(meta.get('released'))}") from None
 
 
 def _published(path: Path, value: object) -> str | None:

@@ -18,6 +18,8 @@ from bot.models import (
     QUESTION_FROM_GIVEN,
     Article,
 )
+from bot.spoilers import thread_name as spoiler_thread_name
+from bot.spoilers import wrap as wrap_spoiler
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -44,9 +46,10 @@ def fit(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:-–—") + ELLIPSIS
 
 
-def thread_name(article: Article) -> str:
-    """The name of a prompt's discussion thread."""
-    return fit(_line(article.title), THREAD_NAME_LIMIT) or article.slug[:100] or "Discussion"
+def thread_name(article: Article, *, spoilers: bool = False) -> str:
+    """The name of a prompt's discussion thread; a spoiler thread's says so (issue 18)."""
+    name = fit(_line(article.title), THREAD_NAME_LIMIT) or article.slug[:100] or "Discussion"
+    return spoiler_thread_name(name, THREAD_NAME_LIMIT) if spoilers else name
 
 
 def _line(text: str) -> str:
@@ -125,8 +128,16 @@ def prompt_question(article: Article, question: str | None = None,
     return None, None
 
 
-def prompt_card(article: Article, question: str | None = None) -> dict[str, Any]:
-    """The prompt as an embed-shaped dict within every size limit."""
+SPOILER_FOOTER = "Spoiler thread: keep what happens in the film inside the thread. "
+
+
+def prompt_card(article: Article, question: str | None = None, *,
+                spoilers: bool = False) -> dict[str, Any]:
+    """The prompt as an embed-shaped dict within every size limit.
+
+    A spoiler thread's card (issue 18) shows its excerpt and question as Discord
+    spoilers, and its footer says what the thread is.
+    """
     question = question or article.question
     title = fit(_line(article.title), TITLE_LIMIT) or fit(article.slug, TITLE_LIMIT) or "Untitled"
     card: dict[str, Any] = {"title": title, "type": "rich"}
@@ -139,15 +150,22 @@ def prompt_card(article: Article, question: str | None = None) -> dict[str, Any]
         ("The question", question, False),
     ):
         text = fit(_line(value or ""), FIELD_VALUE_LIMIT)
+        if text and spoilers and name == "The question":
+            text = wrap_spoiler(text, FIELD_VALUE_LIMIT)
         if text:
             fields.append({"name": name, "value": text, "inline": inline})
     card["fields"] = fields
     footer = "Reply in the thread below: every reply is a comment, 👍/👎 reactions are votes."
+    if spoilers:
+        footer = SPOILER_FOOTER + footer
     card["footer"] = {"text": footer}
     used = len(card["title"]) + len(footer) + sum(
         len(f["name"]) + len(f["value"]) for f in fields
     )
-    description = fit(article.excerpt, min(DESCRIPTION_LIMIT, TOTAL_LIMIT - used))
+    room = min(DESCRIPTION_LIMIT, TOTAL_LIMIT - used)
+    description = fit(article.excerpt, room)
+    if description and spoilers:
+        description = wrap_spoiler(description, room)
     if description:
         card["description"] = description
     if link(article.image):

@@ -53,6 +53,10 @@ class Article:
     tags: tuple[str, ...] = ()
     #: Where ``questions`` came from: QUESTION_FROM_* ("" when the article asks none).
     question_from: str = ""
+    #: Front matter's ``spoilers``: True or False when it says, None when it does not.
+    spoilers: bool | None = None
+    #: Front matter's ``released``: the film's release, 'YYYY-MM-DD' or a year 'YYYY'.
+    released: str | None = None
 
     @property
     def question(self) -> str:
@@ -83,6 +87,8 @@ class Prompt:
     article: Article
     posted_at: datetime
     posted_by: int | None = None
+    #: A spoiler thread (issue 18): its text is hidden wherever the bot shows it elsewhere.
+    spoilers: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,6 +326,8 @@ class PromptSettings:
     archive_minutes: int = 10080
     mention_role_id: int | None = None
     default_question: str | None = None
+    #: Prompts about films released fewer than this many days ago are spoiler threads.
+    spoiler_days: int | None = None
 
 
 # ---------------------------------------------------------------------------

@@ -68,6 +68,8 @@ class ScoredComment:
     score: int
     created_at: datetime
     article_title: str
+    #: From a spoiler thread (issue 18): quoted elsewhere only inside spoiler markup.
+    spoilers: bool = False
 
 
 @dataclass(frozen=True, slots=True)

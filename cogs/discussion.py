@@ -232,7 +232,9 @@ class Discussion(commands.GroupCog, group_name="discussion",
                                                   visible=visible)
         title = "Moderator log" + (" of this thread" if thread_id else "")
         where = f"<#{thread_id}>" if thread_id else "this server"
-        pages = pages_of(title, [auditlog.audit_line(e) for e in entries],
+        spoilers = await auditlog.spoiler_threads(self.bot, entries)
+        pages = pages_of(title, [auditlog.audit_line(e, spoilers=e.thread_id in spoilers)
+                                 for e in entries],
                          intro=f"{len(entries)} action{'s' * (len(entries) != 1)} in {where}, "
                                "newest first.")
         await send_pages(interaction, pages)

@@ -21,6 +21,7 @@ from bot.export.base import format_score
 from bot.limits import NUMBERS, OWN_DATA
 from bot.models import Prompt, utcnow
 from bot.privacy import PLACEHOLDER
+from bot.spoilers import shown
 from bot.stats import (
     COUNTING_RULES,
     PERIOD_LABELS,
@@ -39,7 +40,16 @@ from cogs.support.checks import (
 )
 from cogs.support.options import thread_choices
 from cogs.support.permissions import visible_threads
-from cogs.support.ui import COLOUR, Confirm, message_link, one_line, pages_of, reply, send_pages
+from cogs.support.ui import (
+    COLOUR,
+    LINE_LIMIT,
+    Confirm,
+    message_link,
+    one_line,
+    pages_of,
+    reply,
+    send_pages,
+)
 
 if TYPE_CHECKING:
     from cogs.support.client import FilmClub
@@ -88,8 +98,11 @@ class Members(commands.Cog):
         for rank, c in enumerate(found, start=1):
             where = "" if prompt else f" in *{one_line(c.article_title, 40)}*"
             link = message_link(c.guild_id, c.thread_id, c.id)
-            lines.append(f"{rank}. **{format_score(c.score)}** {one_line(c.author_name, 32)}"
-                         f"{where}: “{one_line(c.content)}” [jump]({link})")
+            head = f"{rank}. **{format_score(c.score)}** {one_line(c.author_name, 32)}{where}: “"
+            tail = f"” [jump]({link})"
+            # From a spoiler thread: hidden, and cut so the line keeps its closing marks.
+            quote = shown(one_line(c.content), c.spoilers, LINE_LIMIT - len(head) - len(tail))
+            lines.append(head + quote + tail)
         scope = f"“{one_line(prompt.article.title, 80)}”" if prompt else "this server"
         title = f"Top comments, {PERIOD_LABELS[period]}"
         intro = (f"The best-scored comments in {scope}." if lines

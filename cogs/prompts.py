@@ -34,6 +34,8 @@ from bot.models import Article, Prompt, PromptSettings
 from bot.schedule import make_schedule, search_timezones
 from bot.services.platform import Published
 from bot.services.scheduler import PromptScheduler, timestamp
+from bot.spoilers import MAX_SPOILER_DAYS, prompt_spoilers
+from bot.spoilers import NOTICE as SPOILER_NOTICE
 from cogs.support.checks import (
     PROMPT_CHANNEL,
     SERVER,
@@ -96,6 +98,7 @@ class Composed:
     name: str
     tags: list[discord.ForumTag]
     archive_minutes: int
+    spoilers: bool = False
 
 
 def _archive_name(minutes: int) -> str:
@@ -104,13 +107,15 @@ def _archive_name(minutes: int) -> str:
 
 
 def compose(article: Article, settings: PromptSettings, question: str | None,
-            channel: discord.abc.GuildChannel | None) -> Composed:
-    """The prompt as it will be posted in ``channel`` with the server's settings."""
+            channel: discord.abc.GuildChannel | None, spoilers: bool = False) -> Composed:
+    """The prompt as it will be posted in ``channel`` with the server's settings;
+    ``spoilers``: a spoiler thread (issue 18), decided by ``bot.spoilers.prompt_spoilers``."""
     asked, _ = prompt_question(article, question, settings.default_question)
-    embed = discord.Embed.from_dict(prompt_card(article, asked))
-    content = mentions = None
+    embed = discord.Embed.from_dict(prompt_card(article, asked, spoilers=spoilers))
+    content = SPOILER_NOTICE if spoilers else None
+    mentions = None
     if settings.mention_role_id:
-        content = f"<@&{settings.mention_role_id}>"
+        content = "\n".join(filter(None, (f"<@&{settings.mention_role_id}>", content)))
         mentions = discord.AllowedMentions(roles=[discord.Object(settings.mention_role_id)],
                                            users=False, everyone=False)
     tags: list[discord.ForumTag] = []
@@ -118,7 +123,8 @@ def compose(article: Article, settings: PromptSettings, question: str | None,
         names = forum_tags([t.name for t in channel.available_tags], article.tags)
         tags = [t for name in names for t in channel.available_tags if t.name == name][:5]
     return Composed(embed, content, mentions or discord.AllowedMentions.none(),
-                    thread_name(article), tags, settings.archive_minutes)
+                    thread_name(article, spoilers=spoilers), tags, settings.archive_minutes,
+                    spoilers)
 
 
 class DiscordPrompts:
@@ -160,9 +166,10 @@ class DiscordPrompts:
         await self.bot.log_channels.tell_every_server(text)
 
     async def publish(self, guild_id: int, channel_id: int, article: Article,
-                      settings: PromptSettings, question: str | None) -> Published:
+                      settings: PromptSettings, question: str | None,
+                      spoilers: bool = False) -> Published:
         channel = self.channel(guild_id, channel_id)
-        made = compose(article, settings, question, channel)
+        made = compose(article, settings, question, channel, spoilers)
         archive = made.archive_minutes
         if isinstance(channel, discord.ForumChannel):
             created = await channel.create_thread(
@@ -250,22 +257,27 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
                            channel="A text or forum channel (default: the prompt channel, "
                                    "else here)",
                            question="Your question, used when the article asks none",
-                           force="Post it even if it was posted here before")
+                           force="Post it even if it was posted here before",
+                           spoilers="A spoiler thread: its text is hidden outside it (default: "
+                                    "the article's, else the server's spoiler days)")
     @moderators_only(PROMPT_CHANNEL, manage_messages=True)
     async def post(self, interaction: discord.Interaction[FilmClub],
                    article: app_commands.Range[str, 1, 100],
                    channel: ChannelOption | None = None,
                    question: app_commands.Range[str, 1, 1000] | None = None,
-                   force: bool = False) -> None:
+                   force: bool = False,
+                   spoilers: Literal["on", "off"] | None = None) -> None:
         guild = _guild(interaction)
         target = _checked_channel(interaction)
         found = await self.catalog.get(article)  # ArticleNotFound is a one-line FilmclubError
         await interaction.response.defer(ephemeral=True, thinking=True)
-        _, posted = await self.scheduler.publish(guild.id, target.id, found, question=question,
-                                                 posted_by=interaction.user.id, force=force)
+        prompt, posted = await self.scheduler.publish(
+            guild.id, target.id, found, question=question, posted_by=interaction.user.id,
+            force=force, spoilers=_on_off(spoilers))
         _, thread = posted.handle  # type: ignore[misc]
+        kind = " as a spoiler thread" if prompt.spoilers else ""
         await interaction.followup.send(
-            f"Posted **{discord.utils.escape_markdown(found.title)}**: {thread.jump_url}",
+            f"Posted **{discord.utils.escape_markdown(found.title)}**{kind}: {thread.jump_url}",
             ephemeral=True,
         )
 
@@ -273,21 +285,27 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
                                                       "would look like")
     @app_commands.describe(article="The article (its slug or title)",
                            channel="Where it would go (default: the prompt channel, else here)",
-                           question="Your question, used when the article asks none")
+                           question="Your question, used when the article asks none",
+                           spoilers="As a spoiler thread (default: the article's, else the "
+                                    "server's spoiler days)")
     @moderators_only(PROMPT_CHANNEL, manage_messages=True)
     async def preview(self, interaction: discord.Interaction[FilmClub],
                       article: app_commands.Range[str, 1, 100],
                       channel: ChannelOption | None = None,
-                      question: app_commands.Range[str, 1, 1000] | None = None) -> None:
+                      question: app_commands.Range[str, 1, 1000] | None = None,
+                      spoilers: Literal["on", "off"] | None = None) -> None:
         guild = _guild(interaction)
         target = _checked_channel(interaction)
         found = await self.catalog.get(article)
         settings = await self.bot.store.get_prompt_settings(guild.id)
-        made = compose(found, settings, question, target)
+        spoiler = prompt_spoilers(found, asked=_on_off(spoilers),
+                                  spoiler_days=settings.spoiler_days, on=self.now())
+        made = compose(found, settings, question, target, spoiler)
         kind = "a forum post" if isinstance(target, discord.ForumChannel) else \
             "a message with a thread"
         lines = [f"Preview: {kind} in {target.mention}, thread “{made.name}”, archived after "
-                 f"{_archive_name(made.archive_minutes)} without activity."]
+                 f"{_archive_name(made.archive_minutes)} without activity"
+                 + (", a spoiler thread." if made.spoilers else ".")]
         if made.tags:
             lines.append("Forum tags: " + ", ".join(t.name for t in made.tags))
         earlier = await self.bot.store.posted_thread(guild.id, await self.catalog.keys_of(found))
@@ -445,7 +463,9 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
     @app_commands.describe(archive="Archive a prompt's thread after this long without activity",
                            mention="A role to mention in every prompt",
                            no_mention="Stop mentioning a role",
-                           default_question="The question for articles that ask none")
+                           default_question="The question for articles that ask none",
+                           spoiler_days="Films released fewer than this many days ago get "
+                                        "spoiler threads (0: no such default)")
     @app_commands.choices(archive=[app_commands.Choice(name=n, value=v)
                                    for n, v in ARCHIVE_CHOICES.items()])
     @moderators_only(SERVER, manage_messages=True)
@@ -454,6 +474,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
                        mention: discord.Role | None = None,
                        no_mention: bool = False,
                        default_question: app_commands.Range[str, 1, 1000] | None = None,
+                       spoiler_days: app_commands.Range[int, 0, MAX_SPOILER_DAYS] | None = None,
                        ) -> None:
         guild = _guild(interaction)
         store = self.bot.store
@@ -464,6 +485,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
             archive_minutes=archive.value if archive else current.archive_minutes,
             mention_role_id=role,
             default_question=default_question or current.default_question,
+            spoiler_days=current.spoiler_days if spoiler_days is None else (spoiler_days or None),
         )
         if updated != current:
             await store.set_prompt_settings(updated)
@@ -562,9 +584,16 @@ def _problem(exc: BaseException) -> str:
 def _describe_settings(settings: PromptSettings) -> str:
     role = f"<@&{settings.mention_role_id}>" if settings.mention_role_id else "none"
     question = settings.default_question or "none (articles without a question ask none)"
+    spoilers = (f"films released fewer than {settings.spoiler_days} days ago get spoiler "
+                "threads" if settings.spoiler_days else "no spoiler default (spoiler days: off)")
     return (f"Prompt settings: threads archive after {_archive_name(settings.archive_minutes)}"
-            f" without activity; mention {role}; default question: {question}. The prompt "
+            f" without activity; mention {role}; default question: {question}; {spoilers}. "
+            "The prompt "
             "channel, time zone and log channel are in /filmclub settings.")[:2000]
+
+
+def _on_off(choice: str | None) -> bool | None:
+    return None if choice is None else choice == "on"
 
 
 def _choice_name(title: str, slug: str) -> str:

@@ -39,6 +39,7 @@ from bot.export.base import (
     format_time,
     open_output,
 )
+from bot.export.discord_markdown import text_with_spoilers
 from bot.export.htmlpage import CONTENT_SECURITY_POLICY
 from bot.export.offload import in_thread, write_off_loop
 from bot.export.threads import default_filename, get_exporter, thread_comments, thread_context
@@ -74,6 +75,7 @@ class ArchiveEntry:
     comments: int  # shown in the file (as its header counts them)
     latest_at: datetime | None
     top: TopComment | None
+    spoilers: bool = False  # a spoiler thread (issue 18): its top comment is hidden here
 
 
 class Highlights:
@@ -183,7 +185,8 @@ async def export_archive(
                     entries_written += await write_off_loop(exporter, context, watched, text)
                 await in_thread(text.flush)  # what is still buffered is deflated there too
             entries.append(ArchiveEntry(prompt.thread_id, title, filename, prompt.posted_at,
-                                        context.counts.comments, seen.latest_at, seen.top))
+                                        context.counts.comments, seen.latest_at, seen.top,
+                                        prompt.spoilers))
             if progress is not None:
                 progress(done, len(prompts), title)
         index = zipfile.ZipInfo(INDEX_NAME, date_time=stamp)
@@ -221,6 +224,9 @@ def render_index(entries: Sequence[ArchiveEntry], *, guild_id: int, guild_name: 
             "latest_iso": e.latest_at.astimezone(timezone).isoformat() if e.latest_at else None,
             "latest": format_time(e.latest_at, timezone) if e.latest_at else None,
             "top": e.top,
+            "top_excerpt": (text_with_spoilers(e.top.excerpt, cut=True, hide_all=e.spoilers)
+                            if e.top else None),
+            "spoilers": e.spoilers,
             "top_score": format_score(e.top.score) if e.top else None,
         }
         for e in entries

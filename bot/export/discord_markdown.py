@@ -35,6 +35,8 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
+from bot.spoilers import segments
+
 #: Looks up a member's display name by user id; None when the member is not known.
 NameLookup = Callable[[int], str | None]
 
@@ -90,6 +92,27 @@ def escape_text(text: str) -> str:
 
 _NEEDS_ESCAPE = re.compile("[&<>\"']")
 _NOT_IN_URLS = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
+#: A spoiler on the page: hidden until clicked or focused (CSS only, see thread.css).
+_SPOILER_OPEN = '<span class="spoiler" tabindex="0">'
+
+
+def spoiler_html(inner_html: str) -> str:
+    """HTML (already safe) as a spoiler that a click, a tap or the keyboard reveals."""
+    return f"{_SPOILER_OPEN}{inner_html}</span>"
+
+
+def text_with_spoilers(text: str, *, cut: bool = False, hide_all: bool = False) -> Markup:
+    """Plain text (an excerpt) escaped, its ``||spoilers||`` hidden as on Discord; with
+    ``cut`` a spoiler left open by the cut hides the rest; ``hide_all`` hides it whole
+    (text from a spoiler thread, shown outside it)."""
+    if hide_all:
+        pieces = [spoiler_html(escape_text(text))] if text.strip() else []
+    else:
+        pieces = [spoiler_html(escape_text(piece)) if hidden else escape_text(piece)
+                  for piece, hidden in segments(text, cut=cut)]
+    return Markup("".join(pieces))  # noqa: S704 - every piece of text went through escape_text
 
 
 def is_web_url(url: str) -> bool:
@@ -230,7 +253,7 @@ class DiscordMarkdown:
         if char == "|":
             if m := _SPOILER.match(text, pos):
                 inner = self.inline(m.group(1), depth=depth + 1, links=links)
-                return f'<span class="spoiler" tabindex="0">{inner}</span>', m.end()
+                return spoiler_html(inner), m.end()
             return None
         if char == "[":
             if links and (m := _MASKED_LINK.match(text, pos)) and is_web_url(m.group(2)):

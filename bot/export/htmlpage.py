@@ -37,10 +37,11 @@ from bot.export.base import (
     selection_summary,
     tally_reactions,
 )
-from bot.export.discord_markdown import DiscordMarkdown, is_web_url
+from bot.export.discord_markdown import DiscordMarkdown, is_web_url, text_with_spoilers
 from bot.export.markdown import discussion_summary, place_line
 from bot.models import Comment
 from bot.ratings import HALF_STARS, step_label, summary_of
+from bot.spoilers import is_spoiler_file
 
 #: Scripts, frames, fonts, remote images and every other load are refused.
 CONTENT_SECURITY_POLICY = (
@@ -100,6 +101,7 @@ class AttachmentView:
     address: str
     link: str | None  # the address when it is http(s); any other is shown, never linked
     size: str
+    spoiler: bool = False  # Discord shows it as a spoiler (SPOILER_ name): hidden here too
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +129,7 @@ class CommentView:
     score_class: str
     body: Markup
     reply_to: ReplyNote | None = None  # what it answered, when that is not on the page
+    reply_excerpt: Markup | None = None  # its words, their spoilers hidden
     revisions: list[RevisionView] = field(default_factory=list)
     attachments: list[AttachmentView] = field(default_factory=list)
     reactions: list[tuple[str, int]] = field(default_factory=list)
@@ -197,6 +200,8 @@ def comment_view(comment: Comment, context: ExportContext,
         body=renderer.render(comment.content) if show_text else Markup(""),
         reply_to=context.reply_notes.pop(comment.id, None),
     )
+    if view.reply_to is not None and view.reply_to.excerpt:
+        view.reply_excerpt = text_with_spoilers(view.reply_to.excerpt, cut=True)
     if not show_text:
         return view
     if options.include_revisions:
@@ -207,7 +212,7 @@ def comment_view(comment: Comment, context: ExportContext,
         ]
     view.attachments = [
         AttachmentView(a.filename, a.url, a.url if is_web_url(a.url) else None,
-                       format_size(a.size))
+                       format_size(a.size), is_spoiler_file(a.filename))
         for a in comment.attachments
     ]
     view.reactions = [(emoji_label(t.emoji), t.count)
@@ -219,17 +224,20 @@ def page_view(context: ExportContext) -> dict[str, object]:
     """What the page shows above and below the comments."""
     article = context.prompt.article
     zone = context.timezone
+    spoilers = context.prompt.spoilers  # a spoiler thread: its excerpt and question hidden
     return {
         "title": article.title,
+        "spoilers": spoilers,
         "csp": CONTENT_SECURITY_POLICY,
         "place": place_line(context),
         "film_line": article.film_line,
         "author": article.author,
         "posted": Moment.of(context.prompt.posted_at, zone),
-        "excerpt": [p for p in article.excerpt.split("\n\n") if p.strip()],
+        "excerpt": [text_with_spoilers(p, hide_all=spoilers)
+                    for p in article.excerpt.split("\n\n") if p.strip()],
         "article_url": article.url,
         "article_link": article.url if article.url and is_web_url(article.url) else None,
-        "questions": list(article.questions),
+        "questions": [text_with_spoilers(q, hide_all=spoilers) for q in article.questions],
         "summary": discussion_summary(context.counts, context.options.include_deleted),
         "selection": selection_summary(context),
         "exported": Moment.of(context.exported_at, zone),

@@ -169,6 +169,7 @@ def _root_head(context: ExportContext) -> dict[str, Any]:
                 "messageId": str(prompt.message_id),
                 "postedAt": iso_time(prompt.posted_at),
                 "postedBy": None if prompt.posted_by is None else str(prompt.posted_by),
+                "spoilers": prompt.spoilers,
             },
             "article": {**asdict(prompt.article),
                         "questions": list(prompt.article.questions),

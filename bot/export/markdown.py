@@ -39,6 +39,7 @@ from bot.export.discord_markdown import is_web_url
 from bot.export.safetext import terminal_safe
 from bot.models import Attachment, Comment
 from bot.ratings import summary_of
+from bot.spoilers import SPOILER_THREAD_NOTE, is_spoiler_file
 from bot.store.base import ThreadCounts
 
 
@@ -54,6 +55,8 @@ class MarkdownExporter(BlockExporter):
     def header(context: ExportContext) -> str:
         article = context.prompt.article
         lines = [f"# {heading_text(article.title)}", ""]
+        if context.prompt.spoilers:  # issue 18
+            lines += [f"**{SPOILER_THREAD_NOTE}**", ""]
         if article.excerpt:  # Markdown from the library or a feed: rendered like a comment
             lines += [*(f"> {line}" if line else ">" for line in _RENDER.render(article.excerpt)),
                       ""]
@@ -132,8 +135,12 @@ def _attachment(attachment: Attachment) -> str:
     size = format_size(attachment.size)
     name = escape_text(terminal_safe(" ".join(attachment.filename.split())))
     if is_web_url(attachment.url):
-        return f"📎 [{name or 'file'}]({link_destination(attachment.url)}) ({size})"
-    return f"📎 {name} ({size}) {escape_text(terminal_safe(attachment.url))}"
+        shown = f"[{name or 'file'}]({link_destination(attachment.url)}) ({size})"
+    else:
+        shown = f"{name} ({size}) {escape_text(terminal_safe(attachment.url))}"
+    if is_spoiler_file(attachment.filename):  # in Discord's marks, as comments' spoilers are
+        return f"📎 \\|\\|{shown}\\|\\| (a spoiler)"
+    return f"📎 {shown}"
 
 
 def discussion_summary(counts: ThreadCounts, include_deleted: bool = False) -> str:

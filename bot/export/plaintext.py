@@ -39,6 +39,7 @@ from bot.export.markdown import discussion_summary, place_line
 from bot.export.safetext import one_line, terminal_safe
 from bot.models import Comment
 from bot.ratings import summary_of
+from bot.spoilers import SPOILER_THREAD_NOTE, is_spoiler_file, plain_marks
 
 
 def display_width(text: str) -> int:
@@ -78,6 +79,8 @@ class TextExporter(BlockExporter):
         article = context.prompt.article
         title = one_line(article.title)
         lines = [title, "=" * max(display_width(title), 3), ""]
+        if context.prompt.spoilers:  # issue 18
+            lines += [SPOILER_THREAD_NOTE, ""]
         if article.excerpt:
             lines += [*terminal_safe(article.excerpt).split("\n"), ""]
         facts: list[tuple[str, str]] = []
@@ -123,16 +126,17 @@ class TextExporter(BlockExporter):
         head = f"[{when}] {one_line(comment.author_name)} ({', '.join(facts)})"
         body: list[str] = []
         if note := context.reply_notes.pop(comment.id, None):
-            body.append(f"↪ in reply to {one_line(note.label)}")
-        body += terminal_safe(comment.content).split("\n") if comment.content else []
+            body.append(f"↪ in reply to {one_line(plain_marks(note.label, cut=True))}")
+        body += terminal_safe(plain_marks(comment.content)).split("\n") if comment.content else []
         if options.include_revisions:
             for revision in comment.revisions:
                 replaced = _since(revision.replaced_at, revision.written_at, context)
                 body.append(f"Earlier text, written {format_time(revision.written_at, zone)},"
                             f" replaced {replaced}:")
-                body += _indented(terminal_safe(revision.content).split("\n")
+                body += _indented(terminal_safe(plain_marks(revision.content)).split("\n")
                                   if revision.content else ["(no text)"], 4)
-        body += [f"Attachment: {one_line(a.filename)} ({format_size(a.size)}) {one_line(a.url)}"
+        body += [f"Attachment{' (spoiler)' if is_spoiler_file(a.filename) else ''}: "
+                 f"{one_line(a.filename)} ({format_size(a.size)}) {one_line(a.url)}"
                  for a in comment.attachments]
         others = [f"{one_line(emoji_label(t.emoji))} {t.count}"
                   for t in tally_reactions(comment, votes=False)]

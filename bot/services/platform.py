@@ -81,8 +81,10 @@ class PromptPoster(Platform, ModeratorNotices, Protocol):
         ...
 
     async def publish(self, guild_id: int, channel_id: int, article: Article,
-                      settings: PromptSettings, question: str | None) -> Published:
-        """Post the prompt and open its thread: both, or neither."""
+                      settings: PromptSettings, question: str | None,
+                      spoilers: bool = False) -> Published:
+        """Post the prompt and open its thread: both, or neither (``spoilers``: as a
+        spoiler thread, issue 18)."""
         ...
 
     def published(self, prompt: Prompt, posted: Published) -> None:

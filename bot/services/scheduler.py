@@ -27,6 +27,7 @@ from bot.feeds import FeedPoller
 from bot.models import Article, Prompt, QueueItem
 from bot.schedule import Schedule
 from bot.services.platform import PromptPoster, Published
+from bot.spoilers import prompt_spoilers
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -222,8 +223,12 @@ class PromptScheduler:
 
     async def publish(self, guild_id: int, channel_id: int, article: Article, *,
                       question: str | None, posted_by: int | None, force: bool = False,
-                      queue_item_id: int | None = None) -> tuple[Prompt, Published]:
-        """Post ``article`` as a prompt with its thread; AlreadyPosted unless ``force``."""
+                      queue_item_id: int | None = None,
+                      spoilers: bool | None = None) -> tuple[Prompt, Published]:
+        """Post ``article`` as a prompt with its thread; AlreadyPosted unless ``force``.
+
+        ``spoilers`` is the moderator's choice; None leaves it to the article's front
+        matter, else the server's spoiler days (``bot.spoilers.prompt_spoilers``)."""
         store = self.store
         keys = await self.catalog.keys_of(article)
         async with self._locks[guild_id]:
@@ -234,10 +239,14 @@ class PromptScheduler:
                         f"“{article.title}” was already posted in this server (<#{earlier}>); "
                         "post it with force:True to post it again.", earlier)
             settings = await store.get_prompt_settings(guild_id)
-            posted = await self.poster.publish(guild_id, channel_id, article, settings, question)
+            spoiler = prompt_spoilers(article, asked=spoilers,
+                                      spoiler_days=settings.spoiler_days, on=self.clock())
+            posted = await self.poster.publish(guild_id, channel_id, article, settings, question,
+                                               spoiler)
             prompt = Prompt(thread_id=posted.thread_id, guild_id=guild_id,
                             channel_id=posted.channel_id, message_id=posted.message_id,
-                            article=article, posted_at=self.clock(), posted_by=posted_by)
+                            article=article, posted_at=self.clock(), posted_by=posted_by,
+                            spoilers=spoiler)
             await store.record_prompt(prompt, keys, queue_item_id=queue_item_id)
             self.prompt_threads().add(posted.thread_id)
         self.poster.published(prompt, posted)

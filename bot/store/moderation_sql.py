@@ -146,7 +146,7 @@ def _counted(scope: str, query: str) -> str:
 # instead would compare every pair.
 _TOP = """
 SELECT c.id, c.thread_id, c.author_id, c.author_name, c.content, c.created_at, s.score,
-       p.guild_id, p.article
+       p.guild_id, p.article, p.spoilers
 FROM scores s JOIN comments c ON c.id = s.comment_id JOIN prompts p ON p.thread_id = c.thread_id
 WHERE s.score > 0
 ORDER BY s.score DESC, c.id

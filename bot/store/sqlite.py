@@ -161,15 +161,15 @@ def article_from_json(text: str) -> Article:
 
 _INSERT_PROMPT = """
 INSERT OR IGNORE INTO prompts (thread_id, guild_id, channel_id, message_id, article_slug,
-                               article, posted_at, posted_by)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                               article, posted_at, posted_by, spoilers)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
 
 def _prompt_row(prompt: Prompt) -> tuple[Any, ...]:
     return (prompt.thread_id, prompt.guild_id, prompt.channel_id, prompt.message_id,
             prompt.article.slug, article_to_json(prompt.article), ts(prompt.posted_at),
-            prompt.posted_by)
+            prompt.posted_by, int(prompt.spoilers))
 
 
 class _Op:
@@ -1258,14 +1258,16 @@ class SQLiteStore(club_sql.ClubSQL, Store):
 
     @staticmethod
     def _prompt(row: Sequence[Any]) -> Prompt:
-        thread_id, guild_id, channel_id, message_id, article, posted_at, posted_by = row
+        thread_id, guild_id, channel_id, message_id, article, posted_at, posted_by, spoilers = row
         return Prompt(
             thread_id=thread_id, guild_id=guild_id, channel_id=channel_id,
             message_id=message_id, article=article_from_json(article),
             posted_at=datetime.fromisoformat(posted_at), posted_by=posted_by,
+            spoilers=bool(spoilers),
         )
 
-    _PROMPT_COLUMNS = "thread_id, guild_id, channel_id, message_id, article, posted_at, posted_by"
+    _PROMPT_COLUMNS = ("thread_id, guild_id, channel_id, message_id, article, posted_at,"
+                       " posted_by, spoilers")
 
     async def get_prompt(self, thread_id: int) -> Prompt | None:
         sql = f"SELECT {self._PROMPT_COLUMNS} FROM prompts WHERE thread_id = ?"  # noqa: S608
@@ -1672,7 +1674,7 @@ class SQLiteStore(club_sql.ClubSQL, Store):
     # settings and the schedule
 
     async def get_prompt_settings(self, guild_id: int) -> PromptSettings:
-        sql = ("SELECT archive_minutes, mention_role_id, default_question"
+        sql = ("SELECT archive_minutes, mention_role_id, default_question, spoiler_days"
                " FROM prompt_settings WHERE guild_id = ?")
         async with self._db.execute(sql, (guild_id,)) as cur:
             row = await cur.fetchone()
@@ -1684,12 +1686,13 @@ class SQLiteStore(club_sql.ClubSQL, Store):
         def write(conn: sqlite3.Connection) -> None:
             conn.execute(
                 "INSERT INTO prompt_settings (guild_id, archive_minutes, mention_role_id,"
-                " default_question) VALUES (?, ?, ?, ?)"
+                " default_question, spoiler_days) VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT (guild_id) DO UPDATE SET archive_minutes = excluded.archive_minutes,"
                 " mention_role_id = excluded.mention_role_id,"
-                " default_question = excluded.default_question",
+                " default_question = excluded.default_question,"
+                " spoiler_days = excluded.spoiler_days",
                 (settings.guild_id, settings.archive_minutes, settings.mention_role_id,
-                 settings.default_question),
+                 settings.default_question, settings.spoiler_days),
             )
 
         await self._call(write)
@@ -2021,13 +2024,14 @@ class SQLiteStore(club_sql.ClubSQL, Store):
         found = []
         async with self._db.execute(msql.TOP_COMMENTS[scope], params) as cur:
             async for (cid, thread, author, name, content, created, score, guild,
-                       article) in cur:
+                       article, spoilers) in cur:
                 if thread not in titles:
                     titles[thread] = article_from_json(article).title
                 found.append(ScoredComment(
                     id=cid, thread_id=thread, guild_id=guild, author_id=author,
                     author_name=name or "", content=content or "", score=score,
                     created_at=datetime.fromisoformat(created), article_title=titles[thread],
+                    spoilers=bool(spoilers),
                 ))
         return found
 
@@ -2146,7 +2150,7 @@ class SQLiteStore(club_sql.ClubSQL, Store):
                " WHERE ?1 IS NULL OR p.guild_id = ?1"
                " GROUP BY p.thread_id ORDER BY p.posted_at, p.thread_id")
         async with self._db.execute(sql, (guild_id,)) as cur:
-            return [PromptOverview(self._prompt(row[:7]), row[7], parse_ts(row[8]))
+            return [PromptOverview(self._prompt(row[:8]), row[8], parse_ts(row[9]))
                     async for row in cur]
 
     # -- issue 4: exports (the prompt a message id names, export history, change marks) --

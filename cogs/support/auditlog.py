@@ -13,7 +13,7 @@ target or reason; ``/discussion log`` shows the whole entry to those who can see
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -21,21 +21,34 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.card import fit
-from bot.moderation import AuditEntry
+from bot.moderation import ACTIONS, AuditEntry
 from bot.services.audit import CompletedCommand
+from bot.spoilers import shown as spoiler_text
 from cogs.support.checks import audience_of
-from cogs.support.ui import NO_MENTIONS, message_link
+from cogs.support.ui import LINE_LIMIT, NO_MENTIONS, message_link
 
 if TYPE_CHECKING:
     from cogs.support.client import FilmClub
 
 log = logging.getLogger(__name__)
 
+#: A spoiler thread's command options take at most this much of an audit line.
+SPOILER_TARGET_ROOM = 100
+#: Less room than this for a spoiler thread's reason, and the line only points to it.
+MIN_SPOILER_ROOM = 12
 
-def audit_line(entry: AuditEntry) -> str:
-    """'<time> @mod locked “Vertigo” in #thread — why', for the log channel and /discussion log."""
-    parts = [f"<t:{int(entry.at.timestamp())}:f>", f"<@{entry.actor_id}>", entry.verb,
-             discord.utils.escape_markdown(fit(entry.target, 120))]
+
+def audit_line(entry: AuditEntry, *, spoilers: bool = False) -> str:
+    """'<time> @mod locked “Vertigo” in #thread — why', for the log channel and /discussion log.
+
+    About a spoiler thread (issue 18), what was written (the reason, a command's options)
+    is shown as a Discord spoiler, and the line fits a list's line (``LINE_LIMIT``) whole,
+    so no cut can drop a closing mark.
+    """
+    target = discord.utils.escape_markdown(fit(entry.target, 120))
+    if spoilers and entry.action not in ACTIONS:  # a command's options: what was typed
+        target = spoiler_text(target, True, SPOILER_TARGET_ROOM)
+    parts = [f"<t:{int(entry.at.timestamp())}:f>", f"<@{entry.actor_id}>", entry.verb, target]
     if entry.thread_id is not None and entry.comment_id is not None:
         link = message_link(entry.guild_id, entry.thread_id, entry.comment_id)
         parts.append(f"([message]({link}) in <#{entry.thread_id}>)")
@@ -43,8 +56,23 @@ def audit_line(entry: AuditEntry) -> str:
         parts.append(f"in <#{entry.thread_id}>")
     line = " ".join(parts)
     if entry.reason:
-        line += " — " + discord.utils.escape_markdown(fit(entry.reason, 300))
+        reason = discord.utils.escape_markdown(fit(entry.reason, 300))
+        if spoilers:
+            room = LINE_LIMIT - len(line) - len(" — ")
+            reason = spoiler_text(reason, True, room) if room >= MIN_SPOILER_ROOM \
+                else "(reason not shown: a spoiler thread)"
+        line += " — " + reason
     return line
+
+
+async def spoiler_threads(bot: FilmClub, entries: Iterable[AuditEntry]) -> set[int]:
+    """The spoiler threads (issue 18) among the threads ``entries`` are about."""
+    found = set()
+    for thread_id in {e.thread_id for e in entries if e.thread_id is not None}:
+        prompt = await bot.store.get_prompt(thread_id)
+        if prompt is not None and prompt.spoilers:
+            found.add(thread_id)
+    return found
 
 
 async def record(bot: FilmClub, entry: AuditEntry) -> AuditEntry:
@@ -105,8 +133,9 @@ async def announce(bot: FilmClub, saved: AuditEntry) -> None:
         log.warning("guild %d: log channel %d is gone; action not posted", entry.guild_id,
                     settings.log_channel_id)
         return
+    spoilers = saved.thread_id in await spoiler_threads(bot, [saved])
     line = redacted_line(saved) if await private_to_log_readers(bot, saved, channel) \
-        else audit_line(saved)
+        else audit_line(saved, spoilers=spoilers)
     try:
         await channel.send(fit("📋 " + line, 2000), allowed_mentions=NO_MENTIONS)
     except discord.HTTPException as exc:

@@ -78,7 +78,8 @@ class FakePlatform:
         return channel_id
 
     async def publish(self, guild_id: int, channel_id: int, article: Article,
-                      settings: PromptSettings, question: str | None) -> Published:
+                      settings: PromptSettings, question: str | None,
+                      spoilers: bool = False) -> Published:
         self.next_id += 2
         self.posts.append((guild_id, channel_id, article.slug, question))
         return Published(channel_id, self.next_id - 1, self.next_id)
