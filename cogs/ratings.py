@@ -24,6 +24,7 @@ from discord.ext import commands
 
 from bot.errors import FilmclubError, NotFound
 from bot.models import Prompt
+from bot.rating_controls import Outcome, add_missing
 from bot.ratings import (
     HALF_STARS,
     PRIOR_COUNT,
@@ -136,8 +137,13 @@ class Ratings(commands.Cog):
         self._editors: dict[int, asyncio.Task[None]] = {}
         self._last_edit: dict[int, float] = {}
         self._embeds: dict[int, discord.Embed] = {}  # the latest embed seen, per prompt
+        self._catch_up: asyncio.Task[None] | None = None
 
     async def cog_unload(self) -> None:
+        if self._catch_up is not None:
+            self._catch_up.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._catch_up
         for task in list(self._editors.values()):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -159,6 +165,74 @@ class Ratings(commands.Cog):
             self._embeds[prompt.thread_id] = shown
         except discord.HTTPException as exc:
             log.warning("prompt %d: could not add the rating menu: %s", prompt.thread_id, exc)
+            return  # the catch-up tries again
+        await self.bot.store.note_rating_control(prompt.thread_id, "added", self.bot.clock())
+
+    # -- older prompts --------------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """After (re)connecting: give prompts posted before the menu existed their menu."""
+        if self._catch_up is None or self._catch_up.done():
+            self._catch_up = asyncio.create_task(self._add_missing(),
+                                                 name="filmclub-rating-controls")
+
+    @commands.Cog.listener()
+    async def on_thread_update(self, before: discord.Thread, after: discord.Thread) -> None:
+        """A reopened forum post may be an older prompt the catch-up had to leave."""
+        if (before.archived and not after.archived and after.id in self.bot.prompt_threads
+                and isinstance(after.parent, discord.ForumChannel)):
+            await self.on_ready()
+
+    async def _add_missing(self) -> None:
+        try:
+            await add_missing(self.bot.store, [g.id for g in self.bot.guilds],
+                              self._ensure_control, self.bot.clock)
+        except Exception:
+            log.exception("the rating controls' catch-up failed")
+
+    def _prompt_message(self, prompt: Prompt) -> discord.PartialMessage:
+        """The prompt's message (a forum post's first message is in its thread)."""
+        channel_id = prompt.channel_id
+        if isinstance(self.bot.get_channel(prompt.channel_id), discord.ForumChannel):
+            channel_id = prompt.thread_id
+        return self.bot.get_partial_messageable(channel_id, guild_id=prompt.guild_id
+                                                ).get_partial_message(prompt.message_id)
+
+    async def _ensure_control(self, prompt: Prompt) -> Outcome:
+        """Put the menu and the Rating line on an older prompt that has neither."""
+        if isinstance(self.bot.get_channel(prompt.channel_id), discord.ForumChannel):
+            post = self.bot.get_channel(prompt.thread_id)
+            if not isinstance(post, discord.Thread) or post.archived:
+                return "later"  # an archived forum post: when it is reopened
+        try:
+            message = await self._prompt_message(prompt).fetch()
+        except discord.NotFound:
+            return "gone"
+        except discord.HTTPException as exc:
+            log.info("prompt %d: its message can't be read now (%s)", prompt.thread_id, exc)
+            return "later"
+        wanted = CUSTOM_ID.format(thread_id=prompt.thread_id)
+        if any(getattr(child, "custom_id", None) == wanted
+               for row in message.components for child in getattr(row, "children", ())):
+            return "present"
+        if self.bot.user is None or message.author.id != self.bot.user.id:
+            return "gone"  # not the bot's message: nothing it may edit
+        summary = await self.bot.store.rating_summary(prompt.thread_id)
+        try:
+            if message.embeds:
+                shown = with_rating(message.embeds[0], summary)
+                await message.edit(embed=shown, view=rating_view(prompt.thread_id))
+                self._embeds[prompt.thread_id] = shown
+            else:
+                await message.edit(view=rating_view(prompt.thread_id))
+        except discord.NotFound:
+            return "gone"
+        except discord.HTTPException as exc:
+            log.info("prompt %d: could not add its rating menu now (%s)", prompt.thread_id, exc)
+            return "later"
+        log.info("prompt %d: rating menu added", prompt.thread_id)
+        return "added"
 
     async def rated(self, interaction: discord.Interaction[FilmClub], thread_id: int,
                     values: list[str]) -> None:
@@ -215,11 +289,7 @@ class Ratings(commands.Cog):
         prompt = await self.bot.store.get_prompt(thread_id)
         if prompt is None:
             return
-        channel_id = prompt.channel_id
-        if isinstance(self.bot.get_channel(prompt.channel_id), discord.ForumChannel):
-            channel_id = prompt.thread_id  # a forum post's first message is in its thread
-        message = self.bot.get_partial_messageable(channel_id).get_partial_message(
-            prompt.message_id)
+        message = self._prompt_message(prompt)
         embed = self._embeds.get(thread_id)
         if embed is None:
             fetched = await message.fetch()

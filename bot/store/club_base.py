@@ -4,8 +4,10 @@ watchlists and ratings. ``Store`` inherits it; SQL lives in ``club_sql``."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Collection
 from datetime import datetime
 
+from bot.models import Prompt
 from bot.polls import FilmPoll
 from bot.ratings import Rating, RatingSummary
 from bot.watchlist import ClubSettings, Film, WatchEntry, WatchlistInfo
@@ -136,3 +138,15 @@ class ClubStore(ABC):
     @abstractmethod
     async def member_poll_votes(self, user_id: int) -> list[tuple[int, int, str, datetime]]:
         """(poll message id, server, film voted for, when) of every vote the member cast."""
+
+    # -- the rating control on older prompts ----------------------------------------------------
+
+    @abstractmethod
+    async def prompts_without_rating_control(self, guild_ids: Collection[int]) -> list[Prompt]:
+        """The prompts of these servers not yet noted as carrying the rating control (nor
+        gone), newest first."""
+
+    @abstractmethod
+    async def note_rating_control(self, thread_id: int, outcome: str, at: datetime) -> None:
+        """Note that the prompt's control was ``added``, found ``present``, or that its
+        message is ``gone`` (committed when this returns)."""
