@@ -246,3 +246,72 @@ async def test_exports_show_the_poll_and_the_ratings(world: World) -> None:
             "distribution": {"5": 0, "4.5": 2, "4": 0, "3.5": 0, "3": 0, "2.5": 0, "2": 1,
                              "1.5": 0, "1": 0, "0.5": 0}}
         assert chosen in document["filmclub"]["chosenBy"]
+
+
+async def test_polls_that_end_while_the_bot_is_away(world: World) -> None:
+    """The bot is down when two polls' time runs out. One Discord ended on time (the bot
+    missed its result message); the other's end never reached the bot, so its own timer
+    ends it on Discord. Each winner is announced once and queued once, with the votes cast,
+    and a later restart repeats nothing."""
+    from cogs.polls import EXPIRY_GRACE
+    from tests.e2e.moderating import Clock
+
+    emu = world.emu
+    ana, ben, cy = world.members[:3]
+    clock = Clock()
+    ids = []
+    async with started(world, clock) as runner:
+        for films, votes in (("Vertigo; Stalker", ((ana, 1), (ben, 1), (cy, 2))),
+                             ("Stalker; Paddington 2", ((ana, 2), (ben, 1), (cy, 2)))):
+            await run(world, world.mod, world.channel, "poll next-film",
+                      {"films": films, "duration": "1h"})
+            poll_id = int(polls_in(emu, world.channel.id)[-1]["id"])
+            ids.append(poll_id)
+            for who, answer in votes:
+                await emu.vote(who.id, poll_id, answer)
+        await runner.settle()
+        assert runner.bot is not None
+        assert len(await runner.bot.store.list_film_polls(world.guild.id, open_only=True)) == 2
+
+    first, second = ids
+    await emu.expire_poll(first)  # Discord ends the first on time; the bot hears nothing
+    clock.advance(hours=1, seconds=EXPIRY_GRACE.total_seconds() + 60)
+
+    def announcements() -> list[str]:
+        return [m["content"] for m in emu.messages_in(world.channel.id)
+                if m["content"].startswith("🎬 The poll is over")]
+
+    async with started(world, clock) as runner:
+        await emu.wait_until(lambda: len(announcements()) == 2, timeout=30)
+        await runner.settle()
+        assert runner.bot is not None
+        store = runner.bot.store
+        assert announcements() == [
+            "🎬 The poll is over: Vertigo wins with 2 of 3 votes. It is the next prompt.",
+            "🎬 The poll is over: Paddington 2 wins with 2 of 3 votes. It is the next prompt."]
+        # the second poll is closed on Discord too: no vote after the announcement
+        assert emu.get_message(second)["poll"]["results"]["is_finalized"] is True
+        try:
+            await emu.vote(ben.id, second, 2)
+        except PermissionError:
+            pass
+        else:
+            raise AssertionError("a vote was taken on an ended poll")
+        kinds = [m["type"] for m in emu.messages_in(world.channel.id)]
+        assert kinds.count(46) == 2  # one result message per poll
+        queue = [item.slug for item in await store.list_queue(world.guild.id)]
+        assert sorted(queue) == ["paddington-2-kindness", "vertigo-the-second-fall"]
+        for poll_id in ids:
+            record = await store.get_film_poll(poll_id)
+            assert record is not None and record.ended_at is not None
+            assert record.ended_by is None  # it ran out: no moderator ended it
+            assert await stored(runner, poll_id) == cast(emu, poll_id)
+        ends = [e for e in await store.list_audit(world.guild.id, visible=EVERY_THREAD)
+                if e.action == "poll end"]
+        assert len(ends) == 2
+
+    async with started(world, clock) as runner:
+        await runner.settle()
+        assert runner.bot is not None
+        assert len(announcements()) == 2
+        assert len(await runner.bot.store.list_queue(world.guild.id)) == 2
