@@ -6,7 +6,9 @@ cast; a poll whose winner has no article, ended by its time running out."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -225,9 +227,11 @@ async def test_exports_show_the_poll_and_the_ratings(world: World) -> None:
         await rate(world, ana, thread, "9")
         await rate(world, ben, thread, "9")
         await rate(world, cy, thread, "4")
+        await emu.say(ana.id, thread, "The tower scene still gets me.")
+        await runner.settle()
         chosen = "Vertigo wins with 2 of 3 votes."
         files = {}
-        for fmt in ("md", "html", "json", "txt"):
+        for fmt in ("md", "html", "json", "txt", "csv"):
             inter = await run(world, world.mod, thread, "export", {"format": fmt})
             assert len(inter.files) == 1, inter.summary()
             files[fmt] = inter.files[0][1].decode("utf-8")
@@ -246,6 +250,11 @@ async def test_exports_show_the_poll_and_the_ratings(world: World) -> None:
             "distribution": {"5": 0, "4.5": 2, "4": 0, "3.5": 0, "3": 0, "2.5": 0, "2": 1,
                              "1.5": 0, "1": 0, "0.5": 0}}
         assert chosen in document["filmclub"]["chosenBy"]
+        [row] = csv.DictReader(io.StringIO(files["csv"].lstrip("\ufeff"), newline=""))
+        assert row["Content"] == "The tower scene still gets me."
+        assert (row["FilmRating"], row["FilmRatingCount"]) == ("3.6667", "3")
+        assert row["FilmRatingDistribution"] == "5:0 4.5:2 4:0 3.5:0 3:0 2.5:0 2:1 1.5:0 1:0 0.5:0"
+        assert chosen in row["ChosenBy"]
 
 
 async def test_polls_that_end_while_the_bot_is_away(world: World) -> None:
