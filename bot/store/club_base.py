@@ -110,8 +110,9 @@ class ClubStore(ABC):
     @abstractmethod
     async def set_poll_voters(self, message_id: int, answer_id: int, user_ids: set[int],
                               at: datetime) -> int:
-        """Make an open poll's stored voters of an answer exactly ``user_ids`` (catch-up);
-        how many votes were added or removed."""
+        """Make an open poll's stored voters of an answer exactly ``user_ids`` (catch-up),
+        but for members forgotten since the poll began; how many votes were added or
+        removed."""
 
     @abstractmethod
     async def film_poll_votes(self, message_id: int) -> list[tuple[int, int]]:

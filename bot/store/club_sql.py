@@ -343,7 +343,12 @@ class ClubSQL:
             stored = {row[0] for row in conn.execute(
                 "SELECT user_id FROM film_poll_votes WHERE message_id = ? AND answer_id = ?",
                 (message_id, answer_id))}
-            gone, new = stored - user_ids, user_ids - stored
+            # A member who asked to be forgotten after the poll began may still have a vote
+            # on Discord: it is not read back (a vote cast live after that is kept, above).
+            forgotten = {row[0] for row in conn.execute(
+                "SELECT f.user_id FROM forgotten_members f JOIN film_polls p"
+                " ON p.message_id = ? WHERE f.forgotten_at >= p.created_at", (message_id,))}
+            gone, new = stored - user_ids, user_ids - stored - forgotten
             conn.executemany("DELETE FROM film_poll_votes WHERE message_id = ? AND answer_id = ?"
                              " AND user_id = ?", [(message_id, answer_id, u) for u in gone])
             conn.executemany("INSERT INTO film_poll_votes (message_id, answer_id, user_id,"

@@ -324,3 +324,39 @@ async def test_polls_that_end_while_the_bot_is_away(world: World) -> None:
         assert runner.bot is not None
         assert len(announcements()) == 2
         assert len(await runner.bot.store.list_queue(world.guild.id)) == 2
+
+
+async def test_a_forgotten_vote_is_not_read_back(world: World) -> None:
+    """/mydata and /forget count poll votes; after /forget the member's vote Discord still
+    holds is not read back by catch-up nor counted at the end; a vote cast afterwards is."""
+    from tests.e2e.moderating import buttons, message
+
+    emu = world.emu
+    ana, ben, cy = world.members[:3]
+    async with started(world) as runner:
+        await run(world, world.mod, world.channel, "poll next-film",
+                  {"films": "Vertigo; Stalker", "multiple": True})
+        poll_id = int(polls_in(emu, world.channel.id)[-1]["id"])
+        for who, answer in ((ana, 1), (ben, 1), (cy, 2)):
+            await emu.vote(who.id, poll_id, answer)
+        await runner.settle()
+        await votes_match(runner, emu, poll_id)
+        assert "1 poll vote" in text(await run(world, ana, world.lobby, "mydata"))
+        forget = await run(world, ana, world.lobby, "forget")
+        assert "1 poll vote" in text(forget)
+        confirm = await emu.click(ana.id, message(forget)["id"],
+                                  buttons(message(forget))["Forget my data"]["custom_id"])
+        await confirm.wait_for(lambda r: r.original is not None
+                               and (r.original.get("content") or "").startswith("Done."))
+        assert "- 1 poll vote" in (confirm.original or {}).get("content", "")
+        assert await stored(runner, poll_id) == [(1, ben.id), (2, cy.id)]
+
+    async with started(world) as runner:  # catch-up reads the voters: ana's is still there
+        assert cast(emu, poll_id) == [(1, ana.id), (1, ben.id), (2, cy.id)]
+        await emu.vote(ana.id, poll_id, 2)  # she votes again, after forgetting
+        await runner.settle()
+        ended = await run(world, world.mod, world.channel, "poll end")
+        # Discord counts 2 and 2; her vote from before /forget is not the bot's to count
+        assert text(ended) == "Ended. Stalker wins with 2 of 3 votes."
+        assert cast(emu, poll_id) == [(1, ana.id), (1, ben.id), (2, ana.id), (2, cy.id)]
+        assert await stored(runner, poll_id) == [(1, ben.id), (2, ana.id), (2, cy.id)]
