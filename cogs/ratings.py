@@ -163,6 +163,7 @@ class Ratings(commands.Cog):
             shown = with_rating(embed, RatingSummary())
             await message.edit(embed=shown, view=rating_view(prompt.thread_id))
             self._embeds[prompt.thread_id] = shown
+            self._last_edit[prompt.thread_id] = time.monotonic()  # the next edit waits
         except discord.HTTPException as exc:
             log.warning("prompt %d: could not add the rating menu: %s", prompt.thread_id, exc)
             return  # the catch-up tries again
@@ -226,6 +227,7 @@ class Ratings(commands.Cog):
                 self._embeds[prompt.thread_id] = shown
             else:
                 await message.edit(view=rating_view(prompt.thread_id))
+            self._last_edit[prompt.thread_id] = time.monotonic()  # the next edit waits
         except discord.NotFound:
             return "gone"
         except discord.HTTPException as exc:
