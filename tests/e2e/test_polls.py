@@ -318,6 +318,11 @@ async def test_polls_that_end_while_the_bot_is_away(world: World) -> None:
         ends = [e for e in await store.list_audit(world.guild.id, visible=EVERY_THREAD)
                 if e.action == "poll end"]
         assert len(ends) == 2
+        stats = text(await run(world, cy, world.lobby, "stats"))
+        days = [f"{(await store.get_film_poll(p)).ended_at:%Y-%m-%d}"  # type: ignore[union-attr]
+                for p in ids]
+        assert (f"Film polls: 2 polls (0 open)\nVertigo won {days[0]}\nPaddington 2 won "
+                f"{days[1]}" in stats), stats
 
     async with started(world, clock) as runner:
         await runner.settle()
