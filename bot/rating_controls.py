@@ -56,14 +56,17 @@ class ControlReport:
 
 async def add_missing(store: Store, guild_ids: Collection[int],
                       ensure: Callable[[Prompt], Awaitable[Outcome]],
-                      clock: Callable[[], datetime], *, pace: float | None = None,
+                      clock: Callable[[], datetime], *, only: Collection[int] | None = None,
+                      pace: float | None = None,
                       sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
                       ) -> ControlReport:
-    """Give every prompt of ``guild_ids`` not yet noted the control, newest first, one at a
-    time ``pace`` seconds apart; an error on one prompt leaves it for the next catch-up."""
+    """Give every prompt of ``guild_ids`` not yet noted the control (of the threads ``only``,
+    if given), newest first, one at a time ``pace`` seconds apart; an error on one prompt
+    leaves it for the next catch-up."""
     interval = PACE if pace is None else pace
     report = ControlReport()
-    waiting = await store.prompts_without_rating_control(guild_ids)
+    waiting = [p for p in await store.prompts_without_rating_control(guild_ids)
+               if only is None or p.thread_id in only]
     for number, prompt in enumerate(waiting):
         if number:
             await sleep(interval)

@@ -138,12 +138,14 @@ class Ratings(commands.Cog):
         self._last_edit: dict[int, float] = {}
         self._embeds: dict[int, discord.Embed] = {}  # the latest embed seen, per prompt
         self._catch_up: asyncio.Task[None] | None = None
+        self._reopened: set[asyncio.Task[None]] = set()  # catch-ups of reopened forum posts
 
     async def cog_unload(self) -> None:
-        if self._catch_up is not None:
-            self._catch_up.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._catch_up
+        for catch_up in [self._catch_up, *self._reopened]:
+            if catch_up is not None:
+                catch_up.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await catch_up
         for task in list(self._editors.values()):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -179,16 +181,20 @@ class Ratings(commands.Cog):
                                                  name="filmclub-rating-controls")
 
     @commands.Cog.listener()
-    async def on_thread_update(self, before: discord.Thread, after: discord.Thread) -> None:
-        """A reopened forum post may be an older prompt the catch-up had to leave."""
-        if (before.archived and not after.archived and after.id in self.bot.prompt_threads
-                and isinstance(after.parent, discord.ForumChannel)):
-            await self.on_ready()
+    async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:
+        """A forum post reopened: if it is an older prompt the catch-up had to leave, now."""
+        if (payload.thread_id in self.bot.prompt_threads
+                and not (payload.data.get("thread_metadata") or {}).get("archived")
+                and isinstance(self.bot.get_channel(payload.parent_id), discord.ForumChannel)):
+            task = asyncio.create_task(self._add_missing({payload.thread_id}),
+                                       name=f"filmclub-rating-control-{payload.thread_id}")
+            self._reopened.add(task)
+            task.add_done_callback(self._reopened.discard)
 
-    async def _add_missing(self) -> None:
+    async def _add_missing(self, only: set[int] | None = None) -> None:
         try:
             await add_missing(self.bot.store, [g.id for g in self.bot.guilds],
-                              self._ensure_control, self.bot.clock)
+                              self._ensure_control, self.bot.clock, only=only)
         except Exception:
             log.exception("the rating controls' catch-up failed")
 

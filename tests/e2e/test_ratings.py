@@ -224,3 +224,37 @@ async def test_older_prompts_get_the_menu(world: World, monkeypatch: Any) -> Non
         touched = [p for _, p, _ in emu.requests[again:]
                    if any(p.endswith(f"/messages/{t}") for t in threads)]
         assert touched == []
+
+
+async def test_an_older_archived_forum_post_gets_the_menu_when_reopened(
+        world: World, monkeypatch: Any) -> None:
+    """An older prompt in a forum whose post is archived is left alone at start (no request),
+    and gets the menu once the post is reopened."""
+    from bot import client
+
+    emu = world.emu
+    forum = emu.add_forum_channel(world.guild.id, "film-forum")
+    monkeypatch.setattr(client, "EXTENSIONS",
+                        tuple(e for e in client.EXTENSIONS if e != "cogs.ratings"))
+    async with started(world):
+        before = set(emu.threads)
+        await run(world, world.mod, world.lobby, "prompt post",
+                  {"article": "stalker-the-room", "channel": forum.id})
+        [thread] = [t for t in emu.threads if t not in before]
+    await emu.archive_thread(thread)
+    monkeypatch.undo()
+
+    start = len(emu.requests)
+    async with started(world) as runner:
+        assert runner.bot is not None
+        cog = runner.bot.get_cog("Ratings")
+        await emu.wait_until(lambda: getattr(cog, "_catch_up", None) is not None)
+        await cog._catch_up  # type: ignore[union-attr]
+        assert not has_menu(emu, thread)
+        assert [p for _, p, _ in emu.requests[start:] if p.endswith(f"/messages/{thread}")] == []
+        await emu.archive_thread(thread, archived=False)  # a member posts, or a moderator
+        await emu.wait_until(lambda: has_menu(emu, thread), timeout=10)
+        assert rating_field(emu, thread) == "No ratings yet: rate the film below."
+        await rate(world, world.members[0], thread, "7")
+        await emu.wait_until(lambda: rating_field(emu, thread) == "★ 3.50 / 5 from 1 rating",
+                             timeout=EDIT_INTERVAL * 4)
