@@ -5,7 +5,8 @@ id>``), so it works after restarts with no view kept in memory. One rating per m
 changed by picking again, removed with "Remove my rating". The prompt's embed shows the
 average and count; however many ratings arrive, it is edited at most once every
 ``EDIT_INTERVAL`` seconds per prompt (one task per prompt coalesces the changes),
-within Discord's rate limits for editing a message.
+within Discord's rate limits for editing a message. Prompts posted before the menu
+existed get it from a paced catch-up at start (``bot.rating_controls``).
 """
 
 from __future__ import annotations
