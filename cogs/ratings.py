@@ -162,10 +162,10 @@ class Ratings(commands.Cog):
         try:
             if embed is None:
                 await message.edit(view=rating_view(prompt.thread_id))
-                return
-            shown = with_rating(embed, RatingSummary())
-            await message.edit(embed=shown, view=rating_view(prompt.thread_id))
-            self._embeds[prompt.thread_id] = shown
+            else:
+                shown = with_rating(embed, RatingSummary())
+                await message.edit(embed=shown, view=rating_view(prompt.thread_id))
+                self._embeds[prompt.thread_id] = shown
             self._last_edit[prompt.thread_id] = time.monotonic()  # the next edit waits
         except discord.HTTPException as exc:
             log.warning("prompt %d: could not add the rating menu: %s", prompt.thread_id, exc)
