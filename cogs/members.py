@@ -189,7 +189,8 @@ class Members(commands.Cog):
                    f"({_plural(data.revisions, 'earlier version')}), "
                    f"{_plural(len(data.votes), 'vote')}, "
                    f"{_plural(len(data.reactions) - len(data.votes), 'other reaction')}, "
-                   f"{_plural(len(data.ratings), 'film rating')} and "
+                   f"{_plural(len(data.ratings), 'film rating')}, "
+                   f"{_plural(len(data.poll_votes), 'poll vote')} and "
                    f"{_plural(len(data.suggestions), 'watchlist suggestion')}{note}.")
         await reply(interaction, summary, file=discord.File(io.BytesIO(blob), filename=name))
 
@@ -221,7 +222,8 @@ class Members(commands.Cog):
             f"{_plural(len(data.comments), 'comment')} (each will read “{PLACEHOLDER}”, so "
             f"replies keep their place), {_plural(data.revisions, 'earlier version')} and "
             f"{_plural(len(data.reactions), 'reaction')} including your votes, "
-            f"{_plural(len(data.ratings), 'film rating')} and your name on "
+            f"{_plural(len(data.ratings), 'film rating')}, "
+            f"{_plural(len(data.poll_votes), 'poll vote')} and your name on "
             f"{_plural(len(data.suggestions), 'watchlist suggestion')}. It cannot be "
             "undone. Exports made afterwards show the placeholder.",
             view=view,

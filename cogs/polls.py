@@ -61,6 +61,7 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Polls of wh
         self.bot = bot
         self.open: set[int] = set()  # message ids of polls not ended
         self._ending: dict[int, int] = {}  # poll -> the moderator ending it now
+        self._overdue_now: set[int] = set()  # polls the timer is ending now
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._timer: asyncio.Task[None] | None = None
@@ -168,13 +169,31 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Polls of wh
             for poll in polls:
                 due = poll.expires_at + EXPIRY_GRACE
                 if due <= now:
-                    self._spawn(self.finish(poll.message_id),
-                                f"filmclub-poll-due-{poll.message_id}")
+                    if poll.message_id not in self._overdue_now:
+                        self._overdue_now.add(poll.message_id)
+                        self._spawn(self._overdue(poll), f"filmclub-poll-due-{poll.message_id}")
                 else:
                     sleep = min(sleep, (due - now).total_seconds())
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), max(sleep, 1.0))
+
+    async def _overdue(self, poll: FilmPoll) -> None:
+        """A poll past its time whose end the bot did not hear of: make sure Discord's poll
+        is closed too (no votes after the announcement), then finish it."""
+        try:
+            current = await self.bot.store.get_film_poll(poll.message_id)
+            message = None if current is None or current.ended_at else await self._fetch(poll)
+            if message is not None and message.poll is not None \
+                    and not message.poll.is_finalised():
+                await self.bot.http.end_poll(poll.channel_id, poll.message_id)
+        except discord.HTTPException as exc:  # finish counts the stored votes anyway
+            log.info("poll %d: overdue, and Discord would not end it (%s)", poll.message_id,
+                     exc)
+        try:
+            await self.finish(poll.message_id)
+        finally:
+            self._overdue_now.discard(poll.message_id)
 
     # -- ending ----------------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ id>``), so it works after restarts with no view kept in memory. One rating per m
 changed by picking again, removed with "Remove my rating". The prompt's embed shows the
 average and count; however many ratings arrive, it is edited at most once every
 ``EDIT_INTERVAL`` seconds per prompt (one task per prompt coalesces the changes),
-within Discord's rate limits for editing a message.
+within Discord's rate limits for editing a message. Prompts posted before the menu
+existed get it from a paced catch-up at start (``bot.rating_controls``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from discord.ext import commands
 
 from bot.errors import FilmclubError, NotFound
 from bot.models import Prompt
+from bot.rating_controls import Outcome, add_missing
 from bot.ratings import (
     HALF_STARS,
     PRIOR_COUNT,
@@ -136,8 +138,15 @@ class Ratings(commands.Cog):
         self._editors: dict[int, asyncio.Task[None]] = {}
         self._last_edit: dict[int, float] = {}
         self._embeds: dict[int, discord.Embed] = {}  # the latest embed seen, per prompt
+        self._catch_up: asyncio.Task[None] | None = None
+        self._reopened: set[asyncio.Task[None]] = set()  # catch-ups of reopened forum posts
 
     async def cog_unload(self) -> None:
+        for catch_up in [self._catch_up, *self._reopened]:
+            if catch_up is not None:
+                catch_up.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await catch_up
         for task in list(self._editors.values()):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -153,12 +162,86 @@ class Ratings(commands.Cog):
         try:
             if embed is None:
                 await message.edit(view=rating_view(prompt.thread_id))
-                return
-            shown = with_rating(embed, RatingSummary())
-            await message.edit(embed=shown, view=rating_view(prompt.thread_id))
-            self._embeds[prompt.thread_id] = shown
+            else:
+                shown = with_rating(embed, RatingSummary())
+                await message.edit(embed=shown, view=rating_view(prompt.thread_id))
+                self._embeds[prompt.thread_id] = shown
+            self._last_edit[prompt.thread_id] = time.monotonic()  # the next edit waits
         except discord.HTTPException as exc:
             log.warning("prompt %d: could not add the rating menu: %s", prompt.thread_id, exc)
+            return  # the catch-up tries again
+        await self.bot.store.note_rating_control(prompt.thread_id, "added", self.bot.clock())
+
+    # -- older prompts --------------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """After (re)connecting: give prompts posted before the menu existed their menu."""
+        if self._catch_up is None or self._catch_up.done():
+            self._catch_up = asyncio.create_task(self._add_missing(),
+                                                 name="filmclub-rating-controls")
+
+    @commands.Cog.listener()
+    async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:
+        """A forum post reopened: if it is an older prompt the catch-up had to leave, now."""
+        if (payload.thread_id in self.bot.prompt_threads
+                and not (payload.data.get("thread_metadata") or {}).get("archived")
+                and isinstance(self.bot.get_channel(payload.parent_id), discord.ForumChannel)):
+            task = asyncio.create_task(self._add_missing({payload.thread_id}),
+                                       name=f"filmclub-rating-control-{payload.thread_id}")
+            self._reopened.add(task)
+            task.add_done_callback(self._reopened.discard)
+
+    async def _add_missing(self, only: set[int] | None = None) -> None:
+        try:
+            await add_missing(self.bot.store, [g.id for g in self.bot.guilds],
+                              self._ensure_control, self.bot.clock, only=only)
+        except Exception:
+            log.exception("the rating controls' catch-up failed")
+
+    def _prompt_message(self, prompt: Prompt) -> discord.PartialMessage:
+        """The prompt's message (a forum post's first message is in its thread)."""
+        channel_id = prompt.channel_id
+        if isinstance(self.bot.get_channel(prompt.channel_id), discord.ForumChannel):
+            channel_id = prompt.thread_id
+        return self.bot.get_partial_messageable(channel_id, guild_id=prompt.guild_id
+                                                ).get_partial_message(prompt.message_id)
+
+    async def _ensure_control(self, prompt: Prompt) -> Outcome:
+        """Put the menu and the Rating line on an older prompt that has neither."""
+        if isinstance(self.bot.get_channel(prompt.channel_id), discord.ForumChannel):
+            post = self.bot.get_channel(prompt.thread_id)
+            if not isinstance(post, discord.Thread) or post.archived:
+                return "later"  # an archived forum post: when it is reopened
+        try:
+            message = await self._prompt_message(prompt).fetch()
+        except discord.NotFound:
+            return "gone"
+        except discord.HTTPException as exc:
+            log.info("prompt %d: its message can't be read now (%s)", prompt.thread_id, exc)
+            return "later"
+        wanted = CUSTOM_ID.format(thread_id=prompt.thread_id)
+        if any(getattr(child, "custom_id", None) == wanted
+               for row in message.components for child in getattr(row, "children", ())):
+            return "present"
+        if self.bot.user is None or message.author.id != self.bot.user.id:
+            return "gone"  # not the bot's message: nothing it may edit
+        summary = await self.bot.store.rating_summary(prompt.thread_id)
+        try:
+            if message.embeds:
+                shown = with_rating(message.embeds[0], summary)
+                await message.edit(embed=shown, view=rating_view(prompt.thread_id))
+                self._embeds[prompt.thread_id] = shown
+            else:
+                await message.edit(view=rating_view(prompt.thread_id))
+            self._last_edit[prompt.thread_id] = time.monotonic()  # the next edit waits
+        except discord.NotFound:
+            return "gone"
+        except discord.HTTPException as exc:
+            log.info("prompt %d: could not add its rating menu now (%s)", prompt.thread_id, exc)
+            return "later"
+        log.info("prompt %d: rating menu added", prompt.thread_id)
+        return "added"
 
     async def rated(self, interaction: discord.Interaction[FilmClub], thread_id: int,
                     values: list[str]) -> None:
@@ -215,11 +298,7 @@ class Ratings(commands.Cog):
         prompt = await self.bot.store.get_prompt(thread_id)
         if prompt is None:
             return
-        channel_id = prompt.channel_id
-        if isinstance(self.bot.get_channel(prompt.channel_id), discord.ForumChannel):
-            channel_id = prompt.thread_id  # a forum post's first message is in its thread
-        message = self.bot.get_partial_messageable(channel_id).get_partial_message(
-            prompt.message_id)
+        message = self._prompt_message(prompt)
         embed = self._embeds.get(thread_id)
         if embed is None:
             fetched = await message.fetch()

@@ -16,6 +16,20 @@ names, order and meaning, so what reads its exports reads ours; filmclub's own f
 11. ``DeletedDate`` — when it was deleted, empty if it was not
 12. ``Score`` — the sum of its votes, as a plain integer (``-1``, not ``−1``)
 
+When the prompt has ratings or was chosen by a poll (issue 17), four columns follow,
+with the same value on every row (the prompt's, not the comment's), so a spreadsheet can
+filter or chart them and rows from several threads stay apart; threads with neither keep
+the twelve columns above:
+
+13. ``FilmRating`` — the average rating in stars, to four decimals (``3.6667``)
+14. ``FilmRatingCount`` — how many members rated the film
+15. ``FilmRatingDistribution`` — how many gave each step, five stars first:
+    ``5:0 4.5:2 4:0 3.5:0 3:0 2.5:0 2:1 1.5:0 1:0 0.5:0``
+16. ``ChosenBy`` — the poll that chose the film and how it ended (empty if none did)
+
+Who rated what is in no export (members rate privately); a thread with no comments
+selected has no rows, so its ratings are in the other formats only.
+
 Rows come in reading order: each comment followed by its replies. Earlier texts of
 edited comments have no place in one row per comment; include_revisions is ignored
 here (the JSON export carries them).
@@ -36,17 +50,22 @@ from __future__ import annotations
 
 import csv
 import unicodedata
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import TextIO
 
 from bot.export.base import ExportContext, Exporter, iso_time, parse_emoji, tally_reactions
 from bot.models import Comment
+from bot.ratings import HALF_STARS, stars_text, summary_of
 
 COLUMNS = (
     "AuthorID", "Author", "Date", "Content", "Attachments", "Reactions",
     "MessageID", "ParentID", "Depth", "EditedDate", "DeletedDate", "Score",
 )
+
+#: The prompt's own columns, after the comment's, when it has ratings or a poll chose it.
+PROMPT_COLUMNS = ("FilmRating", "FilmRatingCount", "FilmRatingDistribution", "ChosenBy")
 
 BYTE_ORDER_MARK = "\ufeff"
 
@@ -95,6 +114,23 @@ def row(comment: Comment, context: ExportContext) -> list[str]:
     ]
 
 
+def prompt_cells(context: ExportContext) -> list[str]:
+    """The cells of :data:`PROMPT_COLUMNS` (none when the prompt has neither ratings nor a
+    poll behind it, so those exports keep DiscordChatExporter's shape and ours)."""
+    if not context.ratings and not context.chosen_by:
+        return []
+    summary = summary_of(context.ratings)
+    counts = Counter(context.ratings)
+    spread = " ".join(f"{stars_text(step)}:{counts.get(step, 0)}"
+                      for step in reversed(HALF_STARS))
+    return [
+        format(round(summary.average, 4), "g") if summary.average is not None else "",
+        str(summary.count),
+        spread if summary.count else "",
+        neutralise(context.chosen_by or ""),
+    ]
+
+
 class CsvExporter(Exporter):
     name = "csv"
     extension = "csv"
@@ -105,9 +141,10 @@ class CsvExporter(Exporter):
                     out: TextIO) -> int:
         out.write(BYTE_ORDER_MARK)
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(COLUMNS)
+        extra = prompt_cells(context)
+        writer.writerow(COLUMNS + (PROMPT_COLUMNS if extra else ()))
         written = 0
         async for comment in comments:
-            writer.writerow(row(comment, context))
+            writer.writerow(row(comment, context) + extra)
             written += 1
         return written

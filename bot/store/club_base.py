@@ -4,8 +4,10 @@ watchlists and ratings. ``Store`` inherits it; SQL lives in ``club_sql``."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Collection
 from datetime import datetime
 
+from bot.models import Prompt
 from bot.polls import FilmPoll
 from bot.ratings import Rating, RatingSummary
 from bot.watchlist import ClubSettings, Film, WatchEntry, WatchlistInfo
@@ -108,8 +110,9 @@ class ClubStore(ABC):
     @abstractmethod
     async def set_poll_voters(self, message_id: int, answer_id: int, user_ids: set[int],
                               at: datetime) -> int:
-        """Make an open poll's stored voters of an answer exactly ``user_ids`` (catch-up);
-        how many votes were added or removed."""
+        """Make an open poll's stored voters of an answer exactly ``user_ids`` (catch-up),
+        but for members forgotten since the poll began; how many votes were added or
+        removed."""
 
     @abstractmethod
     async def film_poll_votes(self, message_id: int) -> list[tuple[int, int]]:
@@ -136,3 +139,15 @@ class ClubStore(ABC):
     @abstractmethod
     async def member_poll_votes(self, user_id: int) -> list[tuple[int, int, str, datetime]]:
         """(poll message id, server, film voted for, when) of every vote the member cast."""
+
+    # -- the rating control on older prompts ----------------------------------------------------
+
+    @abstractmethod
+    async def prompts_without_rating_control(self, guild_ids: Collection[int]) -> list[Prompt]:
+        """The prompts of these servers not yet noted as carrying the rating control (nor
+        gone), newest first."""
+
+    @abstractmethod
+    async def note_rating_control(self, thread_id: int, outcome: str, at: datetime) -> None:
+        """Note that the prompt's control was ``added``, found ``present``, or that its
+        message is ``gone`` (committed when this returns)."""

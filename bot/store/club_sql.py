@@ -8,10 +8,11 @@ through the reader connection ``_db``.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.models import Prompt
 from bot.polls import FilmPoll, PollAnswer
 from bot.privacy import REMOVED_NAME
 from bot.ratings import Rating, RatingSummary, film_of
@@ -111,6 +112,9 @@ class ClubSQL:
 
         @property
         def _db(self) -> aiosqlite.Connection: ...
+
+        @staticmethod
+        def _prompt(row: Sequence[Any]) -> Prompt: ...
 
     async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         async with self._db.execute(sql, params) as cur:
@@ -339,7 +343,12 @@ class ClubSQL:
             stored = {row[0] for row in conn.execute(
                 "SELECT user_id FROM film_poll_votes WHERE message_id = ? AND answer_id = ?",
                 (message_id, answer_id))}
-            gone, new = stored - user_ids, user_ids - stored
+            # A member who asked to be forgotten after the poll began may still have a vote
+            # on Discord: it is not read back (a vote cast live after that is kept, above).
+            forgotten = {row[0] for row in conn.execute(
+                "SELECT f.user_id FROM forgotten_members f JOIN film_polls p"
+                " ON p.message_id = ? WHERE f.forgotten_at >= p.created_at", (message_id,))}
+            gone, new = stored - user_ids, user_ids - stored - forgotten
             conn.executemany("DELETE FROM film_poll_votes WHERE message_id = ? AND answer_id = ?"
                              " AND user_id = ?", [(message_id, answer_id, u) for u in gone])
             conn.executemany("INSERT INTO film_poll_votes (message_id, answer_id, user_id,"
@@ -391,3 +400,25 @@ class ClubSQL:
             " ON a.message_id = v.message_id AND a.answer_id = v.answer_id"
             " WHERE v.user_id = ? ORDER BY v.voted_at", (user_id,))
         return [(m, g, film_label(t, y), datetime.fromisoformat(at)) for m, g, t, y, at in rows]
+
+    async def prompts_without_rating_control(self, guild_ids: Collection[int]) -> list[Prompt]:
+        wanted = set(guild_ids)
+        rows = await self._rows(
+            f"SELECT {self._PROMPT_COLUMNS}"  # noqa: S608
+            " FROM prompts p WHERE NOT EXISTS"
+            " (SELECT 1 FROM rating_controls r WHERE r.thread_id = p.thread_id)"
+            " ORDER BY posted_at DESC, thread_id DESC")
+        rows = [row for row in rows if row[1] in wanted]
+        return [self._prompt(row) for row in rows]
+
+    async def note_rating_control(self, thread_id: int, outcome: str, at: datetime) -> None:
+        stamp = _ts(at)
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO rating_controls (thread_id, checked_at, outcome)"
+                " SELECT thread_id, ?, ? FROM prompts WHERE thread_id = ?"
+                " ON CONFLICT (thread_id) DO UPDATE SET checked_at = excluded.checked_at,"
+                " outcome = excluded.outcome", (stamp, outcome, thread_id))
+
+        await self._call(write)

@@ -6,7 +6,9 @@ cast; a poll whose winner has no article, ended by its time running out."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -225,9 +227,11 @@ async def test_exports_show_the_poll_and_the_ratings(world: World) -> None:
         await rate(world, ana, thread, "9")
         await rate(world, ben, thread, "9")
         await rate(world, cy, thread, "4")
+        await emu.say(ana.id, thread, "The tower scene still gets me.")
+        await runner.settle()
         chosen = "Vertigo wins with 2 of 3 votes."
         files = {}
-        for fmt in ("md", "html", "json", "txt"):
+        for fmt in ("md", "html", "json", "txt", "csv"):
             inter = await run(world, world.mod, thread, "export", {"format": fmt})
             assert len(inter.files) == 1, inter.summary()
             files[fmt] = inter.files[0][1].decode("utf-8")
@@ -246,3 +250,118 @@ async def test_exports_show_the_poll_and_the_ratings(world: World) -> None:
             "distribution": {"5": 0, "4.5": 2, "4": 0, "3.5": 0, "3": 0, "2.5": 0, "2": 1,
                              "1.5": 0, "1": 0, "0.5": 0}}
         assert chosen in document["filmclub"]["chosenBy"]
+        [row] = csv.DictReader(io.StringIO(files["csv"].lstrip("\ufeff"), newline=""))
+        assert row["Content"] == "The tower scene still gets me."
+        assert (row["FilmRating"], row["FilmRatingCount"]) == ("3.6667", "3")
+        assert row["FilmRatingDistribution"] == "5:0 4.5:2 4:0 3.5:0 3:0 2.5:0 2:1 1.5:0 1:0 0.5:0"
+        assert chosen in row["ChosenBy"]
+
+
+async def test_polls_that_end_while_the_bot_is_away(world: World) -> None:
+    """The bot is down when two polls' time runs out. One Discord ended on time (the bot
+    missed its result message); the other's end never reached the bot, so its own timer
+    ends it on Discord. Each winner is announced once and queued once, with the votes cast,
+    and a later restart repeats nothing."""
+    from cogs.polls import EXPIRY_GRACE
+    from tests.e2e.moderating import Clock
+
+    emu = world.emu
+    ana, ben, cy = world.members[:3]
+    clock = Clock()
+    ids = []
+    async with started(world, clock) as runner:
+        for films, votes in (("Vertigo; Stalker", ((ana, 1), (ben, 1), (cy, 2))),
+                             ("Stalker; Paddington 2", ((ana, 2), (ben, 1), (cy, 2)))):
+            await run(world, world.mod, world.channel, "poll next-film",
+                      {"films": films, "duration": "1h"})
+            poll_id = int(polls_in(emu, world.channel.id)[-1]["id"])
+            ids.append(poll_id)
+            for who, answer in votes:
+                await emu.vote(who.id, poll_id, answer)
+        await runner.settle()
+        assert runner.bot is not None
+        assert len(await runner.bot.store.list_film_polls(world.guild.id, open_only=True)) == 2
+
+    first, second = ids
+    await emu.expire_poll(first)  # Discord ends the first on time; the bot hears nothing
+    clock.advance(hours=1, seconds=EXPIRY_GRACE.total_seconds() + 60)
+
+    def announcements() -> list[str]:
+        return [m["content"] for m in emu.messages_in(world.channel.id)
+                if m["content"].startswith("🎬 The poll is over")]
+
+    async with started(world, clock) as runner:
+        await emu.wait_until(lambda: len(announcements()) == 2, timeout=30)
+        await runner.settle()
+        assert runner.bot is not None
+        store = runner.bot.store
+        assert announcements() == [
+            "🎬 The poll is over: Vertigo wins with 2 of 3 votes. It is the next prompt.",
+            "🎬 The poll is over: Paddington 2 wins with 2 of 3 votes. It is the next prompt."]
+        # the second poll is closed on Discord too: no vote after the announcement
+        assert emu.get_message(second)["poll"]["results"]["is_finalized"] is True
+        try:
+            await emu.vote(ben.id, second, 2)
+        except PermissionError:
+            pass
+        else:
+            raise AssertionError("a vote was taken on an ended poll")
+        kinds = [m["type"] for m in emu.messages_in(world.channel.id)]
+        assert kinds.count(46) == 2  # one result message per poll
+        queue = [item.slug for item in await store.list_queue(world.guild.id)]
+        assert sorted(queue) == ["paddington-2-kindness", "vertigo-the-second-fall"]
+        for poll_id in ids:
+            record = await store.get_film_poll(poll_id)
+            assert record is not None and record.ended_at is not None
+            assert record.ended_by is None  # it ran out: no moderator ended it
+            assert await stored(runner, poll_id) == cast(emu, poll_id)
+        ends = [e for e in await store.list_audit(world.guild.id, visible=EVERY_THREAD)
+                if e.action == "poll end"]
+        assert len(ends) == 2
+        stats = text(await run(world, cy, world.lobby, "stats"))
+        days = [f"{(await store.get_film_poll(p)).ended_at:%Y-%m-%d}"  # type: ignore[union-attr]
+                for p in ids]
+        assert (f"Film polls: 2 polls (0 open)\nVertigo won {days[0]}\nPaddington 2 won "
+                f"{days[1]}" in stats), stats
+
+    async with started(world, clock) as runner:
+        await runner.settle()
+        assert runner.bot is not None
+        assert len(announcements()) == 2
+        assert len(await runner.bot.store.list_queue(world.guild.id)) == 2
+
+
+async def test_a_forgotten_vote_is_not_read_back(world: World) -> None:
+    """/mydata and /forget count poll votes; after /forget the member's vote Discord still
+    holds is not read back by catch-up nor counted at the end; a vote cast afterwards is."""
+    from tests.e2e.moderating import buttons, message
+
+    emu = world.emu
+    ana, ben, cy = world.members[:3]
+    async with started(world) as runner:
+        await run(world, world.mod, world.channel, "poll next-film",
+                  {"films": "Vertigo; Stalker", "multiple": True})
+        poll_id = int(polls_in(emu, world.channel.id)[-1]["id"])
+        for who, answer in ((ana, 1), (ben, 1), (cy, 2)):
+            await emu.vote(who.id, poll_id, answer)
+        await runner.settle()
+        await votes_match(runner, emu, poll_id)
+        assert "1 poll vote" in text(await run(world, ana, world.lobby, "mydata"))
+        forget = await run(world, ana, world.lobby, "forget")
+        assert "1 poll vote" in text(forget)
+        confirm = await emu.click(ana.id, message(forget)["id"],
+                                  buttons(message(forget))["Forget my data"]["custom_id"])
+        await confirm.wait_for(lambda r: r.original is not None
+                               and (r.original.get("content") or "").startswith("Done."))
+        assert "- 1 poll vote" in (confirm.original or {}).get("content", "")
+        assert await stored(runner, poll_id) == [(1, ben.id), (2, cy.id)]
+
+    async with started(world) as runner:  # catch-up reads the voters: ana's is still there
+        assert cast(emu, poll_id) == [(1, ana.id), (1, ben.id), (2, cy.id)]
+        await emu.vote(ana.id, poll_id, 2)  # she votes again, after forgetting
+        await runner.settle()
+        ended = await run(world, world.mod, world.channel, "poll end")
+        # Discord counts 2 and 2; her vote from before /forget is not the bot's to count
+        assert text(ended) == "Ended. Stalker wins with 2 of 3 votes."
+        assert cast(emu, poll_id) == [(1, ana.id), (1, ben.id), (2, ana.id), (2, cy.id)]
+        assert await stored(runner, poll_id) == [(1, ben.id), (2, ana.id), (2, cy.id)]

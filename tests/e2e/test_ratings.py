@@ -13,7 +13,7 @@ from bot.emulator import DiscordEmulator
 from bot.ratings import RatingSummary
 from cogs.ratings import EDIT_INTERVAL
 from tests.e2e.harness import World
-from tests.e2e.moderating import buttons, message, post, run, started, text
+from tests.e2e.moderating import buttons, eventually, message, post, run, started, text
 
 
 def rating_field(emu: DiscordEmulator, message_id: int) -> str | None:
@@ -142,9 +142,10 @@ async def test_a_burst_of_200_ratings_edits_the_embed_rarely(world: World) -> No
         assert await runner.bot.store.rating_summary(thread) == RatingSummary(200, 1100)
         assert expected == "★ 2.75 / 5 from 200 ratings"
         times = patches_of(emu, world.channel.id, thread, start)
-        gaps = [b - a for a, b in itertools.pairwise(times)]
+        every = patches_of(emu, world.channel.id, thread)  # the menu's own edit too
+        gaps = [b - a for a, b in itertools.pairwise(every)]
         print(f"200 ratings: {len(times)} edits of the embed, gaps {[round(g, 2) for g in gaps]}")
-        assert 1 <= len(times) < 200
+        assert 1 <= len(times) < 200 and len(every) == len(times) + 1
         assert all(gap >= EDIT_INTERVAL - 0.05 for gap in gaps), gaps
 
 
@@ -163,3 +164,97 @@ async def test_a_forum_prompt_is_rated_too(world: World) -> None:
         await emu.wait_until(lambda: rating_field(emu, thread) == "★ 3.50 / 5 from 1 rating",
                              timeout=EDIT_INTERVAL * 4)
         assert patches_of(emu, thread, thread)  # edited where the message lives: the thread
+
+
+def has_menu(emu: DiscordEmulator, message_id: int) -> bool:
+    msg = emu.get_message(message_id) or {}
+    return any(item.get("custom_id") == f"filmclub:rate:{message_id}"
+               for row in msg.get("components") or [] for item in row.get("components") or [])
+
+
+async def test_older_prompts_get_the_menu(world: World, monkeypatch: Any) -> None:
+    """Prompts posted by a filmclub without ratings get the menu and the Rating line at the
+    next start, once each, paced apart; a deleted one is noted and left alone."""
+    from bot.rating_controls import PACE
+    from cogs.support import client
+
+    emu = world.emu
+    older = tuple(e for e in client.EXTENSIONS if e != "cogs.ratings")
+    monkeypatch.setattr(client, "EXTENSIONS", older)  # the filmclub before issue 17
+    async with started(world) as runner:
+        threads = [await post(world, slug) for slug in (
+            "vertigo-the-second-fall", "stalker-the-room", "paddington-2-kindness")]
+        await runner.settle()
+        assert [has_menu(emu, t) or rating_field(emu, t) is not None for t in threads] == [
+            False, False, False]
+    await emu.delete(threads[2])  # a moderator deleted one prompt's message meanwhile
+    monkeypatch.undo()
+
+    start = len(emu.requests)
+    async with started(world) as runner:
+        await emu.wait_until(lambda: all(has_menu(emu, t) for t in threads[:2]),
+                             timeout=PACE * 20)
+        assert [rating_field(emu, t) for t in threads[:2]] == [
+            "No ratings yet: rate the film below."] * 2
+        assert select_of(emu, threads[0])["options"][0]["value"] == "10"
+        assert runner.bot is not None
+        store = runner.bot.store
+
+        async def all_noted() -> bool:
+            return await store.prompts_without_rating_control([world.guild.id]) == []
+
+        await eventually(all_noted, timeout=PACE * 20)
+        edits = sorted(when for t in threads[:2]
+                       for when in patches_of(emu, world.channel.id, t, start))
+        assert len(edits) == 2
+        assert edits[1] - edits[0] >= PACE - 0.05, edits  # one prompt at a time
+        # the added menu works like any other
+        assert "★★★★" in await rate(world, world.members[0], threads[1], "8")
+        await emu.wait_until(lambda: rating_field(emu, threads[1]) == "★ 4.00 / 5 from 1 rating",
+                             timeout=EDIT_INTERVAL * 4)
+
+    # noted: the next start neither reads nor edits those prompts again
+    again = len(emu.requests)
+    async with started(world) as runner:
+        assert runner.bot is not None
+        cog = runner.bot.get_cog("Ratings")
+        await emu.wait_until(lambda: getattr(cog, "_catch_up", None) is not None)
+        await cog._catch_up  # type: ignore[union-attr]
+        await runner.settle()
+        touched = [p for _, p, _ in emu.requests[again:]
+                   if any(p.endswith(f"/messages/{t}") for t in threads)]
+        assert touched == []
+
+
+async def test_an_older_archived_forum_post_gets_the_menu_when_reopened(
+        world: World, monkeypatch: Any) -> None:
+    """An older prompt in a forum whose post is archived is left alone at start (no request),
+    and gets the menu once the post is reopened."""
+    from cogs.support import client
+
+    emu = world.emu
+    forum = emu.add_forum_channel(world.guild.id, "film-forum")
+    monkeypatch.setattr(client, "EXTENSIONS",
+                        tuple(e for e in client.EXTENSIONS if e != "cogs.ratings"))
+    async with started(world):
+        before = set(emu.threads)
+        await run(world, world.mod, world.lobby, "prompt post",
+                  {"article": "stalker-the-room", "channel": forum.id})
+        [thread] = [t for t in emu.threads if t not in before]
+    await emu.archive_thread(thread)
+    monkeypatch.undo()
+
+    start = len(emu.requests)
+    async with started(world) as runner:
+        assert runner.bot is not None
+        cog = runner.bot.get_cog("Ratings")
+        await emu.wait_until(lambda: getattr(cog, "_catch_up", None) is not None)
+        await cog._catch_up  # type: ignore[union-attr]
+        assert not has_menu(emu, thread)
+        assert [p for _, p, _ in emu.requests[start:] if p.endswith(f"/messages/{thread}")] == []
+        await emu.archive_thread(thread, archived=False)  # a member posts, or a moderator
+        await emu.wait_until(lambda: has_menu(emu, thread), timeout=10)
+        assert rating_field(emu, thread) == "No ratings yet: rate the film below."
+        await rate(world, world.members[0], thread, "7")
+        await emu.wait_until(lambda: rating_field(emu, thread) == "★ 3.50 / 5 from 1 rating",
+                             timeout=EDIT_INTERVAL * 4)

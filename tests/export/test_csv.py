@@ -124,3 +124,34 @@ async def test_reactions_and_attachments_like_discordchatexporter(filled: Store,
         "👍 (1),👍🏽 (1),kurosawa (1),dance (1),❤️‍🔥 (1)")
     assert by_id[str(hostile.FILES.id)]["Attachments"] == (
         "javascript:alert('file'),https://cdn.example/still.jpg?x=1&y=2")
+
+
+async def test_ratings_and_the_poll_behind_the_prompt(filled: Store, tmp_path: Path) -> None:
+    """A prompt rated and chosen by a poll: four more columns, the prompt's figures on every
+    row; the other sample, with neither, keeps exactly the twelve columns."""
+    from datetime import timedelta
+
+    from bot.export.csvtable import PROMPT_COLUMNS
+    from bot.polls import FilmPoll, PollAnswer
+
+    t0 = discussion.T0
+    for user, half in ((501, 9), (502, 9), (503, 4)):
+        await filled.rate(discussion.THREAD, user, half, t0)
+    poll = FilmPoll(777, discussion.PROMPT.guild_id, 20, "What do we watch next?", 99,
+                    t0 - timedelta(days=3), t0 - timedelta(days=2),
+                    (PollAnswer(1, discussion.ARTICLE.film or "Film", None, t0),
+                     PollAnswer(2, "Alien", 1979, t0 + timedelta(seconds=1))))
+    await filled.add_film_poll(poll)
+    for user, answer in ((501, 1), (502, 1), (503, 2)):
+        await filled.poll_vote(777, answer, user, t0 - timedelta(days=3), added=True)
+    await filled.end_film_poll(777, t0 - timedelta(days=2), ended_by=None, winner=1)
+    await filled.set_poll_outcome(777, "Queued.", discussion.ARTICLE.slug)
+
+    table = await rows(filled, tmp_path, "discussion")
+    assert table and list(table[0]) == list(COLUMNS + PROMPT_COLUMNS)
+    assert {tuple(r[c] for c in PROMPT_COLUMNS) for r in table} == {(
+        "3.6667", "3", "5:0 4.5:2 4:0 3.5:0 3:0 2.5:0 2:1 1.5:0 1:0 0.5:0",
+        f"the poll “What do we watch next?” (2026-10-30): {discussion.ARTICLE.film} wins "
+        "with 2 of 3 votes.")}
+    other = await rows(filled, tmp_path, "hostile")
+    assert list(other[0]) == list(COLUMNS)

@@ -95,3 +95,20 @@ async def test_ratings_one_per_member_changeable_removable(store: Store) -> None
     assert (report.ratings, report.suggestions) == (1, 1)
     assert (await store.rating_summary(100)).count == 0
     assert [e.suggested_by_name for e in await store.watch_entries(GUILD)] == [REMOVED_NAME]
+
+
+async def test_rating_controls_noted_once(store: Store) -> None:
+    """Prompts without a note come newest first, per server; a note (any outcome) settles
+    one, a second note replaces the first, and a removed prompt takes its note along."""
+    for thread_id, guild, days in ((1, GUILD, 0), (2, GUILD, 2), (3, OTHER_GUILD, 1),
+                                   (4, GUILD, 1)):
+        await store.add_prompt(prompt(thread_id, "Her", 2013, guild=guild, days=days))
+    waiting = await store.prompts_without_rating_control([GUILD])
+    assert [p.thread_id for p in waiting] == [2, 4, 1]
+    assert [p.thread_id for p in await store.prompts_without_rating_control([])] == []
+    await store.note_rating_control(2, "added", T0)
+    await store.note_rating_control(1, "gone", T0)
+    await store.note_rating_control(1, "present", T0)
+    await store.note_rating_control(99, "added", T0)  # no such prompt: nothing noted
+    assert [p.thread_id for p in await store.prompts_without_rating_control(
+        [GUILD, OTHER_GUILD])] == [4, 3]  # same day: the later thread first
