@@ -148,7 +148,7 @@ class Gateway:
         await ws.prepare(request)
         if request.query.get("v") != "10" or request.query.get("encoding", "json") != "json":
             self.model.problem(f"gateway: bot connected with query {dict(request.query)!r}, "
-                              "expected v=10&encoding=json")
+                               "expected v=10&encoding=json")
         conn = Connection(ws)
         self.connections.add(conn)
         log.debug("gateway: connection opened")
@@ -288,7 +288,7 @@ class Gateway:
             return
         if session.closed_by_bot is not None:
             self.model.problem(f"gateway: the bot dropped its connection itself (code "
-                              f"{session.closed_by_bot}) and resumed: it hit a timeout or error")
+                               f"{session.closed_by_bot}) and resumed: it hit a timeout or error")
             session.closed_by_bot = None
         async with session.lock:
             old = session.conn

@@ -162,7 +162,7 @@ class Invocations:
         data = value.get("data")
         blob = data if data is not None else bytes(int(value.get("size", 0)))
         attachment = model.make_attachment(int(channel["id"]), value["filename"], blob,
-                                          content_type=value.get("content_type"))
+                                           content_type=value.get("content_type"))
         attachment["ephemeral"] = True
         resolved.setdefault("attachments", {})[attachment["id"]] = attachment
         return attachment["id"]
@@ -371,7 +371,7 @@ class Invocations:
                 record.files.extend(new)
                 if not source["flags"] & MessageFlags.EPHEMERAL:
                     events = [Event("MESSAGE_UPDATE", model.event_message(source),
-                                     record.guild_id, content=True)]
+                                    record.guild_id, content=True)]
                 message = source
             record.original = source
         elif kind == 8:
@@ -434,7 +434,7 @@ class Invocations:
             return msg, []
         model.store_message(msg)
         return msg, [Event("MESSAGE_CREATE", model.event_message(msg), record.guild_id,
-                            content=True)]
+                           content=True)]
 
     def _webhook_record(self, req: ApiRequest) -> InteractionRecord:
         record = self.model.interaction_by_token(req.params["webhook_token"])
@@ -473,7 +473,7 @@ class Invocations:
             message = original
             events = [] if original["flags"] & MessageFlags.EPHEMERAL else [
                 Event("MESSAGE_UPDATE", model.event_message(original), record.guild_id,
-                       content=True)]
+                      content=True)]
         else:
             flags = int(body.get("flags") or 0) & SETTABLE_FLAGS
             message, events = self._interaction_message(record, body, req.files, flags)

@@ -107,8 +107,8 @@ class Messages:
             size = int(spec.get("size", len(data) if data is not None else 0))
             blob = data if data is not None else bytes(size)
             files.append(model.make_attachment(int(channel["id"]), spec["filename"], blob,
-                                              content_type=spec.get("content_type"),
-                                              size=size, description=spec.get("description")))
+                                               content_type=spec.get("content_type"),
+                                               size=size, description=spec.get("description")))
         reference = None
         message_type = MessageType.DEFAULT
         if reply_to is not None:
@@ -408,7 +408,7 @@ class Messages:
                            "guild_id": str(guild.id)})
             model.store_message(notice)
             events.append(Event("MESSAGE_CREATE", model.event_message(notice), guild.id,
-                                 content=True))
+                                content=True))
         else:
             model.pinned_at.pop(int(msg["id"]), None)
         last = max((model.pinned_at[i] for i in model.channel_messages.get(int(channel["id"]), [])
@@ -465,7 +465,7 @@ def upload_attachments(
         up = uploads[index]
         filename = spec.get("filename") or up.filename
         result.append(model.make_attachment(channel_id, filename, up.data,
-                                         description=spec.get("description")))
+                                            description=spec.get("description")))
         new.append((filename, up.data))
         used.add(index)
 
@@ -499,7 +499,7 @@ def apply_edit(model: DiscordModel, msg: dict[str, Any], body: Mapping[str, Any]
         if channel is not None:
             guild = model.guild_of(channel)
             mentions, roles, everyone = model.mentions(guild, edited["content"],
-                                                      body.get("allowed_mentions"))
+                                                       body.get("allowed_mentions"))
             edited.update(mentions=mentions, mention_roles=roles, mention_everyone=everyone)
     if "embeds" in body:
         edited["embeds"] = [normalise_embed(e) for e in body["embeds"] or []]
@@ -512,7 +512,7 @@ def apply_edit(model: DiscordModel, msg: dict[str, Any], body: Mapping[str, Any]
     new: list[tuple[str, bytes]] = []
     if "attachments" in body or files:
         edited["attachments"], new = upload_attachments(model, int(msg["channel_id"]), body, files,
-                                                       msg["attachments"])
+                                                        msg["attachments"])
     if is_empty_message(edited, len(edited["attachments"])):
         raise empty_message_error()
     msg.clear()

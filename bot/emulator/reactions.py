@@ -58,9 +58,10 @@ class Reactions:
             data["burst_colors"] = []
         return Event(name, data, guild.id)
 
-    def _add_reaction(
+    def add_reaction(
         self, user_id: int, msg: Mapping[str, Any], emoji: dict[str, Any]
     ) -> list[Event]:
+        """Record a user's reaction; returns the event to send (none if they had it already)."""
         model = self.model
         by_emoji = model.reactions.setdefault(int(msg["id"]), {})
         _, users = by_emoji.setdefault(emoji_key(emoji), (emoji, []))
@@ -69,9 +70,10 @@ class Reactions:
         users.append(user_id)
         return [self._reaction_event("MESSAGE_REACTION_ADD", user_id, msg, emoji)]
 
-    def _remove_reaction(
+    def remove_reaction(
         self, user_id: int, msg: Mapping[str, Any], emoji: dict[str, Any]
     ) -> list[Event]:
+        """Take a user's reaction back; returns the event to send (none if they had none)."""
         model = self.model
         by_emoji = model.reactions.get(int(msg["id"]), {})
         entry = by_emoji.get(emoji_key(emoji))
@@ -94,7 +96,7 @@ class Reactions:
         model = self.model
         msg = model.message(message_id)
         model.acting_member(user_id, model.channels[int(msg["channel_id"])])
-        await model.emit_all(self._add_reaction(as_id(user_id), msg, self._emoji(emoji)))
+        await model.emit_all(self.add_reaction(as_id(user_id), msg, self._emoji(emoji)))
         return model.render_message(msg)
 
     async def unreact(
@@ -103,7 +105,7 @@ class Reactions:
         """A member takes a reaction back: MESSAGE_REACTION_REMOVE (nothing if they had none)."""
         model = self.model
         msg = model.message(message_id)
-        await model.emit_all(self._remove_reaction(as_id(user_id), msg, self._emoji(emoji)))
+        await model.emit_all(self.remove_reaction(as_id(user_id), msg, self._emoji(emoji)))
         return model.render_message(msg)
 
     async def clear_reactions(self, message_id: int | str) -> dict[str, Any]:
@@ -153,13 +155,13 @@ class Reactions:
     async def rest_add_own_reaction(self, req: ApiRequest) -> Any:
         msg, emoji = self._reaction_target(req)
         assert emoji is not None
-        await self.model.emit_all(self._add_reaction(self.model.bot_user_id, msg, emoji))
+        await self.model.emit_all(self.add_reaction(self.model.bot_user_id, msg, emoji))
         return None
 
     async def rest_remove_own_reaction(self, req: ApiRequest) -> Any:
         msg, emoji = self._reaction_target(req)
         assert emoji is not None
-        await self.model.emit_all(self._remove_reaction(self.model.bot_user_id, msg, emoji))
+        await self.model.emit_all(self.remove_reaction(self.model.bot_user_id, msg, emoji))
         return None
 
     async def rest_remove_user_reaction(self, req: ApiRequest) -> Any:
@@ -167,7 +169,7 @@ class Reactions:
         assert emoji is not None
         self._require_manage_messages(msg)
         await self.model.emit_all(
-            self._remove_reaction(int(req.params["user_id"]), msg, emoji))
+            self.remove_reaction(int(req.params["user_id"]), msg, emoji))
         return None
 
     def _require_manage_messages(self, msg: Mapping[str, Any]) -> None:
