@@ -133,6 +133,11 @@ class RestApi:
         # Literal segments beat parameters: "@me" before "{user_id}" at the same position.
         self._routes.sort(key=lambda r: [s.startswith("{") for s in r.template.split("/")])
 
+    @property
+    def routes(self) -> list[Route]:
+        """Every implemented operation, in matching order."""
+        return list(self._routes)
+
     # ---- faults tests inject -------------------------------------------------------------------
 
     def fail_next(
