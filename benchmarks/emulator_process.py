@@ -110,14 +110,14 @@ class Driver:
             if name == "MESSAGE_CREATE":
                 emu.record_message(data)
             elif name == "MESSAGE_UPDATE":
-                emu._messages[int(data["id"])].update(  # our own emulator's record
+                emu.model.messages[int(data["id"])].update(  # our own emulator's record
                     content=data["content"], edited_timestamp=data["edited_timestamp"])
             elif name == "MESSAGE_DELETE":
-                emu._remove_message(int(data["id"]))
+                emu.model.remove_message(int(data["id"]))
             elif name == "MESSAGE_REACTION_ADD":
-                emu._add_reaction(int(data["user_id"]),
-                                  emu._messages[int(data["message_id"])],
-                                  dict(data["emoji"]))
+                emu.reactions.add_reaction(int(data["user_id"]),
+                                           emu.model.messages[int(data["message_id"])],
+                                           dict(data["emoji"]))
 
     async def send(self) -> dict[str, Any]:
         started = time.perf_counter()

@@ -28,6 +28,7 @@ from typing import Any
 
 from bot.export import FORMATS, export_thread
 from bot.models import (
+    DISCORD_EPOCH_MS,
     Article,
     MessageCreated,
     MessageDeleted,
@@ -52,7 +53,7 @@ def report(line: str) -> None:
 
 
 def snowflake(index: int) -> int:
-    return ((int(T0.timestamp() * 1000) - 1_420_070_400_000 + index * 7) << 22) | (index & 0xFFF)
+    return ((int(T0.timestamp() * 1000) - DISCORD_EPOCH_MS + index * 7) << 22) | (index & 0xFFF)
 
 
 async def generate(path: Path, comments: int, seed: int = 11) -> None:

@@ -15,6 +15,7 @@ from bot.models import (
     ReactionRemoved,
 )
 from bot.store import Store
+from tests.snowflakes import minute_ids
 
 T0 = datetime(2026, 11, 1, 20, 0, tzinfo=UTC)
 THREAD = 1_437_000_000_000_000_000
@@ -28,10 +29,7 @@ ARTICLE = Article(
 PROMPT = Prompt(THREAD, 10, 20, THREAD, ARTICLE, T0, 99)
 
 
-def sf(minutes: float) -> int:
-    """A snowflake for T0 + minutes."""
-    ms = int((T0 + timedelta(minutes=minutes)).timestamp() * 1000) - 1_420_070_400_000
-    return ms << 22
+sf = minute_ids(T0)  # the id of T0 + minutes, so ids sort like times
 
 
 def at(minutes: float) -> datetime:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 from bot.models import (
-    DISCORD_EPOCH_MS,
     Article,
     Attachment,
     MessageCreated,
@@ -23,6 +22,7 @@ from bot.models import (
     ReactionRemoved,
 )
 from bot.store import Store
+from tests.snowflakes import minute_ids
 
 T0 = datetime(2026, 11, 8, 19, 30, tzinfo=UTC)
 THREAD = 1_438_000_000_000_000_000
@@ -73,9 +73,7 @@ INVISIBLE = "abc\u202edcba\u202c zero\u200bwidth\u200d joiner \ufeffbom \u2066is
 EMOJI = "👩🏽‍🚀 🏳️‍🌈 👨‍👩‍👧‍👦 🇯🇵 1️⃣ ❤️‍🔥 🫶🏿"
 
 
-def sf(minutes: float) -> int:
-    """A snowflake for T0 + minutes."""
-    return (int((T0 + timedelta(minutes=minutes)).timestamp() * 1000) - DISCORD_EPOCH_MS) << 22
+sf = minute_ids(T0)  # the id of T0 + minutes
 
 
 def at(minutes: float) -> datetime:

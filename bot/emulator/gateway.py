@@ -17,7 +17,8 @@ from aiohttp import WSMsgType, web
 from .constants import EVENT_INTENTS, GatewayOp, Intents
 
 if TYPE_CHECKING:
-    from .emulator import DiscordEmulator
+    from .model import DiscordModel
+    from .rest import ApiRequest
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ class RawJSON(str):
 HEARTBEAT_INTERVAL_MS = 41_250
 REPLAY_BUFFER = 100_000
 _TRACE = ['["gateway-emulator",{"micros":0}]']
+# Application flags of a bot in under 100 servers with the privileged intents switched on.
+_APPLICATION_FLAGS = (1 << 13) | (1 << 15) | (1 << 19) | (1 << 23)
 
 
 @dataclass(eq=False)
@@ -85,13 +88,57 @@ class Session:
 class Gateway:
     """Serves ``/gateway`` and delivers dispatch events to the bot's sessions."""
 
-    def __init__(self, emu: DiscordEmulator) -> None:
-        self._emu = emu
+    def __init__(self, model: DiscordModel) -> None:
+        self.model = model
         self.sessions: dict[str, Session] = {}
         self.connections: set[Connection] = set()
         self.closing = False
         self.ready = asyncio.Event()
         self._reconnected = asyncio.Event()
+
+    def routes(self, add: Callable[..., None]) -> None:
+        """Register the REST routes that say where the gateway is."""
+        add("GET", "/gateway", self.rest_get_gateway, auth=False)
+        add("GET", "/gateway/bot", self.rest_get_gateway_bot)
+
+    # ---- REST and READY ------------------------------------------------------------------------
+
+    async def rest_get_gateway(self, req: ApiRequest) -> Any:
+        return {"url": self.model.gateway_url}
+
+    async def rest_get_gateway_bot(self, req: ApiRequest) -> Any:
+        return {
+            "url": self.model.gateway_url,
+            "shards": 1,
+            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 86_400_000,
+                                    "max_concurrency": 1},
+        }
+
+    def ready_payload(self, session_id: str, shard: Any) -> dict[str, Any]:
+        """READY for a new session."""
+        bot = self.model.bot_user.payload()
+        bot.update(verified=True, mfa_enabled=False, email=None, locale="en-US",
+                   premium_type=0)
+        data: dict[str, Any] = {
+            "v": 10,
+            "user": bot,
+            "user_settings": {},
+            "session_id": session_id,
+            "session_type": "normal",
+            "resume_gateway_url": self.model.gateway_url,
+            "guilds": [{"id": str(g), "unavailable": True} for g in self.model.guilds],
+            "application": {"id": str(self.model.application_id), "flags": _APPLICATION_FLAGS},
+            "private_channels": [],
+            "relationships": [],
+            "presences": [],
+            "guild_join_requests": [],
+            "geo_ordered_rtc_regions": ["rotterdam", "frankfurt"],
+            "auth": {},
+            "_trace": _TRACE,
+        }
+        if shard is not None:
+            data["shard"] = shard
+        return data
 
     # ---- connection handling -------------------------------------------------------------
 
@@ -100,8 +147,8 @@ class Gateway:
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
         if request.query.get("v") != "10" or request.query.get("encoding", "json") != "json":
-            self._emu.problem(f"gateway: bot connected with query {dict(request.query)!r}, "
-                              "expected v=10&encoding=json")
+            self.model.problem(f"gateway: bot connected with query {dict(request.query)!r}, "
+                               "expected v=10&encoding=json")
         conn = Connection(ws)
         self.connections.add(conn)
         log.debug("gateway: connection opened")
@@ -112,10 +159,10 @@ class Gateway:
                 if msg.type is WSMsgType.TEXT:
                     await self._on_text(conn, msg.data)
                 elif msg.type is WSMsgType.BINARY:
-                    self._emu.problem("gateway: bot sent a binary frame; JSON text expected")
+                    self.model.problem("gateway: bot sent a binary frame; JSON text expected")
                     await ws.close(code=4002, message=b"Error while decoding payload.")
                 elif msg.type is WSMsgType.ERROR:
-                    self._emu.problem(f"gateway: websocket error {ws.exception()!r}")
+                    self.model.problem(f"gateway: websocket error {ws.exception()!r}")
         finally:
             self.connections.discard(conn)
             self._on_closed(conn)
@@ -135,7 +182,7 @@ class Gateway:
             log.debug("gateway: connection closed as expected (code %s)", code)
             return
         if code is None or code == 1006:
-            self._emu.problem("gateway: the bot's connection dropped without a close frame")
+            self.model.problem("gateway: the bot's connection dropped without a close frame")
             return
         # discord.py closes with 4000 both when shutting down and when it gives up on a
         # connection (heartbeat timeout...); only the latter is followed by a RESUME.
@@ -150,16 +197,16 @@ class Gateway:
         try:
             frame = json.loads(text)
         except ValueError:
-            self._emu.problem(f"gateway: bot sent malformed JSON: {text[:200]!r}")
+            self.model.problem(f"gateway: bot sent malformed JSON: {text[:200]!r}")
             await conn.ws.close(code=4002, message=b"Error while decoding payload.")
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("op"), int):
-            self._emu.problem(f"gateway: bot sent a frame without an integer op: {text[:200]!r}")
+            self.model.problem(f"gateway: bot sent a frame without an integer op: {text[:200]!r}")
             await conn.ws.close(code=4002, message=b"Error while decoding payload.")
             return
         op, data = frame["op"], frame.get("d")
         if op not in GatewayOp.FROM_CLIENT:
-            self._emu.problem(f"gateway: bot sent unknown opcode {op}")
+            self.model.problem(f"gateway: bot sent unknown opcode {op}")
             await conn.ws.close(code=4001, message=b"Unknown opcode.")
             return
         if op == GatewayOp.HEARTBEAT:
@@ -169,7 +216,7 @@ class Gateway:
         elif op == GatewayOp.RESUME:
             await self._on_resume(conn, data)
         elif conn.session is None:
-            self._emu.problem(f"gateway: bot sent op {op} before identifying")
+            self.model.problem(f"gateway: bot sent op {op} before identifying")
             await conn.ws.close(code=4003, message=b"Not authenticated.")
         elif op == GatewayOp.REQUEST_GUILD_MEMBERS:
             await self._on_request_members(conn.session, data)
@@ -178,7 +225,7 @@ class Gateway:
 
     async def _on_heartbeat(self, conn: Connection, data: Any) -> None:
         if data is not None and not isinstance(data, int):
-            self._emu.problem(f"gateway: heartbeat with non-integer sequence {data!r}")
+            self.model.problem(f"gateway: heartbeat with non-integer sequence {data!r}")
         seen = data if isinstance(data, int) else 0
         for target, fut in list(conn.waiters):
             if seen >= target and not fut.done():
@@ -188,15 +235,15 @@ class Gateway:
 
     async def _on_identify(self, conn: Connection, data: Any) -> None:
         if conn.session is not None:
-            self._emu.problem("gateway: bot identified twice on one connection")
+            self.model.problem("gateway: bot identified twice on one connection")
             await conn.ws.close(code=4005, message=b"Already authenticated.")
             return
-        if not isinstance(data, dict) or data.get("token") != self._emu.token:
-            self._emu.problem("gateway: IDENTIFY with a wrong or missing token")
+        if not isinstance(data, dict) or data.get("token") != self.model.token:
+            self.model.problem("gateway: IDENTIFY with a wrong or missing token")
             await conn.ws.close(code=4004, message=b"Authentication failed.")
             return
         if not isinstance(data.get("intents"), int) or not isinstance(data.get("properties"), dict):
-            self._emu.problem(f"gateway: IDENTIFY without intents/properties: {data!r}")
+            self.model.problem(f"gateway: IDENTIFY without intents/properties: {data!r}")
             await conn.ws.close(code=4013, message=b"Invalid intent(s).")
             return
         shard = data.get("shard")
@@ -209,28 +256,28 @@ class Gateway:
         session.conn = conn
         conn.session = session
         self.sessions[session.id] = session
-        self._emu.identify_count += 1
+        self.model.identify_count += 1
         async with session.lock:
-            ready = self._emu.ready_payload(session.id, shard)
+            ready = self.ready_payload(session.id, shard)
             await self._write(session, "READY", ready)
-            for guild_id in self._emu.guild_ids():
+            for guild_id in list(self.model.guilds):
                 if session.shard is None or session.wants("GUILD_CREATE", guild_id):
-                    payload = self._emu.guild_create_payload(guild_id)
+                    payload = self.model.guild_create_payload(guild_id)
                     await self._write(session, "GUILD_CREATE", payload)
         log.info("gateway: session %s identified (intents %s)", session.id, session.intents)
         self.ready.set()
         self._pulse_reconnected()
-        self._emu._pulse()
+        self.model.pulse()
 
     async def _on_resume(self, conn: Connection, data: Any) -> None:
         if not isinstance(data, dict):
-            self._emu.problem(f"gateway: malformed RESUME {data!r}")
+            self.model.problem(f"gateway: malformed RESUME {data!r}")
             await conn.ws.close(code=4002, message=b"Error while decoding payload.")
             return
         session = self.sessions.get(str(data.get("session_id")))
         seq = data.get("seq")
-        if data.get("token") != self._emu.token:
-            self._emu.problem("gateway: RESUME with a wrong token")
+        if data.get("token") != self.model.token:
+            self.model.problem("gateway: RESUME with a wrong token")
             await conn.ws.close(code=4004, message=b"Authentication failed.")
             return
         if session is None or not isinstance(seq, int) or seq > session.seq or (
@@ -240,8 +287,8 @@ class Gateway:
             await self._send_op(conn, GatewayOp.INVALID_SESSION, False)
             return
         if session.closed_by_bot is not None:
-            self._emu.problem(f"gateway: the bot dropped its connection itself (code "
-                              f"{session.closed_by_bot}) and resumed: it hit a timeout or error")
+            self.model.problem(f"gateway: the bot dropped its connection itself (code "
+                               f"{session.closed_by_bot}) and resumed: it hit a timeout or error")
             session.closed_by_bot = None
         async with session.lock:
             old = session.conn
@@ -254,18 +301,18 @@ class Gateway:
             for frame in missed:
                 await conn.ws.send_str(frame)
             await self._write(session, "RESUMED", {"_trace": _TRACE})
-        self._emu.resume_count += 1
+        self.model.resume_count += 1
         log.info("gateway: session %s resumed at %s, replayed %d events", session.id, seq,
                  len(missed))
         self.ready.set()
         self._pulse_reconnected()
-        self._emu._pulse()
+        self.model.pulse()
 
     async def _on_request_members(self, session: Session, data: Any) -> None:
         if not isinstance(data, dict) or "guild_id" not in data:
-            self._emu.problem(f"gateway: malformed REQUEST_GUILD_MEMBERS {data!r}")
+            self.model.problem(f"gateway: malformed REQUEST_GUILD_MEMBERS {data!r}")
             return
-        chunk = self._emu.members_chunk_payload(data)
+        chunk = self.model.members_chunk_payload(data)
         async with session.lock:
             await self._write(session, "GUILD_MEMBERS_CHUNK", chunk)
 
@@ -335,7 +382,7 @@ class Gateway:
         conns = self.live_connections()
         if not conns:
             raise RuntimeError("the bot is not connected")
-        before = (self._emu.identify_count, self._emu.resume_count)
+        before = (self.model.identify_count, self.model.resume_count)
         waiter = self._reconnected
         for conn in conns:
             conn.expected_close = True
@@ -350,7 +397,7 @@ class Gateway:
         if timeout is None:
             return
         async with asyncio.timeout(timeout):
-            while (self._emu.identify_count, self._emu.resume_count) == before:
+            while (self.model.identify_count, self.model.resume_count) == before:
                 await waiter.wait()
                 waiter = self._reconnected
 
@@ -373,6 +420,11 @@ class Gateway:
         except (TimeoutError, asyncio.CancelledError):
             return False
         return True
+
+    @staticmethod
+    def content_filter(bot_id: int) -> Callable[[Session, Any], Any]:
+        """A per-session transform that hides message content without the intent."""
+        return content_filter(bot_id)
 
     async def close(self) -> None:
         """Close every connection (the emulator is shutting down)."""

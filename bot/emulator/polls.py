@@ -4,8 +4,8 @@ of an answer (``GET /channels/{c}/polls/{m}/answers/{a}``), ending one early
 (``POST /channels/{c}/polls/{m}/expire``) or at its expiry, the results in the message's
 ``poll.results`` and the poll-result message (type 46) Discord posts when a poll ends.
 
-``PollsMixin`` is part of ``DiscordEmulator``; ``create_poll`` and ``register`` are what
-the REST side calls.
+``Polls`` holds both sides (the state is ``DiscordModel.poll_votes`` and the message's
+``poll``); ``create_poll`` is what creating a message calls.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from .constants import ErrorCode, MessageType
+from .model import Event
 from .validation import ApiError, add_error, invalid_form_body
 
 if TYPE_CHECKING:
-    from .emulator import DiscordEmulator
-    from .rest import ApiRequest, RestApi
+    from .model import DiscordModel
+    from .rest import ApiRequest
 
 QUESTION_LIMIT = 300
 ANSWER_LIMIT = 55  # Discord's documentation; the OpenAPI schema allows 300
@@ -65,65 +66,22 @@ def create_poll(body: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def register(add: Callable[..., None], rest: RestApi) -> None:
-    """The poll routes of the REST API."""
-    add("GET", "/channels/{channel_id}/polls/{message_id}/answers/{answer_id}",
-        lambda req: answer_voters(rest, req))
-    add("POST", "/channels/{channel_id}/polls/{message_id}/expire",
-        lambda req: expire(rest, req))
+class Polls:
+    """Members vote and take votes back, a poll runs out; the bot reads voters and ends polls."""
 
+    def __init__(self, model: DiscordModel) -> None:
+        self.model = model
 
-def _poll_message(emu: DiscordEmulator, req: ApiRequest) -> dict[str, Any]:
-    channel = emu._channel(req.params["channel_id"])
-    msg = emu._message(req.params["message_id"], channel["id"])
-    if not msg.get("poll"):
-        raise ApiError(400, ErrorCode.GENERAL, "This message has no poll", problem=True)
-    return msg
+    def routes(self, add: Callable[..., None]) -> None:
+        """Register the REST routes of polls."""
+        add("GET", "/channels/{channel_id}/polls/{message_id}/answers/{answer_id}",
+            self.rest_answer_voters)
+        add("POST", "/channels/{channel_id}/polls/{message_id}/expire", self.rest_expire)
 
-
-async def answer_voters(rest: RestApi, req: ApiRequest) -> Any:
-    emu = rest._emu
-    msg = _poll_message(emu, req)
-    answer_id = int(req.params["answer_id"]) if req.params["answer_id"].isdigit() else -1
-    if answer_id not in {a["answer_id"] for a in msg["poll"]["answers"]}:
-        raise ApiError(404, ErrorCode.GENERAL, "Unknown answer", problem=True)
-    limit = int(req.query.get("limit", 25))
-    if not 1 <= limit <= VOTERS_LIMIT:
-        raise invalid_form_body({"limit": {"_errors": [{
-            "code": "NUMBER_TYPE_MAX", "message": f"Must be between 1 and {VOTERS_LIMIT}."}]}})
-    after = int(req.query.get("after", 0))
-    voters = sorted(emu._poll_votes.get(int(msg["id"]), {}).get(answer_id, []))
-    return {"users": [emu._users[u].payload() for u in voters if u > after][:limit]}
-
-
-async def expire(rest: RestApi, req: ApiRequest) -> Any:
-    emu = rest._emu
-    msg = _poll_message(emu, req)
-    if msg["author"]["id"] != str(emu.bot_user_id):
-        raise ApiError(403, ErrorCode.MISSING_PERMISSIONS, "Missing Permissions", problem=True)
-    if msg["poll"]["results"]["is_finalized"]:
-        raise ApiError(400, POLL_EXPIRED, "This poll has already ended", problem=True)
-    await emu.expire_poll(msg["id"])
-    return emu.render_message(msg)
-
-
-class PollsMixin:
-    """The member side of polls: vote, take a vote back, let a poll run out."""
-
-    if TYPE_CHECKING:
-        _message: Callable[..., dict[str, Any]]
-        _channel: Callable[..., dict[str, Any]]
-        _new_message: Callable[..., dict[str, Any]]
-        _store_message: Callable[[dict[str, Any]], None]
-        _emit_all: Callable[..., Any]
-        _acting_member: Callable[..., Any]
-        _users: dict[int, Any]
-        event_message: Callable[..., dict[str, Any]]
-
-    _poll_votes: dict[int, dict[int, list[int]]]
+    # ---- members act, the poll ends ------------------------------------------------------------
 
     def _poll(self, message_id: int | str) -> tuple[dict[str, Any], dict[str, Any]]:
-        msg = self._message(message_id)
+        msg = self.model.message(message_id)
         poll = msg.get("poll")
         if not poll:
             raise LookupError(f"message {message_id} has no poll")
@@ -131,36 +89,34 @@ class PollsMixin:
 
     def poll_votes(self, message_id: int | str) -> dict[int, list[int]]:
         """Answer id -> the members who voted for it (what Discord holds)."""
-        votes = self._poll_votes.get(int(message_id), {})
+        votes = self.model.poll_votes.get(int(message_id), {})
         return {answer: sorted(users) for answer, users in votes.items() if users}
 
     def _count(self, msg: dict[str, Any]) -> None:
-        votes = self._poll_votes.get(int(msg["id"]), {})
+        votes = self.model.poll_votes.get(int(msg["id"]), {})
         msg["poll"]["results"]["answer_counts"] = [
             {"id": answer, "count": len(users), "me_voted": False}
             for answer, users in sorted(votes.items()) if users]
 
     async def _vote_event(self, name: str, msg: dict[str, Any], user_id: int,
                           answer_id: int) -> None:
-        from .emulator import Event
-
-        channel = self._channel(msg["channel_id"])
+        channel = self.model.channel(msg["channel_id"])
         payload = {"user_id": str(user_id), "channel_id": msg["channel_id"],
                    "message_id": msg["id"], "guild_id": channel["guild_id"],
                    "answer_id": answer_id}
-        await self._emit_all([Event(name, payload, int(channel["guild_id"]))])
+        await self.model.emit_all([Event(name, payload, int(channel["guild_id"]))])
 
     async def vote(self, user_id: int | str, message_id: int | str, answer_id: int) -> None:
         """A member votes for an answer (in a single-choice poll, after taking back any other)."""
         msg, poll = self._poll(message_id)
-        channel = self._channel(msg["channel_id"])
-        member = self._acting_member(user_id, channel)
+        channel = self.model.channel(msg["channel_id"])
+        member = self.model.acting_member(user_id, channel)
         uid = member.user.id
         if poll["results"]["is_finalized"]:
             raise PermissionError("the poll has ended")
         if answer_id not in {a["answer_id"] for a in poll["answers"]}:
             raise ValueError(f"the poll has no answer {answer_id}")
-        votes = self._poll_votes.setdefault(int(msg["id"]), {})
+        votes = self.model.poll_votes.setdefault(int(msg["id"]), {})
         mine = [a for a, users in votes.items() if uid in users]
         if answer_id in mine:
             raise ValueError(f"member {uid} already voted for answer {answer_id}")
@@ -176,7 +132,7 @@ class PollsMixin:
         uid = int(user_id)
         if poll["results"]["is_finalized"]:
             raise PermissionError("the poll has ended")
-        users = self._poll_votes.get(int(msg["id"]), {}).get(answer_id, [])
+        users = self.model.poll_votes.get(int(msg["id"]), {}).get(answer_id, [])
         if uid not in users:
             raise ValueError(f"member {uid} has no vote on answer {answer_id}")
         users.remove(uid)
@@ -192,16 +148,13 @@ class PollsMixin:
     async def expire_poll(self, message_id: int | str) -> dict[str, Any]:
         """The poll ends (its time is up, or its author ended it): results are final, the
         message is updated and Discord posts the poll-result message (type 46); returns it."""
-        from .emulator import Event
-        from .rest import _event
-
         msg, poll = self._poll(message_id)
         if poll["results"]["is_finalized"]:
             raise ValueError("the poll has already ended")
         self._count(msg)
         poll["results"]["is_finalized"] = True
         poll["expiry"] = _iso(datetime.now(UTC))
-        channel = self._channel(msg["channel_id"])
+        channel = self.model.channel(msg["channel_id"])
         guild_id = int(channel["guild_id"])
         counts = {c["id"]: c["count"] for c in poll["results"]["answer_counts"]}
         total = sum(counts.values())
@@ -217,15 +170,50 @@ class PollsMixin:
                 {"name": "victor_answer_text", "value": winners[0]["poll_media"]["text"],
                  "inline": False},
                 {"name": "victor_answer_votes", "value": str(top), "inline": False}]
-        author = self._users[int(msg["author"]["id"])]
-        result = self._new_message(
+        author = self.model.users[int(msg["author"]["id"])]
+        result = self.model.new_message(
             channel, author, "", embeds=[{"type": "poll_result", "fields": fields}],
             message_type=MessageType.POLL_RESULT,
             reference={"type": 0, "message_id": msg["id"], "channel_id": msg["channel_id"],
                        "guild_id": str(guild_id)})
-        self._store_message(result)
-        await self._emit_all([
-            Event("MESSAGE_UPDATE", self.event_message(msg), guild_id, True),
-            _event("MESSAGE_CREATE", self.event_message(result), guild_id, content=True),
+        self.model.store_message(result)
+        await self.model.emit_all([
+            Event("MESSAGE_UPDATE", self.model.event_message(msg), guild_id, True),
+            Event("MESSAGE_CREATE", self.model.event_message(result), guild_id, True),
         ])
         return copy.deepcopy(result)
+
+    # ---- REST: the bot reads voters and ends polls ---------------------------------------------
+
+    def _poll_message(self, req: ApiRequest) -> dict[str, Any]:
+        channel = self.model.channel(req.params["channel_id"])
+        msg = self.model.message(req.params["message_id"], channel["id"])
+        if not msg.get("poll"):
+            raise ApiError(400, ErrorCode.GENERAL, "This message has no poll", problem=True)
+        return msg
+
+
+    async def rest_answer_voters(self, req: ApiRequest) -> Any:
+        model = self.model
+        msg = self._poll_message(req)
+        answer_id = int(req.params["answer_id"]) if req.params["answer_id"].isdigit() else -1
+        if answer_id not in {a["answer_id"] for a in msg["poll"]["answers"]}:
+            raise ApiError(404, ErrorCode.GENERAL, "Unknown answer", problem=True)
+        limit = int(req.query.get("limit", 25))
+        if not 1 <= limit <= VOTERS_LIMIT:
+            raise invalid_form_body({"limit": {"_errors": [{
+                "code": "NUMBER_TYPE_MAX", "message": f"Must be between 1 and {VOTERS_LIMIT}."}]}})
+        after = int(req.query.get("after", 0))
+        voters = sorted(model.poll_votes.get(int(msg["id"]), {}).get(answer_id, []))
+        return {"users": [model.users[u].payload() for u in voters if u > after][:limit]}
+
+
+    async def rest_expire(self, req: ApiRequest) -> Any:
+        model = self.model
+        msg = self._poll_message(req)
+        if msg["author"]["id"] != str(model.bot_user_id):
+            raise ApiError(403, ErrorCode.MISSING_PERMISSIONS, "Missing Permissions", problem=True)
+        if msg["poll"]["results"]["is_finalized"]:
+            raise ApiError(400, POLL_EXPIRED, "This poll has already ended", problem=True)
+        await self.expire_poll(msg["id"])
+        return model.render_message(msg)

@@ -35,6 +35,7 @@ from bot.models import (
 )
 from bot.store import Store
 from bot.store.base import StoredMessage, ThreadStatus
+from tests.snowflakes import snowflake
 
 NOW = utcnow()
 GUILD = 10
@@ -43,7 +44,7 @@ ARTICLE = Article(slug="stalker", title="Stalker: the room")
 
 def sf(minutes_ago: float) -> int:
     """A message id from ``minutes_ago`` minutes before now."""
-    return snowflake_at(NOW - timedelta(minutes=minutes_ago)) + 1
+    return snowflake(NOW - timedelta(minutes=minutes_ago)) + 1
 
 
 THREAD = sf(60 * 24 * 30)  # a thread started a month ago

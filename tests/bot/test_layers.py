@@ -10,7 +10,7 @@
 - The store stands under the services: it takes its records from the records, never
   from a service (``KNOWN_STORE_ON_SERVICES`` lists what is left of that).
 - No import circle among the project's modules, counting every import: at the top,
-  inside functions and under ``TYPE_CHECKING`` (``KNOWN_CIRCLES`` lists what is left).
+  inside functions and under ``TYPE_CHECKING``.
 - cogs/*.py are extensions, each one loaded by the Bot; their helpers are cogs/support/.
 """
 
@@ -64,15 +64,6 @@ KNOWN_STORE_ON_SERVICES = frozenset({
     ("bot.store.sqlite", "bot.schedule"),  # Schedule
     ("bot.store.sqlite", "bot.stats"),  # the stats records
 })
-
-#: Import circles still in the house, each a set of modules; the test fails on any other
-#: circle, and on one listed here that is gone. Empty is the goal.
-KNOWN_CIRCLES: frozenset[frozenset[str]] = frozenset({
-    # The emulator's classes reach into each other (issue 20 splits it by resource).
-    frozenset({"bot.emulator.emulator", "bot.emulator.rest", "bot.emulator.gateway",
-               "bot.emulator.polls"}),
-})
-
 
 # -- reading the imports ----------------------------------------------------------------------
 
@@ -287,16 +278,9 @@ def test_circle_finder_finds_a_circle() -> None:
 
 
 def test_no_import_circle() -> None:
-    """No two project modules import each other, however indirectly (but those listed)."""
-    circles = _circles(_graph())
-    unknown = [sorted(c) for c in circles if c not in KNOWN_CIRCLES]
-    assert not unknown, f"import circles: {unknown}"
-
-
-def test_known_circles_are_still_there() -> None:
-    """A circle that was broken leaves KNOWN_CIRCLES too (the list only shrinks)."""
-    gone = [sorted(c) for c in KNOWN_CIRCLES - set(_circles(_graph()))]
-    assert not gone, f"remove from KNOWN_CIRCLES: {gone}"
+    """No two project modules import each other, however indirectly."""
+    circles = [sorted(c) for c in _circles(_graph())]
+    assert not circles, f"import circles: {circles}"
 
 
 # -- the Discord adapter ----------------------------------------------------------------------

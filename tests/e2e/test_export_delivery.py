@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bot.emulator import emulator as emulator_module
+from bot.emulator import model as emulator_module
 from bot.emulator.interactions import InteractionRecord
 from tests.e2e.harness import RunningBot, World
 from tests.e2e.moderating import message, one_line_refusal, post, text

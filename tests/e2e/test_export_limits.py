@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import pytest
 
-from bot.emulator import emulator as emulator_module
+from bot.emulator import model as emulator_module
 from bot.emulator.interactions import InteractionRecord
 from bot.export import packing
 from bot.moderation import GuildSettings

@@ -22,7 +22,7 @@ from tests.chromium import CHROMIUM, browser
 from tests.e2e.harness import RunningBot, World
 from tests.e2e.moderating import LINK, message, run, text
 from tests.e2e.prompting import Clock, answer, bot_of, command, prompts_in, start
-from tests.test_html_spoilers_browser import hidden, readable
+from tests.export.test_html_spoilers_browser import hidden, readable
 
 VERTIGO = "vertigo-the-second-fall"
 

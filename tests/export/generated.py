@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.models import (
-    DISCORD_EPOCH_MS,
     Article,
     Attachment,
     Event,
@@ -16,6 +15,7 @@ from bot.models import (
     ReactionAdded,
 )
 from bot.store import Store
+from tests.snowflakes import snowflake
 
 T0 = datetime(2027, 1, 1, tzinfo=UTC)
 AUTHORS = 40
@@ -34,7 +34,7 @@ def events(thread: int, count: int, start: datetime) -> list[Event]:
     chain: list[int] = []
     for n in range(count):
         when = start + timedelta(seconds=n)
-        cid = (int(when.timestamp() * 1000) - DISCORD_EPOCH_MS) << 22 | (thread & 0xFFF)
+        cid = snowflake(when, thread & 0xFFF)
         if n % 6 == 0 or len(chain) >= 5:
             chain = []
         parent = chain[-1] if chain else None

@@ -23,8 +23,9 @@ from markdown_it.token import Token
 
 from bot.export import ExportOptions, export_thread
 from bot.export.safetext import close_bidi, one_line, terminal_safe
-from bot.models import DISCORD_EPOCH_MS, Article, MessageCreated, MessageEdited, Prompt
+from bot.models import Article, MessageCreated, MessageEdited, Prompt
 from bot.store import Store
+from tests.snowflakes import minute_ids
 
 T0 = datetime(2026, 11, 9, 20, 0, tzinfo=UTC)
 THREAD = 1_439_000_000_000_000_000
@@ -71,9 +72,7 @@ NAMES = ["Ana", "**Mallory** · 2026", "### Hash", "<img src=x>", "\u202eNimda",
          "Eve\x1b[2J", "[x]: https://e.example", "`tick", "Bob\nNewline", "-dash"]
 
 
-def sf(minutes: float) -> int:
-    return (int((T0 + timedelta(minutes=minutes)).timestamp() * 1000)
-            - DISCORD_EPOCH_MS) << 22
+sf = minute_ids(T0)
 
 
 @dataclass

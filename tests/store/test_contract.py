@@ -18,16 +18,14 @@ from bot.models import (
     ReactionsCleared,
 )
 from bot.store import Store
+from tests.snowflakes import minute_ids
 
 T0 = datetime(2026, 11, 1, 20, 0, tzinfo=UTC)
 THREAD = 1_300_000_000_000_000_000
 ARTICLE = Article(slug="vertigo", title="Vertigo at 68", questions=("Why does Scottie fall?",))
 
 
-def sf(minutes: float) -> int:
-    """A snowflake for T0 + minutes, so ids sort like times."""
-    ms = int((T0 + timedelta(minutes=minutes)).timestamp() * 1000) - 1_420_070_400_000
-    return ms << 22
+sf = minute_ids(T0)  # the id of T0 + minutes, so ids sort like times
 
 
 def at(minutes: float) -> datetime:

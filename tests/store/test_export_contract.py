@@ -21,6 +21,7 @@ from bot.models import (
 )
 from bot.moderation import HiddenComment
 from bot.store import SQLiteStore, Store
+from tests.snowflakes import minute_ids
 
 T0 = datetime(2026, 11, 1, 20, 0, tzinfo=UTC)
 THREAD = 1_440_000_000_000_000_000
@@ -29,9 +30,7 @@ GUILD = 10
 ARTICLE = Article(slug="vertigo", title="Vertigo")
 
 
-def sf(minutes: float) -> int:
-    ms = int((T0 + timedelta(minutes=minutes)).timestamp() * 1000) - 1_420_070_400_000
-    return ms << 22
+sf = minute_ids(T0)  # the id of T0 + minutes, so ids sort like times
 
 
 def at(minutes: float) -> datetime:

@@ -22,6 +22,7 @@ from bot.privacy import PLACEHOLDER, REMOVED_NAME
 from bot.store import Store
 from bot.visibility import EVERY_THREAD as ALL
 from bot.visibility import Visible
+from tests.snowflakes import minute_ids
 
 T0 = datetime(2026, 11, 1, 20, 0, tzinfo=UTC)
 GUILD = 10
@@ -30,10 +31,7 @@ OTHER_THREAD = THREAD + 1
 ANA, BEN, CY, MOD = 1, 2, 3, 99
 
 
-def sf(minutes: float) -> int:
-    """A snowflake for T0 + minutes, so ids sort like times."""
-    ms = int((T0 + timedelta(minutes=minutes)).timestamp() * 1000) - 1_420_070_400_000
-    return ms << 22
+sf = minute_ids(T0)  # the id of T0 + minutes, so ids sort like times
 
 
 def at(minutes: float) -> datetime:

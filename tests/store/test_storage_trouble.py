@@ -22,16 +22,17 @@ from typing import Any
 import pytest
 
 from bot.errors import StoreError
-from bot.models import DISCORD_EPOCH_MS, Article, MessageCreated, Prompt, ReactionAdded
+from bot.models import Article, MessageCreated, Prompt, ReactionAdded
 from bot.store import SQLiteStore
 from bot.store.base import StorageNotice
+from tests.snowflakes import snowflake
 
 T0 = datetime(2026, 11, 9, 20, 0, tzinfo=UTC)
 THREADS = (1_440_000_000_000_000_000, 1_440_000_000_000_000_001)
 
 
 def sf(n: int) -> int:
-    return ((int(T0.timestamp() * 1000) - DISCORD_EPOCH_MS) << 22) + n * 4096
+    return snowflake(T0) + n * 4096
 
 
 def message(n: int, thread: int = THREADS[0], size: int = 200) -> MessageCreated:

@@ -20,7 +20,7 @@ from bot.articles import (
     parse_article,
 )
 
-SAMPLES = Path(__file__).resolve().parent.parent / "data" / "articles"
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "articles"
 NOW = datetime(2024, 3, 4, 12, 0, tzinfo=UTC)
 
 

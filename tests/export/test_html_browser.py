@@ -23,7 +23,7 @@ from tests import discussion, hostile
 from tests.export.conftest import EXPORTED_AT
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOT = Path(__file__).parents[1] / "docs" / "export-html.png"
+SCREENSHOT = Path(__file__).parents[2] / "docs" / "export-html.png"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),

@@ -4,110 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import discord
 import pytest
-import yarl
 from discord import app_commands
-from discord.ext import commands
 
-from bot.emulator import ChannelRef, DiscordEmulator, GuildRef, MemberRef, Permissions
-
-TIMEOUT = 5
-
-
-class Recorder:
-    """Collects the client's events by name so tests can await them."""
-
-    def __init__(self) -> None:
-        self._queues: dict[str, asyncio.Queue[tuple[Any, ...]]] = defaultdict(asyncio.Queue)
-
-    def listener(self, name: str) -> Any:
-        async def record(*args: Any) -> None:
-            await self._queues[name].put(args)
-
-        return record
-
-    async def next(self, name: str, timeout: float = TIMEOUT) -> tuple[Any, ...]:
-        async with asyncio.timeout(timeout):
-            return await self._queues[name].get()
-
-
-class QuickBot(commands.Bot):
-    """A Bot that re-identifies at once (discord.py waits 5 s, as Discord asks of real bots)."""
-
-    def __init__(self, intents: discord.Intents) -> None:
-        super().__init__(command_prefix="!", intents=intents, guild_ready_timeout=0.05)
-        self.recorder = Recorder()
-
-    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
-        return None
-
-
-RECORDED = (
-    "message", "raw_message_edit", "raw_message_delete", "raw_bulk_message_delete",
-    "raw_reaction_add", "raw_reaction_remove", "raw_reaction_clear", "raw_reaction_clear_emoji",
-    "thread_create", "raw_thread_update", "resumed", "ready",
-)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def endpoints_restored() -> Iterator[None]:
-    """After the whole module, discord.py points at Discord again."""
-    yield
-    assert discord.http.Route.BASE == "https://discord.com/api/v10"
-    assert str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY) == "wss://gateway.discord.gg/"
-
-
-@pytest.fixture
-def discord_at_emulator() -> Iterator[None]:
-    """Restore discord.py's class-level endpoints whatever a test does to them."""
-    base = discord.http.Route.BASE
-    gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    yield
-    discord.http.Route.BASE = base
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
-
-
-@pytest.fixture
-async def emu(discord_at_emulator: None) -> AsyncIterator[DiscordEmulator]:
-    """A started emulator that discord.py is pointed at."""
-    async with DiscordEmulator(token="test-token") as emulator:
-        discord.http.Route.BASE = emulator.api_base
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(emulator.gateway_url)
-        yield emulator
-
-
-@dataclass(frozen=True)
-class Scene:
-    """The server the tests play in."""
-
-    guild: GuildRef
-    films: ChannelRef
-    forum: ChannelRef
-    mod: MemberRef
-    alice: MemberRef
-    bob: MemberRef
-
-
-@pytest.fixture
-def scene(emu: DiscordEmulator) -> Scene:
-    """A guild with a text channel, a forum, a moderator and two plain members."""
-    guild = emu.add_guild("Film Club")
-    return Scene(
-        guild=guild,
-        films=emu.add_text_channel(guild.id, "films"),
-        forum=emu.add_forum_channel(guild.id, "discussions"),
-        mod=emu.add_member(guild.id, "Mia Moderator",
-                           permissions=Permissions.DEFAULT | Permissions.MANAGE_MESSAGES),
-        alice=emu.add_member(guild.id, "Alice"),
-        bob=emu.add_member(guild.id, "Bob"),
-    )
+from bot.emulator import DiscordEmulator, Permissions
+from tests.emulator.clients import RECORDED, TIMEOUT, QuickBot, Scene
 
 
 class VoteView(discord.ui.View):

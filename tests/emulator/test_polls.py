@@ -12,9 +12,7 @@ import discord
 import pytest
 
 from bot.emulator import DiscordEmulator
-from tests.test_emulator import RECORDED, TIMEOUT, QuickBot, Scene, discord_at_emulator, emu, scene
-
-__all__ = ["discord_at_emulator", "emu", "scene"]  # fixtures used here
+from tests.emulator.clients import RECORDED, TIMEOUT, QuickBot, Scene
 
 
 async def start(emu: DiscordEmulator, polls: bool) -> tuple[QuickBot, asyncio.Task[None]]:
