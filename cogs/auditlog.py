@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.card import fit
-from bot.moderation import AuditEntry
+from bot.records.audit import AuditEntry
 from cogs.ui import NO_MENTIONS, message_link
 
 if TYPE_CHECKING:

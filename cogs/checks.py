@@ -57,7 +57,7 @@ from cogs.threads import parse_message_ref, parse_thread_ref
 
 if TYPE_CHECKING:
     from bot.client import FilmClub
-    from bot.moderation import GuildSettings
+    from bot.records.server_settings import GuildSettings
 
 log = logging.getLogger(__name__)
 

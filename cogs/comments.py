@@ -13,7 +13,7 @@ from discord.ext import commands
 from bot.card import fit
 from bot.errors import FilmclubError, NotFound
 from bot.models import Comment, Prompt, utcnow
-from bot.moderation import AuditEntry, HiddenComment
+from bot.records.audit import AuditEntry, HiddenComment
 from cogs import auditlog
 from cogs.checks import COMMENT, moderators_only, target_of
 from cogs.threads import fetch_thread

@@ -20,13 +20,8 @@ from discord.ext import commands
 
 from bot.card import fit
 from bot.errors import FilmclubError
-from bot.moderation import (
-    DURATION_SUGGESTIONS,
-    AuditEntry,
-    CloseTimer,
-    format_duration,
-    parse_duration,
-)
+from bot.moderation import DURATION_SUGGESTIONS, format_duration, parse_duration
+from bot.records.audit import AuditEntry, CloseTimer
 from cogs import auditlog
 from cogs.checks import THREAD, THREAD_OR_SERVER, audience_of, moderators_only, target_of
 from cogs.permissions import visible_threads

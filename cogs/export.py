@@ -39,7 +39,7 @@ from bot.export.base import describe_selection, format_time
 from bot.export.packing import pack
 from bot.export.request import build_options
 from bot.limits import EXPORTS, ExportLine
-from bot.visibility import Visible
+from bot.records.visibility import Visible
 from cogs.checks import (
     MESSAGE_THREAD,
     ThreadOption,
@@ -54,7 +54,7 @@ from cogs.ui import OwnedView
 
 if TYPE_CHECKING:
     from bot.client import FilmClub
-    from bot.moderation import GuildSettings
+    from bot.records.server_settings import GuildSettings
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,6 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import FilmclubError, NotFound, StoreError
-from bot.moderation import AuditEntry
 from bot.polls import (
     FilmPoll,
     PollResult,
@@ -33,6 +32,7 @@ from bot.polls import (
     split_films,
     tally,
 )
+from bot.records.audit import AuditEntry
 from bot.watchlist import film_is, list_name, read_film
 from cogs.auditlog import record
 from cogs.checks import HERE, judge_channel, moderators_only

@@ -31,7 +31,9 @@ from bot.errors import AlreadyPosted, FilmclubError, NotFound
 from bot.feeds import FeedPoller
 from bot.fetch import Fetcher
 from bot.models import Article, Prompt, PromptSettings, QueueItem
-from bot.schedule import Schedule, make_schedule, search_timezones
+from bot.records.posting_schedule import Schedule
+from bot.schedule import make_schedule
+from bot.timezones import timezone_choices
 from cogs.checks import (
     PROMPT_CHANNEL,
     SERVER,
@@ -631,10 +633,10 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
         return choices[:AUTOCOMPLETE_LIMIT]
 
     @schedule_set.autocomplete("timezone")
-    async def timezone_choices(self, interaction: discord.Interaction[FilmClub],
+    async def zone_choices(self, interaction: discord.Interaction[FilmClub],
                                current: str) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=name, value=name)
-                for name in search_timezones(current, AUTOCOMPLETE_LIMIT)]
+                for name in timezone_choices(current, AUTOCOMPLETE_LIMIT)]
 
     # -- helpers ------------------------------------------------------------------------------
 

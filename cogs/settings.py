@@ -12,15 +12,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import FilmclubError, InvalidValue
-from bot.moderation import (
-    AuditEntry,
-    GuildSettings,
-    changed_settings,
-    check_timezone,
-    check_vote_emoji,
-    parse_emoji_list,
-    timezone_choices,
-)
+from bot.records.audit import AuditEntry
+from bot.records.server_settings import GuildSettings, changed_settings
+from bot.settings import check_vote_emoji, parse_emoji_list
+from bot.timezones import check_timezone, timezone_choices
 from cogs import auditlog
 from cogs.checks import SERVER, ChannelSetting, ServerAnd, admins_only
 from cogs.ui import COLOUR, reply

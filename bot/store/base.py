@@ -23,13 +23,14 @@ from bot.models import (
     QueueItem,
     StoredArticle,
 )
-from bot.moderation import AuditEntry, CloseTimer, GuildSettings, HiddenComment
-from bot.names import GuildNames, MemberName, PlaceName
-from bot.privacy import ForgetReport, MemberData
-from bot.schedule import Schedule
-from bot.stats import MemberTotals, ScoredComment, ServerStats, ThreadStats
+from bot.records.audit import AuditEntry, CloseTimer, HiddenComment
+from bot.records.counts import MemberTotals, ScoredComment, ServerStats, ThreadStats
+from bot.records.member_data import ForgetReport, MemberData
+from bot.records.names import GuildNames, MemberName, PlaceName
+from bot.records.posting_schedule import Schedule
+from bot.records.server_settings import GuildSettings
+from bot.records.visibility import Visible
 from bot.store.club_base import ClubStore
-from bot.visibility import Visible
 
 
 @dataclass(frozen=True, slots=True)

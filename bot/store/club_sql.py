@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.polls import FilmPoll, PollAnswer
-from bot.privacy import REMOVED_NAME
 from bot.ratings import Rating, RatingSummary, film_of
+from bot.records.member_data import REMOVED_NAME
 from bot.watchlist import (
     ClubSettings,
     Film,

@@ -19,7 +19,7 @@ from bot.models import (
     ReactionAdded,
     ReactionRemoved,
 )
-from bot.moderation import HiddenComment
+from bot.records.audit import HiddenComment
 from bot.store import SQLiteStore, Store
 
 T0 = datetime(2026, 11, 1, 20, 0, tzinfo=UTC)

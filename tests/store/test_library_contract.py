@@ -8,7 +8,7 @@ import pytest
 
 from bot.errors import NotFound, StoreError
 from bot.models import Article, Prompt, PromptSettings, StoredArticle
-from bot.schedule import Schedule
+from bot.records.posting_schedule import Schedule
 from bot.store import Store
 from bot.store.base import PollRecord
 
