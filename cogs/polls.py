@@ -26,6 +26,7 @@ from bot.errors import FilmclubError, NotFound, StoreError
 from bot.polls import (
     FilmPoll,
     PollResult,
+    answer_text,
     choose_answers,
     question_for,
     read_duration,
@@ -301,7 +302,7 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Polls of wh
         poll = discord.Poll(question=question, duration=timedelta(hours=hours),
                             multiple=multiple)
         for answer in answers:
-            poll.add_answer(text=answer.text)
+            poll.add_answer(text=answer_text(answer))
         await interaction.response.defer(ephemeral=True, thinking=True)
         message = await channel.send(poll=poll, allowed_mentions=NO_MENTIONS)
         record_ = FilmPoll(message.id, guild_id, channel.id, question, interaction.user.id, now,

@@ -6,9 +6,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from datetime import datetime
 
-from bot.polls import FilmPoll
-from bot.ratings import Rating, RatingSummary
-from bot.watchlist import ClubSettings, Film, WatchEntry, WatchlistInfo
+from bot.records.films import (
+    ClubSettings,
+    Film,
+    FilmPoll,
+    Rating,
+    RatingSummary,
+    WatchEntry,
+    WatchlistInfo,
+)
 
 
 class ClubStore(ABC):

@@ -89,3 +89,57 @@ def test_demo_command_module_is_light() -> None:
     assert not [n for n in at_import_time if n and n.startswith(heavy)], at_import_time
     anywhere = [n for n in _imports(path) if n.startswith(heavy)]
     assert anywhere == ["bot.demo.runner"]  # inside main(), once the demo runs
+
+
+# -- issue 20: the store is the floor; services stand on it, never under it ---------------
+
+STORE = CORE / "store"
+RECORDS = CORE / "records"
+#: What the store (bot/store/**) may import from filmclub: the records and the constants
+#: beside them, errors, config, the time-zone and file helpers (which import only errors),
+#: and its own modules. No service (moderation, privacy, schedule, stats, watchlist...).
+STORE_MAY_IMPORT = ("bot.models", "bot.records", "bot.errors", "bot.config", "bot.timezones",
+                    "bot.files", "bot.store")
+#: What the records (bot/records/**) may import: each other, and the same ground floor.
+RECORDS_MAY_IMPORT = ("bot.models", "bot.records", "bot.errors", "bot.timezones")
+
+
+def _allowed(name: str, allowed: tuple[str, ...]) -> bool:
+    return name == "bot" or any(name == a or name.startswith(a + ".") for a in allowed)
+
+
+@pytest.mark.parametrize("path", sorted(STORE.rglob("*.py")),
+                         ids=lambda p: p.relative_to(CORE).as_posix())
+def test_store_imports_no_service(path: Path) -> None:
+    """A store module imports only records, constants, errors, config and the store itself."""
+    for name in _imports(path):
+        if name.split(".")[0] == "bot":
+            assert _allowed(name, STORE_MAY_IMPORT), f"{path.name} imports the service {name}"
+
+
+@pytest.mark.parametrize("path", sorted(RECORDS.rglob("*.py")),
+                         ids=lambda p: p.relative_to(CORE).as_posix())
+def test_records_import_no_service_nor_store(path: Path) -> None:
+    """A records module imports only other records and the ground-floor helpers."""
+    for name in _imports(path):
+        if name.split(".")[0] == "bot":
+            assert _allowed(name, RECORDS_MAY_IMPORT), f"{path.name} imports {name}"
+
+
+@pytest.mark.parametrize("allowed", ["bot.timezones", "bot.files", "bot.models", "bot.errors"])
+def test_ground_floor_helpers_stand_on_nothing_above(allowed: str) -> None:
+    """The helpers the store may use import nothing of filmclub but errors and records."""
+    path = CORE / (allowed.removeprefix("bot.") + ".py")
+    for name in _imports(path):
+        if name.split(".")[0] == "bot":
+            assert _allowed(name, ("bot.errors", "bot.records")), f"{path.name} imports {name}"
+
+
+def test_the_floor_check_names_a_service_import() -> None:
+    """The check is not vacuous: services are refused, the floor's own modules allowed."""
+    for service in ("bot.stats", "bot.moderation", "bot.privacy", "bot.schedule",
+                    "bot.watchlist", "bot.recordsx", "bot.storefront"):
+        assert not _allowed(service, STORE_MAY_IMPORT), service
+    for floor in ("bot.records.counts", "bot.store.base", "bot.models", "bot.timezones"):
+        assert _allowed(floor, STORE_MAY_IMPORT), floor
+    assert len(list(STORE.rglob("*.py"))) >= 8 and len(list(RECORDS.rglob("*.py"))) >= 7
