@@ -30,9 +30,11 @@ from bot.card import forum_tags, prompt_card, prompt_question, thread_name
 from bot.errors import AlreadyPosted, FilmclubError, NotFound
 from bot.feeds import FeedPoller
 from bot.fetch import Fetcher
-from bot.models import Article, Prompt, PromptSettings, QueueItem
+from bot.models import Article, Prompt, QueueItem
 from bot.records.posting_schedule import Schedule
+from bot.records.server_settings import ARCHIVE_CHOICES, GuildSettings
 from bot.schedule import make_schedule
+from bot.settings import apply_changes, changed_settings
 from bot.timezones import timezone_choices
 from cogs.checks import (
     PROMPT_CHANNEL,
@@ -55,7 +57,6 @@ AUTOCOMPLETE_LIMIT = 25
 TICK_SECONDS = 30.0
 #: Seconds between checks for feeds that are due.
 FEED_CHECK_SECONDS = 60.0
-ARCHIVE_CHOICES = {"1 hour": 60, "1 day": 1440, "3 days": 4320, "1 week": 10080}
 QUEUE_LIST_LIMIT = 20
 
 Postable = discord.TextChannel | discord.ForumChannel
@@ -314,7 +315,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
 
     # -- posting ---------------------------------------------------------------------------
 
-    def compose(self, article: Article, settings: PromptSettings, question: str | None,
+    def compose(self, article: Article, settings: GuildSettings, question: str | None,
                 channel: discord.abc.GuildChannel | None) -> Composed:
         """The prompt as it will be posted in ``channel`` with the server's settings."""
         asked, _ = prompt_question(article, question, settings.default_question)
@@ -344,7 +345,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
                     raise AlreadyPosted(
                         f"“{article.title}” was already posted in this server (<#{earlier}>); "
                         "post it with force:True to post it again.", earlier)
-            settings = await store.get_prompt_settings(guild.id)
+            settings = await store.get_settings(guild.id)
             made = self.compose(article, settings, question, channel)
             archive = made.archive_minutes
             if isinstance(channel, discord.ForumChannel):
@@ -414,7 +415,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
         guild = _guild(interaction)
         target = _checked_channel(interaction)
         found = await self.catalog.get(article)
-        settings = await self.bot.store.get_prompt_settings(guild.id)
+        settings = await self.bot.store.get_settings(guild.id)
         made = self.compose(found, settings, question, target)
         kind = "a forum post" if isinstance(target, discord.ForumChannel) else \
             "a message with a thread"
@@ -573,7 +574,8 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
 
     # -- commands: settings -------------------------------------------------------------------
 
-    @app_commands.command(name="settings", description="How prompts are posted in this server")
+    @app_commands.command(name="settings",
+                          description="How prompts are posted (all settings: /filmclub settings)")
     @app_commands.describe(archive="Archive a prompt's thread after this long without activity",
                            mention="A role to mention in every prompt",
                            no_mention="Stop mentioning a role",
@@ -587,18 +589,24 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
                        no_mention: bool = False,
                        default_question: app_commands.Range[str, 1, 1000] | None = None,
                        ) -> None:
+        """The prompt-posting part of the server's settings (kept from before issue 20:
+        the whole family is /filmclub settings); the same record, checked by the same
+        core function."""
         guild = _guild(interaction)
         store = self.bot.store
-        current = await store.get_prompt_settings(guild.id)
-        role = None if no_mention else (mention.id if mention else current.mention_role_id)
-        updated = PromptSettings(
-            guild_id=guild.id,
-            archive_minutes=archive.value if archive else current.archive_minutes,
-            mention_role_id=role,
-            default_question=default_question or current.default_question,
-        )
-        if updated != current:
-            await store.set_prompt_settings(updated)
+        current = await store.get_settings(guild.id)
+        values = {"archive_minutes": archive.value if archive else None,
+                  "mention_role_id": None if no_mention or mention is None else mention.id,
+                  "default_question": default_question}
+        reset = ["mention_role"] if no_mention and current.mention_role_id else []
+        updated = current
+        if any(v is not None for v in values.values()) or reset:
+            updated = apply_changes(current, values, reset=reset, at=self.now(),
+                                    by=interaction.user.id)
+            if changed_settings(current, updated):
+                await store.save_settings(updated)
+            else:
+                updated = current
         await interaction.response.send_message(
             _describe_settings(updated), ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none())
@@ -691,12 +699,12 @@ def _problem(exc: BaseException) -> str:
     return str(exc)
 
 
-def _describe_settings(settings: PromptSettings) -> str:
+def _describe_settings(settings: GuildSettings) -> str:
     role = f"<@&{settings.mention_role_id}>" if settings.mention_role_id else "none"
     question = settings.default_question or "none (articles without a question ask none)"
     return (f"Prompt settings: threads archive after {_archive_name(settings.archive_minutes)}"
             f" without activity; mention {role}; default question: {question}. The prompt "
-            "channel, time zone and log channel are in /filmclub settings.")[:2000]
+            "channel, time zone and log channel are in /filmclub settings too.")[:2000]
 
 
 def _choice_name(title: str, slug: str) -> str:

@@ -19,7 +19,6 @@ from bot.models import (
     ExportRecord,
     Feed,
     Prompt,
-    PromptSettings,
     QueueItem,
     StoredArticle,
 )
@@ -285,13 +284,6 @@ class Store(ClubStore, ABC):
         """Queue items to post at once (from feeds in post mode) whose server is known."""
 
     @abstractmethod
-    async def get_prompt_settings(self, guild_id: int) -> PromptSettings:
-        """The server's prompt settings (defaults when it has none)."""
-
-    @abstractmethod
-    async def set_prompt_settings(self, settings: PromptSettings) -> None: ...
-
-    @abstractmethod
     async def get_schedule(self, guild_id: int) -> Schedule | None: ...
 
     @abstractmethod
@@ -299,7 +291,7 @@ class Store(ClubStore, ABC):
 
     @abstractmethod
     async def set_schedule(self, schedule: Schedule) -> None:
-        """Set (or replace) the server's schedule."""
+        """Set (or replace) the server's schedule; its time zone becomes the server's."""
 
     @abstractmethod
     async def clear_schedule(self, guild_id: int) -> bool: ...
@@ -323,7 +315,8 @@ class Store(ClubStore, ABC):
     @abstractmethod
     async def save_settings(self, settings: GuildSettings) -> int:
         """Store the server's settings (committed). When the vote emoji changed, every
-        stored reaction in the server is recounted: returns how many changed value."""
+        stored reaction in the server is recounted: returns how many changed value. When
+        the time zone changed, the schedule's slots count from ``updated_at``."""
 
     @abstractmethod
     async def hide_comment(self, hidden: HiddenComment) -> None:

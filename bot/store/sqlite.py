@@ -52,7 +52,6 @@ from bot.models import (
     MessageEdited,
     MessageVanished,
     Prompt,
-    PromptSettings,
     QueueItem,
     ReactionAdded,
     ReactionRecord,
@@ -98,6 +97,7 @@ from bot.store.base import (
     ThreadStatus,
 )
 from bot.store.migrations import migrate
+from bot.timezones import DEFAULT_TIMEZONE
 
 log = logging.getLogger(__name__)
 
@@ -1662,31 +1662,12 @@ class SQLiteStore(club_sql.ClubSQL, Store):
 
     # settings and the schedule
 
-    async def get_prompt_settings(self, guild_id: int) -> PromptSettings:
-        sql = ("SELECT archive_minutes, mention_role_id, default_question"
-               " FROM prompt_settings WHERE guild_id = ?")
-        async with self._db.execute(sql, (guild_id,)) as cur:
-            row = await cur.fetchone()
-        if row is None:
-            return PromptSettings(guild_id)
-        return PromptSettings(guild_id, *row)
-
-    async def set_prompt_settings(self, settings: PromptSettings) -> None:
-        def write(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT INTO prompt_settings (guild_id, archive_minutes, mention_role_id,"
-                " default_question) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (guild_id) DO UPDATE SET archive_minutes = excluded.archive_minutes,"
-                " mention_role_id = excluded.mention_role_id,"
-                " default_question = excluded.default_question",
-                (settings.guild_id, settings.archive_minutes, settings.mention_role_id,
-                 settings.default_question),
-            )
-
-        await self._call(write)
-
-    _SCHEDULE_COLUMNS = ("guild_id, channel_id, cadence, weekdays, at, timezone, set_at,"
+    _SCHEDULE_COLUMNS = ("guild_id, channel_id, cadence, weekdays, at, set_at,"
                          " last_slot, skip_slot, empty_notified")
+    #: A schedule with its server's time zone (issue 20: one setting).
+    _SCHEDULE_SELECT = ("SELECT s.guild_id, s.channel_id, s.cadence, s.weekdays, s.at,"
+                        " g.timezone, s.set_at, s.last_slot, s.skip_slot, s.empty_notified"
+                        " FROM schedules s LEFT JOIN server_settings g ON g.guild_id = s.guild_id")
 
     @staticmethod
     def _schedule(row: Sequence[Any]) -> Schedule:
@@ -1695,19 +1676,19 @@ class SQLiteStore(club_sql.ClubSQL, Store):
         return Schedule(
             guild_id=guild_id, channel_id=channel_id, cadence=cadence,
             weekdays=tuple(int(d) for d in weekdays.split(",") if d),
-            at=dt_time.fromisoformat(at), timezone=timezone,
+            at=dt_time.fromisoformat(at), timezone=timezone or DEFAULT_TIMEZONE,
             set_at=datetime.fromisoformat(set_at), last_slot=parse_ts(last_slot),
             skip_slot=parse_ts(skip_slot), empty_notified=bool(notified),
         )
 
     async def get_schedule(self, guild_id: int) -> Schedule | None:
-        sql = f"SELECT {self._SCHEDULE_COLUMNS} FROM schedules WHERE guild_id = ?"  # noqa: S608
+        sql = f"{self._SCHEDULE_SELECT} WHERE s.guild_id = ?"
         async with self._db.execute(sql, (guild_id,)) as cur:
             row = await cur.fetchone()
         return None if row is None else self._schedule(row)
 
     async def list_schedules(self) -> list[Schedule]:
-        sql = f"SELECT {self._SCHEDULE_COLUMNS} FROM schedules ORDER BY guild_id"  # noqa: S608
+        sql = f"{self._SCHEDULE_SELECT} ORDER BY s.guild_id"
         async with self._db.execute(sql) as cur:
             return [self._schedule(row) async for row in cur]
 
@@ -1715,17 +1696,18 @@ class SQLiteStore(club_sql.ClubSQL, Store):
         row = (
             schedule.guild_id, schedule.channel_id, schedule.cadence,
             ",".join(str(d) for d in schedule.weekdays), schedule.at.strftime("%H:%M"),
-            schedule.timezone, ts(schedule.set_at),
-            schedule.last_slot and ts(schedule.last_slot),
+            ts(schedule.set_at), schedule.last_slot and ts(schedule.last_slot),
             schedule.skip_slot and ts(schedule.skip_slot), int(schedule.empty_notified),
         )
+        zone = None if schedule.timezone == DEFAULT_TIMEZONE else schedule.timezone
 
         def write(conn: sqlite3.Connection) -> None:
             conn.execute(
                 f"INSERT OR REPLACE INTO schedules ({self._SCHEDULE_COLUMNS})"  # noqa: S608
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
+            conn.execute(settings_sql.SET_TIMEZONE, (schedule.guild_id, zone))
 
         await self._call(write)
 
@@ -1847,7 +1829,7 @@ class SQLiteStore(club_sql.ClubSQL, Store):
         return values.get(vote_key(emoji), 0)
 
     async def get_settings(self, guild_id: int) -> GuildSettings:
-        sql = f"SELECT {settings_sql.SETTINGS_COLUMNS} FROM guild_settings WHERE guild_id = ?"  # noqa: S608
+        sql = f"SELECT {settings_sql.SETTINGS_COLUMNS} FROM server_settings WHERE guild_id = ?"  # noqa: S608
         async with self._db.execute(sql, (guild_id,)) as cur:
             row = await cur.fetchone()
         return settings_sql.settings_from_row(guild_id, row)
@@ -1858,10 +1840,12 @@ class SQLiteStore(club_sql.ClubSQL, Store):
         keyed = _keyed_votes(settings)
 
         def write(conn: sqlite3.Connection) -> int:
-            old = conn.execute("SELECT vote_emoji FROM guild_settings WHERE guild_id = ?",
-                               (guild_id,)).fetchone()
+            old = conn.execute("SELECT vote_emoji, timezone FROM server_settings"
+                               " WHERE guild_id = ?", (guild_id,)).fetchone() or (None, None)
             conn.execute(settings_sql.SAVE_SETTINGS, row)
-            if (None if old is None else old[0]) == row[3]:
+            if old[1] != row[4] and row[-2] is not None:
+                conn.execute(settings_sql.ZONE_MOVED, (row[-2], guild_id, row[-2]))
+            if old[0] == row[3]:
                 return 0
             changes = [
                 (new, comment_id, user_id, emoji)
