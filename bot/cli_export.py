@@ -34,8 +34,8 @@ from bot.export.base import Output, format_time
 from bot.export.progress import ProgressBar
 from bot.export.request import build_options
 from bot.files import check_destination
+from bot.records.visibility import EVERY_THREAD
 from bot.store import SQLiteStore, Store
-from bot.visibility import EVERY_THREAD
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

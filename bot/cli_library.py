@@ -126,7 +126,7 @@ async def _articles_show(args: argparse.Namespace, *, catalog: Catalog, **_: Any
     entry = await catalog.entry(article.slug)
     default = None
     if args.guild is not None:
-        default = (await catalog.store.get_prompt_settings(args.guild)).default_question
+        default = (await catalog.store.get_settings(args.guild)).default_question
     origin = f"{entry.origin}, {entry.source}" if entry else "file"
     _out(f"{article.slug} ({origin})")
     for label, value in prompt_preview(article, default=default):

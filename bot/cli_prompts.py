@@ -16,10 +16,10 @@ from bot.config import Config
 from bot.errors import InvalidValue, NotFound
 from bot.export.base import format_time
 from bot.models import utcnow
-from bot.names import GuildNames
+from bot.records.names import GuildNames
+from bot.records.visibility import EVERY_THREAD
 from bot.stats import StatsReport, stats_report
 from bot.store import SQLiteStore, Store
-from bot.visibility import EVERY_THREAD
 
 COMMANDS = ("prompts", "stats")
 

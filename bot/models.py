@@ -269,7 +269,8 @@ Event = (
 
 # ---------------------------------------------------------------------------
 # Issue 3 (prompt library): articles kept in the store, feeds, the prompt queue
-# and each server's prompt settings. The schedule is ``bot.schedule.Schedule``.
+# (a server's settings are ``bot.records.server_settings``, its schedule
+# ``bot.records.posting_schedule``).
 # ---------------------------------------------------------------------------
 
 
@@ -316,18 +317,6 @@ class QueueItem:
     question: str | None = None  # the moderator's question, for an article that asks none
     post_now: bool = False  # from a feed in "post" mode: post at the next tick
     feed_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PromptSettings:
-    """A server's settings for posting prompts."""
-
-    guild_id: int
-    archive_minutes: int = 10080
-    mention_role_id: int | None = None
-    default_question: str | None = None
-    #: Prompts about films released fewer than this many days ago are spoiler threads.
-    spoiler_days: int | None = None
 
 
 # ---------------------------------------------------------------------------

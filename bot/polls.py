@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 
 from bot.card import fit
 from bot.errors import InvalidValue
-from bot.watchlist import WatchEntry, film_label, find_entry, ordered, read_film, same_film
+from bot.records.films import FilmPoll, PollAnswer, WatchEntry, find_entry, same_film
+from bot.watchlist import ordered, read_film
 
 MAX_ANSWERS = 10
 MIN_ANSWERS = 2
@@ -29,47 +30,9 @@ _HOURS = {"h": 1, "d": 24, "w": 24 * 7}
 _SEPARATORS = re.compile(r"[;|\n]")
 
 
-@dataclass(frozen=True, slots=True)
-class PollAnswer:
-    """One film of a poll, with what breaks a tie (when it was suggested)."""
-
-    answer_id: int
-    title: str
-    year: int | None
-    suggested_at: datetime
-    entry_id: int | None = None
-
-    @property
-    def label(self) -> str:
-        return film_label(self.title, self.year)
-
-    @property
-    def text(self) -> str:
-        """The answer as the poll shows it (within the 55 characters Discord allows)."""
-        return fit(self.label, ANSWER_LIMIT)
-
-
-@dataclass(frozen=True, slots=True)
-class FilmPoll:
-    """A poll the bot posted, and how it ended."""
-
-    message_id: int
-    guild_id: int
-    channel_id: int
-    question: str
-    created_by: int
-    created_at: datetime
-    expires_at: datetime
-    answers: tuple[PollAnswer, ...]
-    list_name: str | None = None
-    multiple: bool = False
-    ended_at: datetime | None = None
-    ended_by: int | None = None
-    winner: int | None = None
-    outcome: str | None = None
-
-    def answer(self, answer_id: int | None) -> PollAnswer | None:
-        return next((a for a in self.answers if a.answer_id == answer_id), None)
+def answer_text(answer: PollAnswer) -> str:
+    """The answer as the poll shows it (within the 55 characters Discord allows)."""
+    return fit(answer.label, ANSWER_LIMIT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,3 +131,6 @@ def tally(answers: Sequence[PollAnswer], votes: Iterable[tuple[int, int]]) -> Po
     tied = sorted((a for a in answers if counts.get(a.answer_id) == top),
                   key=lambda a: (a.suggested_at, a.answer_id))
     return PollResult(dict(counts), voters, tied[0], tuple(tied))
+
+
+__all__ = ["FilmPoll", "PollAnswer"]

@@ -16,10 +16,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from bot.errors import InvalidValue
-from bot.watchlist import film_key, film_label
+from bot.records.films import Rating, RatingSummary, film_key, film_label, film_of
 
 #: The prior count C of the Bayesian average.
 PRIOR_COUNT = 5
@@ -45,36 +44,6 @@ def read_rating(value: str) -> int | None:
     if value.isdigit() and int(value) in HALF_STARS:
         return int(value)
     raise InvalidValue(f"{value!r} is not a rating.")
-
-
-@dataclass(frozen=True, slots=True)
-class RatingSummary:
-    """A prompt's ratings: how many, and their sum in half stars."""
-
-    count: int = 0
-    total: int = 0  # half stars
-
-    @property
-    def average(self) -> float | None:
-        """The mean in stars (None without ratings)."""
-        return None if not self.count else self.total / self.count / 2
-
-    def line(self) -> str:
-        """'★ 3.85 average from 12 ratings' (two decimals, what the embed shows)."""
-        if not self.count:
-            return "No ratings yet: rate the film below."
-        noun = "rating" if self.count == 1 else "ratings"
-        return f"★ {self.average:.2f} / 5 from {self.count} {noun}"
-
-
-@dataclass(frozen=True, slots=True)
-class Rating:
-    """One member's rating of a prompt's film."""
-
-    thread_id: int
-    user_id: int
-    half_stars: int
-    rated_at: datetime
 
 
 @dataclass(slots=True)
@@ -103,11 +72,6 @@ class FilmRatings:
         """Half stars -> how many members gave that, for every step from ½ to 5."""
         counts = Counter(self.ratings)
         return {step: counts.get(step, 0) for step in HALF_STARS}
-
-
-def film_of(title: str | None, film: str | None, year: int | None) -> tuple[str, int | None]:
-    """What a prompt's article is about: its ``film`` (and year), else its title."""
-    return (film or title or "?"), (year if film else None)
 
 
 def group_by_film(rows: Iterable[tuple[int, str, int | None, int]]) -> list[FilmRatings]:
@@ -184,3 +148,6 @@ def exact_line(summary: RatingSummary) -> str:
     noun = "rating" if summary.count == 1 else "ratings"
     return (f"{summary.total / summary.count / 2:.3f} / 5 from {summary.count} {noun} "
             f"({summary.total / 2:g} stars in all)")
+
+
+__all__ = ["Rating", "RatingSummary", "film_of"]

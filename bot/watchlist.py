@@ -4,9 +4,9 @@ A film is one entry however it is typed: "Her", "her (2013)" and "HER." are the 
 film. Its key is the title case-folded, accents and punctuation dropped, a leading
 English article ("The", "A", "An", or a trailing ", The") left out; the year is
 optional, and tells two films apart only when both entries have one ("Dune (1984)"
-and "Dune (2021)" are two films; "Dune" is either). This module holds the records,
-reading what a member typed, matching, and the Markdown and CSV exports; the store
-keeps the rows (``Store.add_watch_entry`` and the rest).
+and "Dune (2021)" are two films; "Dune" is either). The records and the
+matching rules are ``bot.records.films``; this module reads what a member typed and makes
+the Markdown and CSV exports; the store keeps the rows (``Store.add_watch_entry``...).
 """
 
 from __future__ import annotations
@@ -14,14 +14,26 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from bot.errors import FilmclubError, InvalidValue, NotFound
 from bot.models import Article
+from bot.records.films import (
+    SUGGEST_ACCESS,
+    ClubSettings,
+    Film,
+    SuggestAccess,
+    WatchEntry,
+    WatchlistInfo,
+    film_key,
+    film_label,
+    find_entry,
+    list_key,
+    same_film,
+    tidy,
+)
 
 #: The list a film goes on when no list is named.
 DEFAULT_LIST = "Watchlist"
@@ -29,52 +41,7 @@ TITLE_LIMIT = 200
 LIST_NAME_LIMIT = 50
 NOTE_LIMIT = 300
 MIN_YEAR, MAX_YEAR = 1870, 2100
-SuggestAccess = Literal["everyone", "moderators"]
-SUGGEST_ACCESS: tuple[SuggestAccess, ...] = ("everyone", "moderators")
-
 _YEAR_SUFFIX = re.compile(r"\s*[(\[]\s*(\d{4})\s*[)\]]\s*$")
-_ARTICLES = ("the", "a", "an")
-_TRAILING_ARTICLE = re.compile(r",\s*(the|a|an)\s*$", re.IGNORECASE)
-_JOINERS = re.compile(r"['’‘`´.·•\-‐‑–*]")  # Spider-Man = Spiderman, Schindler's = Schindlers
-_NOT_WORD = re.compile(r"[\W_]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
-
-
-def _clean(text: str) -> str:
-    return " ".join(_CONTROL.sub("", text).split())
-
-
-def film_key(title: str) -> str:
-    """The key two spellings of one title share (never empty for a non-empty title)."""
-    text = _clean(title)
-    moved = _TRAILING_ARTICLE.search(text)
-    if moved:  # "Godfather, The" is "The Godfather"
-        text = f"{moved.group(1)} {text[:moved.start()]}"
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    folded = folded.replace("&", " and ").replace("æ", "ae").replace("œ", "oe").replace("ø", "o")
-    words = _NOT_WORD.sub(" ", _JOINERS.sub("", folded)).split()
-    if len(words) > 1 and words[0] in _ARTICLES:
-        words = words[1:]
-    return " ".join(words) or text.casefold()
-
-
-@dataclass(frozen=True, slots=True)
-class Film:
-    """A film as a member named it: the title as typed (tidied), its year if given, its key."""
-
-    title: str
-    year: int | None
-    key: str
-
-    @property
-    def label(self) -> str:
-        return film_label(self.title, self.year)
-
-
-def film_label(title: str, year: int | None) -> str:
-    """'Title (year)', or the title alone."""
-    return f"{title} ({year})" if year else title
 
 
 def read_film(text: str, year: int | None = None) -> Film:
@@ -83,7 +50,7 @@ def read_film(text: str, year: int | None = None) -> Film:
     A year in brackets at the end is read as the year ("Blade Runner 2049" keeps its
     number). Both a bracketed year and ``year`` that differ: InvalidValue.
     """
-    title = _clean(text)
+    title = tidy(text)
     found = _YEAR_SUFFIX.search(title)
     if found and found.start() > 0:
         typed = int(found.group(1))
@@ -112,77 +79,17 @@ def film_of_article(article: Article) -> Film | None:
 
 def list_name(text: str | None) -> str:
     """A list's name as given (tidied), the default list when none."""
-    name = _clean(text or "") or DEFAULT_LIST
+    name = tidy(text or "") or DEFAULT_LIST
     if len(name) > LIST_NAME_LIMIT:
         raise InvalidValue(f"A list's name is at most {LIST_NAME_LIMIT} characters.")
     return name
 
 
-def list_key(name: str) -> str:
-    """Lists are one whatever the case or spacing of their name."""
-    return " ".join(name.casefold().split())
-
-
 def clean_note(note: str | None) -> str | None:
-    text = _clean(note or "")
+    text = tidy(note or "")
     if len(text) > NOTE_LIMIT:
         raise InvalidValue(f"A note is at most {NOTE_LIMIT} characters.")
     return text or None
-
-
-@dataclass(frozen=True, slots=True)
-class WatchEntry:
-    """A film on one of a server's lists."""
-
-    id: int
-    guild_id: int
-    list_name: str
-    title: str
-    year: int | None
-    note: str | None
-    suggested_by: int
-    suggested_by_name: str
-    suggested_at: datetime
-    watched_at: datetime | None = None
-    watched_thread_id: int | None = None  # the prompt that marked it, when one did
-
-    @property
-    def key(self) -> str:
-        return film_key(self.title)
-
-    @property
-    def label(self) -> str:
-        return film_label(self.title, self.year)
-
-    @property
-    def watched(self) -> bool:
-        return self.watched_at is not None
-
-
-@dataclass(frozen=True, slots=True)
-class WatchlistInfo:
-    """One of a server's lists and how many films it holds."""
-
-    name: str
-    films: int
-    watched: int
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class ClubSettings:
-    """The film club's own settings of a server (issue 17)."""
-
-    guild_id: int
-    suggest_access: SuggestAccess = "everyone"
-    poll_hours: int = 24  # a poll's default length
-
-
-def same_film(entry: WatchEntry, film: Film) -> bool:
-    """Same key, and the same year when both have one."""
-    if entry.key != film.key:
-        return False
-    return entry.year is None or film.year is None or entry.year == film.year
 
 
 def film_is(film: Film, title: str, year: int | None) -> bool:
@@ -190,22 +97,6 @@ def film_is(film: Film, title: str, year: int | None) -> bool:
     if film_key(title) != film.key:
         return False
     return year is None or film.year is None or year == film.year
-
-
-def find_entry(entries: Iterable[WatchEntry], film: Film) -> WatchEntry | None:
-    """The one entry that is ``film``; None when there is none; InvalidValue when ambiguous.
-
-    An exact year match wins over entries without a year.
-    """
-    found = [e for e in entries if same_film(e, film)]
-    if len(found) > 1 and film.year is not None:
-        exact = [e for e in found if e.year == film.year]
-        found = exact or found
-    if len(found) > 1:
-        years = ", ".join(sorted(str(e.year) if e.year else "no year" for e in found))
-        raise InvalidValue(f"Several films on the list are “{film.title}” ({years}); "
-                           "say which with its year.")
-    return found[0] if found else None
 
 
 def one_entry(entries: Iterable[WatchEntry], film: Film, where: str) -> WatchEntry:
@@ -306,3 +197,7 @@ def to_csv(entries: Sequence[WatchEntry], lists: Sequence[str]) -> str:
 def _csv_safe(text: str) -> str:
     """Keep a spreadsheet from running member text as a formula."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+__all__ = ["SUGGEST_ACCESS", "ClubSettings", "Film", "SuggestAccess", "WatchEntry",
+           "WatchlistInfo", "film_key", "film_label", "find_entry", "list_key", "same_film"]

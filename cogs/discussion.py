@@ -18,13 +18,8 @@ from discord.ext import commands
 
 from bot.errors import FilmclubError
 from bot.limits import RESYNC
-from bot.moderation import (
-    DURATION_SUGGESTIONS,
-    AuditEntry,
-    CloseTimer,
-    format_duration,
-    parse_duration,
-)
+from bot.moderation import DURATION_SUGGESTIONS, format_duration, parse_duration
+from bot.records.audit import AuditEntry, CloseTimer
 from bot.services.platform import TryLater
 from bot.services.timers import CloseTimers, with_reason
 from cogs.support import auditlog

@@ -39,7 +39,7 @@ from bot.export.base import describe_selection, format_time
 from bot.export.packing import pack
 from bot.export.request import build_options
 from bot.limits import EXPORTS, ExportLine
-from bot.visibility import Visible
+from bot.records.visibility import Visible
 from cogs.support.checks import (
     MESSAGE_THREAD,
     ThreadOption,
@@ -53,7 +53,7 @@ from cogs.support.permissions import visible_threads
 from cogs.support.ui import OwnedView
 
 if TYPE_CHECKING:
-    from bot.moderation import GuildSettings
+    from bot.records.server_settings import GuildSettings
     from cogs.support.client import FilmClub
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from discord.ext import commands
 from bot.export.base import format_score
 from bot.limits import NUMBERS, OWN_DATA
 from bot.models import Prompt, utcnow
-from bot.privacy import PLACEHOLDER
+from bot.records.member_data import PLACEHOLDER
 from bot.spoilers import shown
 from bot.stats import (
     COUNTING_RULES,

@@ -1,6 +1,6 @@
 """Names: what servers, their channels and prompt threads are called, kept as Discord shows them.
 
-The store keeps the names (``bot.names``) so that an export made anywhere, the command
+The store keeps the names (``bot.records.names``) so that an export made anywhere, the command
 line included, names the server, the channel and the thread. A server's names are
 taken when it becomes available (every start, and on joining it) and whenever one
 changes (GUILD_UPDATE, CHANNEL_UPDATE, THREAD_UPDATE). Members' names come with what
@@ -18,7 +18,7 @@ import discord
 from discord.ext import commands
 
 from bot.models import utcnow
-from bot.names import PlaceName
+from bot.records.names import PlaceName
 
 if TYPE_CHECKING:
     from cogs.support.client import FilmClub

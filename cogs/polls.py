@@ -23,16 +23,17 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import FilmclubError, NotFound, StoreError
-from bot.moderation import AuditEntry
 from bot.polls import (
     FilmPoll,
     PollResult,
+    answer_text,
     choose_answers,
     question_for,
     read_duration,
     split_films,
     tally,
 )
+from bot.records.audit import AuditEntry
 from bot.watchlist import film_is, list_name, read_film
 from cogs.support.auditlog import record, records_own_audit
 from cogs.support.checks import HERE, judge_channel, moderators_only
@@ -317,7 +318,7 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Polls of wh
         poll = discord.Poll(question=question, duration=timedelta(hours=hours),
                             multiple=multiple)
         for answer in answers:
-            poll.add_answer(text=answer.text)
+            poll.add_answer(text=answer_text(answer))
         await interaction.response.defer(ephemeral=True, thinking=True)
         message = await channel.send(poll=poll, allowed_mentions=NO_MENTIONS)
         record_ = FilmPoll(message.id, guild_id, channel.id, question, interaction.user.id, now,

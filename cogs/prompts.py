@@ -30,12 +30,15 @@ from bot.card import forum_tags, prompt_card, prompt_question, thread_name
 from bot.errors import AlreadyPosted, FilmclubError, NotFound
 from bot.feeds import FeedPoller
 from bot.fetch import Fetcher
-from bot.models import Article, Prompt, PromptSettings
-from bot.schedule import make_schedule, search_timezones
+from bot.models import Article, Prompt
+from bot.records.server_settings import ARCHIVE_CHOICES, GuildSettings
+from bot.schedule import make_schedule
 from bot.services.platform import Published
 from bot.services.scheduler import PromptScheduler, timestamp
+from bot.settings import apply_changes, changed_settings
 from bot.spoilers import MAX_SPOILER_DAYS, prompt_spoilers
 from bot.spoilers import NOTICE as SPOILER_NOTICE
+from bot.timezones import timezone_choices
 from cogs.support.checks import (
     PROMPT_CHANNEL,
     SERVER,
@@ -53,7 +56,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 AUTOCOMPLETE_LIMIT = 25
-ARCHIVE_CHOICES = {"1 hour": 60, "1 day": 1440, "3 days": 4320, "1 week": 10080}
 QUEUE_LIST_LIMIT = 20
 
 Postable = discord.TextChannel | discord.ForumChannel
@@ -106,7 +108,7 @@ def _archive_name(minutes: int) -> str:
                 f"{minutes} minutes")
 
 
-def compose(article: Article, settings: PromptSettings, question: str | None,
+def compose(article: Article, settings: GuildSettings, question: str | None,
             channel: discord.abc.GuildChannel | None, spoilers: bool = False) -> Composed:
     """The prompt as it will be posted in ``channel`` with the server's settings;
     ``spoilers``: a spoiler thread (issue 18), decided by ``bot.spoilers.prompt_spoilers``."""
@@ -166,7 +168,7 @@ class DiscordPrompts:
         await self.bot.log_channels.tell_every_server(text)
 
     async def publish(self, guild_id: int, channel_id: int, article: Article,
-                      settings: PromptSettings, question: str | None,
+                      settings: GuildSettings, question: str | None,
                       spoilers: bool = False) -> Published:
         channel = self.channel(guild_id, channel_id)
         made = compose(article, settings, question, channel, spoilers)
@@ -297,7 +299,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
         guild = _guild(interaction)
         target = _checked_channel(interaction)
         found = await self.catalog.get(article)
-        settings = await self.bot.store.get_prompt_settings(guild.id)
+        settings = await self.bot.store.get_settings(guild.id)
         spoiler = prompt_spoilers(found, asked=_on_off(spoilers),
                                   spoiler_days=settings.spoiler_days, on=self.now())
         made = compose(found, settings, question, target, spoiler)
@@ -459,7 +461,8 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
 
     # -- commands: settings -------------------------------------------------------------------
 
-    @app_commands.command(name="settings", description="How prompts are posted in this server")
+    @app_commands.command(name="settings",
+                          description="How prompts are posted (all settings: /filmclub settings)")
     @app_commands.describe(archive="Archive a prompt's thread after this long without activity",
                            mention="A role to mention in every prompt",
                            no_mention="Stop mentioning a role",
@@ -476,19 +479,24 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
                        default_question: app_commands.Range[str, 1, 1000] | None = None,
                        spoiler_days: app_commands.Range[int, 0, MAX_SPOILER_DAYS] | None = None,
                        ) -> None:
+        """The prompt-posting part of the server's settings (kept from before issue 20:
+        the whole family is /filmclub settings); the same record, checked by the same
+        core function."""
         guild = _guild(interaction)
         store = self.bot.store
-        current = await store.get_prompt_settings(guild.id)
-        role = None if no_mention else (mention.id if mention else current.mention_role_id)
-        updated = PromptSettings(
-            guild_id=guild.id,
-            archive_minutes=archive.value if archive else current.archive_minutes,
-            mention_role_id=role,
-            default_question=default_question or current.default_question,
-            spoiler_days=current.spoiler_days if spoiler_days is None else (spoiler_days or None),
-        )
-        if updated != current:
-            await store.set_prompt_settings(updated)
+        current = await store.get_settings(guild.id)
+        values = {"archive_minutes": archive.value if archive else None,
+                  "mention_role_id": None if no_mention or mention is None else mention.id,
+                  "default_question": default_question, "spoiler_days": spoiler_days}
+        reset = ["mention_role"] if no_mention and current.mention_role_id else []
+        updated = current
+        if any(v is not None for v in values.values()) or reset:
+            updated = apply_changes(current, values, reset=reset, at=self.now(),
+                                    by=interaction.user.id)
+            if changed_settings(current, updated):
+                await store.save_settings(updated)
+            else:
+                updated = current
         await interaction.response.send_message(
             _describe_settings(updated), ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none())
@@ -523,10 +531,10 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
         return choices[:AUTOCOMPLETE_LIMIT]
 
     @schedule_set.autocomplete("timezone")
-    async def timezone_choices(self, interaction: discord.Interaction[FilmClub],
+    async def zone_choices(self, interaction: discord.Interaction[FilmClub],
                                current: str) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=name, value=name)
-                for name in search_timezones(current, AUTOCOMPLETE_LIMIT)]
+                for name in timezone_choices(current, AUTOCOMPLETE_LIMIT)]
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -581,15 +589,14 @@ def _problem(exc: BaseException) -> str:
     return str(exc)
 
 
-def _describe_settings(settings: PromptSettings) -> str:
+def _describe_settings(settings: GuildSettings) -> str:
     role = f"<@&{settings.mention_role_id}>" if settings.mention_role_id else "none"
     question = settings.default_question or "none (articles without a question ask none)"
     spoilers = (f"films released fewer than {settings.spoiler_days} days ago get spoiler "
                 "threads" if settings.spoiler_days else "no spoiler default (spoiler days: off)")
     return (f"Prompt settings: threads archive after {_archive_name(settings.archive_minutes)}"
             f" without activity; mention {role}; default question: {question}; {spoilers}. "
-            "The prompt "
-            "channel, time zone and log channel are in /filmclub settings.")[:2000]
+            "The prompt channel, time zone and log channel are in /filmclub settings too.")[:2000]
 
 
 def _on_off(choice: str | None) -> bool | None:

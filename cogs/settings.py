@@ -1,6 +1,9 @@
-"""/filmclub settings show|set: each server's prompt channel, moderator role, vote emoji,
-time zone, who may export, and log channel. Every change is checked before it is kept
-(a channel the bot cannot post in is refused, saying why) and recorded in the audit log."""
+"""/filmclub settings show|set: the one family of a server's settings (issue 20): prompt
+channel, moderator role, vote emoji, time zone, who may export, log channel, and how prompts
+are posted (archive, mention role, default question; /prompt settings sets those three too).
+The Discord side of ``bot.settings``, which checks every value; what only Discord can judge
+(a channel the bot cannot post in, a role nobody is given) is refused here, saying why.
+Every change is recorded in the audit log."""
 
 from __future__ import annotations
 
@@ -11,16 +14,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import FilmclubError, InvalidValue
-from bot.moderation import (
-    AuditEntry,
+from bot.errors import InvalidValue
+from bot.records.audit import AuditEntry
+from bot.records.server_settings import (
+    ARCHIVE_CHOICES,
+    DEFAULT_ARCHIVE_MINUTES,
+    SETTING_NAMES,
     GuildSettings,
-    changed_settings,
-    check_timezone,
-    check_vote_emoji,
-    parse_emoji_list,
-    timezone_choices,
 )
+from bot.settings import apply_changes, changed_settings
+from bot.spoilers import MAX_SPOILER_DAYS
+from bot.timezones import timezone_choices
 from cogs.support import auditlog
 from cogs.support.checks import SERVER, ChannelSetting, ServerAnd, admins_only
 from cogs.support.ui import COLOUR, reply
@@ -31,7 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SettingName = Literal["prompt_channel", "moderator_role", "vote_emoji", "timezone",
-                      "export_access", "log_channel"]
+                      "export_access", "log_channel", "archive", "mention_role",
+                      "default_question", "spoiler_days"]
 LABELS: dict[str, str] = {
     "prompt_channel": "Prompt channel",
     "moderator_role": "Moderator role",
@@ -39,7 +44,12 @@ LABELS: dict[str, str] = {
     "timezone": "Time zone",
     "export_access": "Who may export",
     "log_channel": "Log channel",
+    "archive": "Threads archive after",
+    "mention_role": "Role mentioned in prompts",
+    "default_question": "Default question",
+    "spoiler_days": "Spoiler threads by default",
 }
+assert tuple(LABELS) == SETTING_NAMES  # noqa: S101 - every setting is shown, in order
 #: What the bot needs in a channel to post prompts there, and to post the log.
 PROMPT_CHANNEL_NEEDS = ("view_channel", "send_messages", "embed_links", "create_public_threads",
                         "send_messages_in_threads", "read_message_history")
@@ -79,6 +89,20 @@ def describe(settings: GuildSettings, name: str) -> str:
     if name == "export_access":
         return ("everyone" if settings.export_access == "everyone"
                 else "moderators only (the default)")
+    if name == "archive":
+        named = next((n for n, v in ARCHIVE_CHOICES.items() if v == settings.archive_minutes),
+                     f"{settings.archive_minutes} minutes")
+        return f"{named} without activity" + (
+            " (the default)" if settings.archive_minutes == DEFAULT_ARCHIVE_MINUTES else "")
+    if name == "mention_role":
+        return (f"<@&{settings.mention_role_id}>" if settings.mention_role_id
+                else "none: prompts mention no one")
+    if name == "spoiler_days":
+        return (f"for films released fewer than {settings.spoiler_days} days ago"
+                if settings.spoiler_days else "off: only when a prompt or its article says so")
+    if name == "default_question":
+        return (settings.default_question[:1000] if settings.default_question
+                else "none: an article that asks nothing gets no question")
     return (f"<#{settings.log_channel_id}>" if settings.log_channel_id
             else "not set: actions are kept, not posted")
 
@@ -114,11 +138,17 @@ class Settings(commands.GroupCog, group_name="filmclub",
         moderator_role="A role whose members count as moderators (besides the permissions)",
         upvote_emoji="Reactions that count +1, separated by spaces (e.g. 👍 ⬆️ 🔥)",
         downvote_emoji="Reactions that count −1, separated by spaces (e.g. 👎 ⬇️)",
-        timezone="The server's time zone, e.g. Europe/Paris (for stats and exports)",
+        timezone="The server's time zone, e.g. Europe/Paris (schedule, stats and exports)",
         export_access="Who may use /export",
         log_channel="Where moderator actions are posted",
+        archive="Archive a prompt's thread after this long without activity",
+        mention_role="A role to mention in every prompt",
+        default_question="The question for articles that ask none",
+        spoiler_days="Films released fewer than this many days ago get spoiler threads (0: off)",
         reset="Put one setting back to its default",
     )
+    @app_commands.choices(archive=[app_commands.Choice(name=n, value=v)
+                                   for n, v in ARCHIVE_CHOICES.items()])
     @admins_only(SETTINGS_TARGET, manage_guild=True)
     async def set(self, interaction: discord.Interaction[FilmClub],
                   prompt_channel: discord.TextChannel | None = None,
@@ -128,14 +158,16 @@ class Settings(commands.GroupCog, group_name="filmclub",
                   timezone: app_commands.Range[str, 1, 64] | None = None,
                   export_access: Literal["moderators", "everyone"] | None = None,
                   log_channel: discord.TextChannel | None = None,
+                  archive: app_commands.Choice[int] | None = None,
+                  mention_role: discord.Role | None = None,
+                  default_question: app_commands.Range[str, 1, 1000] | None = None,
+                  spoiler_days: app_commands.Range[int, 0, MAX_SPOILER_DAYS] | None = None,
                   reset: SettingName | None = None) -> None:
         assert_guild(interaction)
         current = await self.bot.store.get_settings(interaction.guild_id or 0)
-        changes: dict[str, Any] = {}
         shown: dict[str, str] = {}  # the new values in plain text, for the audit log
         if prompt_channel is not None:
             check_postable(prompt_channel, PROMPT_CHANNEL_NEEDS, "post prompts")
-            changes["prompt_channel_id"] = prompt_channel.id
             shown["prompt_channel"] = f"#{prompt_channel.name}"
         if moderator_role is not None:
             if moderator_role.is_default():
@@ -144,33 +176,28 @@ class Settings(commands.GroupCog, group_name="filmclub",
             if moderator_role.managed:
                 raise InvalidValue(f"{moderator_role.mention} belongs to an integration; "
                                    "pick a role people are given.")
-            changes["moderator_role_id"] = moderator_role.id
             shown["moderator_role"] = f"@{moderator_role.name}"
-        if upvote_emoji is not None:
-            changes["upvote_emoji"] = parse_emoji_list(upvote_emoji, what="upvotes")
-        if downvote_emoji is not None:
-            changes["downvote_emoji"] = parse_emoji_list(downvote_emoji, what="downvotes")
-        if timezone is not None:
-            changes["timezone"] = shown["timezone"] = check_timezone(timezone)
-        if export_access is not None:
-            changes["export_access"] = shown["export_access"] = export_access
+        if mention_role is not None:
+            shown["mention_role"] = f"@{mention_role.name}"
         if log_channel is not None:
             check_postable(log_channel, LOG_CHANNEL_NEEDS, "post the moderator log")
-            changes["log_channel_id"] = log_channel.id
             shown["log_channel"] = f"#{log_channel.name}"
+        new = apply_changes(current, {
+            "prompt_channel_id": prompt_channel and prompt_channel.id,
+            "moderator_role_id": moderator_role and moderator_role.id,
+            "upvote_emoji": upvote_emoji, "downvote_emoji": downvote_emoji,
+            "timezone": timezone, "export_access": export_access,
+            "log_channel_id": log_channel and log_channel.id,
+            "archive_minutes": archive and archive.value,
+            "mention_role_id": mention_role and mention_role.id,
+            "default_question": default_question, "spoiler_days": spoiler_days,
+        }, reset=[reset] if reset else [], at=self.bot.clock(), by=interaction.user.id)
         if reset is not None:
-            defaults = GuildSettings(current.guild_id)
-            fields = {"vote_emoji": ("upvote_emoji", "downvote_emoji")}.get(
-                reset, (reset if reset in ("timezone", "export_access") else f"{reset}_id",))
-            if any(f in changes for f in fields):
-                raise FilmclubError(f"Either set {reset} or reset it, not both.")
-            changes.update({f: getattr(defaults, f) for f in fields})
             shown[reset] = "the default"
-        if not changes:
-            raise FilmclubError("Nothing to change: give at least one setting, or reset one.")
-        new = current.changes(**changes, updated_at=self.bot.clock(),
-                              updated_by=interaction.user.id)
-        check_vote_emoji(new.upvote_emoji, new.downvote_emoji)
+        for name, value in (("timezone", new.timezone), ("export_access", new.export_access),
+                            ("archive", archive and archive.name)):
+            if value and name not in shown:
+                shown[name] = value
         changed = changed_settings(current, new)
         if not changed:
             await reply(interaction, "Those are the settings already; nothing changed.")

@@ -44,8 +44,8 @@ from bot.export.htmlpage import CONTENT_SECURITY_POLICY
 from bot.export.offload import in_thread, write_off_loop
 from bot.export.threads import default_filename, get_exporter, thread_comments, thread_context
 from bot.models import Comment, Prompt
+from bot.records.visibility import Visible
 from bot.store.base import Store
-from bot.visibility import Visible
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ emoji, stored as ``<:name:id>``, gets its id, name and Discord's image address.
 
 A deleted comment keeps its place, author and links, but its text, attachments and
 earlier texts are left out unless include_deleted. Names of reacting or mentioned
-members are the names the bot stored for them (see :mod:`bot.names`), else those of
+members are the names the bot stored for them (see :mod:`bot.records.names`), else those of
 the authors seen so far (:class:`~bot.export.base.MemberNames`), and null when neither
 knows them.
 

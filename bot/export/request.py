@@ -28,8 +28,8 @@ from bot.export.archive import Progress, export_archive
 from bot.export.base import CountingStream, ExportOptions, Output, iso_time, output_size
 from bot.export.threads import ExportResult, export_thread, get_exporter
 from bot.models import ExportRecord, snowflake_time, utcnow
+from bot.records.visibility import Visible
 from bot.store.base import COMMENT_ORDERS, Bound, CommentOrder, Store
-from bot.visibility import Visible
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ async def run_export(
     ``visible`` is the threads whoever asked may see (the command line: every one): a
     thread outside it is not found, and a server's archive leaves those out.
 
-    People and places are named from what the store remembers (:mod:`bot.names`), with
+    People and places are named from what the store remembers (:mod:`bot.records.names`), with
     ``guild_name``, ``channel_names`` and ``members`` (fresher, from a live Discord) laid
     over it (see export_thread). The result's ``record`` is what to remember of it: pass it to
     ``store.record_export`` once the file has reached whoever asked (so an export that

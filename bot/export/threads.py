@@ -216,7 +216,7 @@ async def export_thread(
 ) -> ExportResult:
     """Write one prompt thread to ``out`` (a file, atomically, or a stream) as ``fmt``.
 
-    People and places are named as the store remembers them (:mod:`bot.names`), with
+    People and places are named as the store remembers them (:mod:`bot.records.names`), with
     ``guild_name``, ``thread_name``, ``parent_name`` and ``members`` (fresher, from a live
     Discord) laid over that; authors are named as they wrote. ``exported_at`` defaults
     to now. Comments moderators hid

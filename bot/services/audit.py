@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.card import fit
-from bot.moderation import AuditEntry
+from bot.records.audit import AuditEntry
 from bot.services.platform import AuditAnnouncer
 from bot.store.base import Store
 

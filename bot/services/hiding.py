@@ -17,7 +17,7 @@ from datetime import datetime
 from bot.card import fit
 from bot.errors import FilmclubError, NotFound
 from bot.models import Comment, Prompt
-from bot.moderation import AuditEntry, HiddenComment
+from bot.records.audit import AuditEntry, HiddenComment
 from bot.services.audit import AuditTrail
 from bot.services.platform import CommentMarker
 from bot.store.base import Store

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.models import Article, Comment, Prompt, PromptSettings
-from bot.moderation import AuditEntry
+from bot.models import Article, Comment, Prompt
+from bot.records.audit import AuditEntry
+from bot.records.server_settings import GuildSettings
 
 
 class TryLater(Exception):
@@ -81,7 +82,7 @@ class PromptPoster(Platform, ModeratorNotices, Protocol):
         ...
 
     async def publish(self, guild_id: int, channel_id: int, article: Article,
-                      settings: PromptSettings, question: str | None,
+                      settings: GuildSettings, question: str | None,
                       spoilers: bool = False) -> Published:
         """Post the prompt and open its thread: both, or neither (``spoilers``: as a
         spoiler thread, issue 18)."""

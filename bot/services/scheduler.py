@@ -25,7 +25,7 @@ from bot.articles import Catalog
 from bot.errors import AlreadyPosted, FilmclubError
 from bot.feeds import FeedPoller
 from bot.models import Article, Prompt, QueueItem
-from bot.schedule import Schedule
+from bot.records.posting_schedule import Schedule
 from bot.services.platform import PromptPoster, Published
 from bot.spoilers import prompt_spoilers
 from bot.store.base import Store
@@ -238,7 +238,7 @@ class PromptScheduler:
                     raise AlreadyPosted(
                         f"“{article.title}” was already posted in this server (<#{earlier}>); "
                         "post it with force:True to post it again.", earlier)
-            settings = await store.get_prompt_settings(guild_id)
+            settings = await store.get_settings(guild_id)
             spoiler = prompt_spoilers(article, asked=spoilers,
                                       spoiler_days=settings.spoiler_days, on=self.clock())
             posted = await self.poster.publish(guild_id, channel_id, article, settings, question,

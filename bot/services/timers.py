@@ -16,7 +16,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.card import fit
-from bot.moderation import AuditEntry, CloseTimer, format_duration
+from bot.moderation import format_duration
+from bot.records.audit import AuditEntry, CloseTimer
 from bot.services.audit import AuditTrail
 from bot.services.platform import ThreadCloser, TryLater
 from bot.store.base import Store

@@ -19,17 +19,17 @@ from bot.models import (
     ExportRecord,
     Feed,
     Prompt,
-    PromptSettings,
     QueueItem,
     StoredArticle,
 )
-from bot.moderation import AuditEntry, CloseTimer, GuildSettings, HiddenComment
-from bot.names import GuildNames, MemberName, PlaceName
-from bot.privacy import ForgetReport, MemberData
-from bot.schedule import Schedule
-from bot.stats import MemberTotals, ScoredComment, ServerStats, ThreadStats
+from bot.records.audit import AuditEntry, CloseTimer, HiddenComment
+from bot.records.counts import MemberTotals, ScoredComment, ServerStats, ThreadStats
+from bot.records.member_data import ForgetReport, MemberData
+from bot.records.names import GuildNames, MemberName, PlaceName
+from bot.records.posting_schedule import Schedule
+from bot.records.server_settings import GuildSettings
+from bot.records.visibility import Visible
 from bot.store.club_base import ClubStore
-from bot.visibility import Visible
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,13 +284,6 @@ class Store(ClubStore, ABC):
         """Queue items to post at once (from feeds in post mode) whose server is known."""
 
     @abstractmethod
-    async def get_prompt_settings(self, guild_id: int) -> PromptSettings:
-        """The server's prompt settings (defaults when it has none)."""
-
-    @abstractmethod
-    async def set_prompt_settings(self, settings: PromptSettings) -> None: ...
-
-    @abstractmethod
     async def get_schedule(self, guild_id: int) -> Schedule | None: ...
 
     @abstractmethod
@@ -298,7 +291,7 @@ class Store(ClubStore, ABC):
 
     @abstractmethod
     async def set_schedule(self, schedule: Schedule) -> None:
-        """Set (or replace) the server's schedule."""
+        """Set (or replace) the server's schedule; its time zone becomes the server's."""
 
     @abstractmethod
     async def clear_schedule(self, guild_id: int) -> bool: ...
@@ -322,7 +315,8 @@ class Store(ClubStore, ABC):
     @abstractmethod
     async def save_settings(self, settings: GuildSettings) -> int:
         """Store the server's settings (committed). When the vote emoji changed, every
-        stored reaction in the server is recounted: returns how many changed value."""
+        stored reaction in the server is recounted: returns how many changed value. When
+        the time zone changed, the schedule's slots count from ``updated_at``."""
 
     @abstractmethod
     async def hide_comment(self, hidden: HiddenComment) -> None:

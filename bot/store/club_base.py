@@ -8,9 +8,15 @@ from collections.abc import Collection
 from datetime import datetime
 
 from bot.models import Prompt
-from bot.polls import FilmPoll
-from bot.ratings import Rating, RatingSummary
-from bot.watchlist import ClubSettings, Film, WatchEntry, WatchlistInfo
+from bot.records.films import (
+    ClubSettings,
+    Film,
+    FilmPoll,
+    Rating,
+    RatingSummary,
+    WatchEntry,
+    WatchlistInfo,
+)
 
 
 class ClubStore(ABC):

@@ -13,19 +13,22 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.models import Prompt
-from bot.polls import FilmPoll, PollAnswer
-from bot.privacy import REMOVED_NAME
-from bot.ratings import Rating, RatingSummary, film_of
-from bot.watchlist import (
+from bot.records.films import (
     ClubSettings,
     Film,
+    FilmPoll,
+    PollAnswer,
+    Rating,
+    RatingSummary,
     WatchEntry,
     WatchlistInfo,
     film_label,
+    film_of,
     find_entry,
     list_key,
     same_film,
 )
+from bot.records.member_data import REMOVED_NAME
 
 if TYPE_CHECKING:
     import aiosqlite

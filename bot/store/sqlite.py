@@ -52,7 +52,6 @@ from bot.models import (
     MessageEdited,
     MessageVanished,
     Prompt,
-    PromptSettings,
     QueueItem,
     ReactionAdded,
     ReactionRecord,
@@ -62,11 +61,8 @@ from bot.models import (
     Revision,
     StoredArticle,
 )
-from bot.moderation import AuditEntry, CloseTimer, GuildSettings, HiddenComment, votes_from_json
-from bot.names import GuildNames, MemberName, PlaceName
-from bot.privacy import CastReaction, ForgetReport, MemberData, OwnComment
-from bot.schedule import Schedule
-from bot.stats import (
+from bot.records.audit import AuditEntry, CloseTimer, HiddenComment
+from bot.records.counts import (
     ACTIVE_DAYS,
     MemberTotals,
     ScoredComment,
@@ -75,8 +71,18 @@ from bot.stats import (
     busiest_hour,
     parse_hour_bucket,
 )
-from bot.store import club_sql
-from bot.store import moderation_sql as msql
+from bot.records.member_data import CastReaction, ForgetReport, MemberData, OwnComment
+from bot.records.names import GuildNames, MemberName, PlaceName
+from bot.records.posting_schedule import Schedule
+from bot.records.server_settings import (
+    DEFAULT_VOTE_VALUES,
+    GuildSettings,
+    keyed_votes,
+    vote_key,
+    votes_from_json,
+)
+from bot.records.visibility import Visible
+from bot.store import audit_sql, club_sql, counts_sql, member_data_sql, settings_sql
 from bot.store.base import (
     COMMENT_ORDERS,
     Bound,
@@ -91,28 +97,13 @@ from bot.store.base import (
     ThreadStatus,
 )
 from bot.store.migrations import migrate
-from bot.visibility import Visible
+from bot.timezones import DEFAULT_TIMEZONE
 
 log = logging.getLogger(__name__)
 
-#: Reactions that count as votes unless a server says otherwise.
-DEFAULT_VOTE_VALUES: Mapping[str, int] = {"👍": 1, "⬆": 1, "👎": -1, "⬇": -1}
-
-_SKIN_TONES = "".join(chr(c) for c in range(0x1F3FB, 0x1F400))
-_VARIATION = "\ufe0f\ufe0e"
-
-
-_NOT_IN_VOTE_KEY = {ord(c): None for c in _SKIN_TONES + _VARIATION}
-
-
-def vote_key(emoji: str) -> str:
-    """The emoji without variation selectors and skin tones: 👍🏽 and 👍 are one vote."""
-    return emoji.translate(_NOT_IN_VOTE_KEY)
-
-
 def _keyed_votes(settings: GuildSettings) -> dict[str, int]:
     """A server's vote emoji keyed as the writer looks reactions up (issue 5)."""
-    return {vote_key(emoji): value for emoji, value in settings.vote_values().items()}
+    return keyed_votes(settings.upvote_emoji, settings.downvote_emoji)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -1673,32 +1664,12 @@ class SQLiteStore(club_sql.ClubSQL, Store):
 
     # settings and the schedule
 
-    async def get_prompt_settings(self, guild_id: int) -> PromptSettings:
-        sql = ("SELECT archive_minutes, mention_role_id, default_question, spoiler_days"
-               " FROM prompt_settings WHERE guild_id = ?")
-        async with self._db.execute(sql, (guild_id,)) as cur:
-            row = await cur.fetchone()
-        if row is None:
-            return PromptSettings(guild_id)
-        return PromptSettings(guild_id, *row)
-
-    async def set_prompt_settings(self, settings: PromptSettings) -> None:
-        def write(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT INTO prompt_settings (guild_id, archive_minutes, mention_role_id,"
-                " default_question, spoiler_days) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (guild_id) DO UPDATE SET archive_minutes = excluded.archive_minutes,"
-                " mention_role_id = excluded.mention_role_id,"
-                " default_question = excluded.default_question,"
-                " spoiler_days = excluded.spoiler_days",
-                (settings.guild_id, settings.archive_minutes, settings.mention_role_id,
-                 settings.default_question, settings.spoiler_days),
-            )
-
-        await self._call(write)
-
-    _SCHEDULE_COLUMNS = ("guild_id, channel_id, cadence, weekdays, at, timezone, set_at,"
+    _SCHEDULE_COLUMNS = ("guild_id, channel_id, cadence, weekdays, at, set_at,"
                          " last_slot, skip_slot, empty_notified")
+    #: A schedule with its server's time zone (issue 20: one setting).
+    _SCHEDULE_SELECT = ("SELECT s.guild_id, s.channel_id, s.cadence, s.weekdays, s.at,"
+                        " g.timezone, s.set_at, s.last_slot, s.skip_slot, s.empty_notified"
+                        " FROM schedules s LEFT JOIN server_settings g ON g.guild_id = s.guild_id")
 
     @staticmethod
     def _schedule(row: Sequence[Any]) -> Schedule:
@@ -1707,19 +1678,19 @@ class SQLiteStore(club_sql.ClubSQL, Store):
         return Schedule(
             guild_id=guild_id, channel_id=channel_id, cadence=cadence,
             weekdays=tuple(int(d) for d in weekdays.split(",") if d),
-            at=dt_time.fromisoformat(at), timezone=timezone,
+            at=dt_time.fromisoformat(at), timezone=timezone or DEFAULT_TIMEZONE,
             set_at=datetime.fromisoformat(set_at), last_slot=parse_ts(last_slot),
             skip_slot=parse_ts(skip_slot), empty_notified=bool(notified),
         )
 
     async def get_schedule(self, guild_id: int) -> Schedule | None:
-        sql = f"SELECT {self._SCHEDULE_COLUMNS} FROM schedules WHERE guild_id = ?"  # noqa: S608
+        sql = f"{self._SCHEDULE_SELECT} WHERE s.guild_id = ?"
         async with self._db.execute(sql, (guild_id,)) as cur:
             row = await cur.fetchone()
         return None if row is None else self._schedule(row)
 
     async def list_schedules(self) -> list[Schedule]:
-        sql = f"SELECT {self._SCHEDULE_COLUMNS} FROM schedules ORDER BY guild_id"  # noqa: S608
+        sql = f"{self._SCHEDULE_SELECT} ORDER BY s.guild_id"
         async with self._db.execute(sql) as cur:
             return [self._schedule(row) async for row in cur]
 
@@ -1727,17 +1698,18 @@ class SQLiteStore(club_sql.ClubSQL, Store):
         row = (
             schedule.guild_id, schedule.channel_id, schedule.cadence,
             ",".join(str(d) for d in schedule.weekdays), schedule.at.strftime("%H:%M"),
-            schedule.timezone, ts(schedule.set_at),
-            schedule.last_slot and ts(schedule.last_slot),
+            ts(schedule.set_at), schedule.last_slot and ts(schedule.last_slot),
             schedule.skip_slot and ts(schedule.skip_slot), int(schedule.empty_notified),
         )
+        zone = None if schedule.timezone == DEFAULT_TIMEZONE else schedule.timezone
 
         def write(conn: sqlite3.Connection) -> None:
             conn.execute(
                 f"INSERT OR REPLACE INTO schedules ({self._SCHEDULE_COLUMNS})"  # noqa: S608
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
+            conn.execute(settings_sql.SET_TIMEZONE, (schedule.guild_id, zone))
 
         await self._call(write)
 
@@ -1839,7 +1811,7 @@ class SQLiteStore(club_sql.ClubSQL, Store):
     def _load_guild_votes(self, conn: sqlite3.Connection) -> None:
         """Read the vote emoji of servers that chose their own (at open, in the writer)."""
         self._guild_votes = {}
-        for guild_id, text in conn.execute(msql.CUSTOM_VOTES):
+        for guild_id, text in conn.execute(settings_sql.CUSTOM_VOTES):
             up, down = votes_from_json(text)
             chosen = GuildSettings(guild_id, upvote_emoji=up, downvote_emoji=down)
             self._guild_votes[guild_id] = _keyed_votes(chosen)
@@ -1859,29 +1831,31 @@ class SQLiteStore(club_sql.ClubSQL, Store):
         return values.get(vote_key(emoji), 0)
 
     async def get_settings(self, guild_id: int) -> GuildSettings:
-        sql = f"SELECT {msql.SETTINGS_COLUMNS} FROM guild_settings WHERE guild_id = ?"  # noqa: S608
+        sql = f"SELECT {settings_sql.SETTINGS_COLUMNS} FROM server_settings WHERE guild_id = ?"  # noqa: S608
         async with self._db.execute(sql, (guild_id,)) as cur:
             row = await cur.fetchone()
-        return msql.settings_from_row(guild_id, row)
+        return settings_sql.settings_from_row(guild_id, row)
 
     async def save_settings(self, settings: GuildSettings) -> int:
-        row = msql.settings_row(settings, settings.updated_at and ts(settings.updated_at))
+        row = settings_sql.settings_row(settings, settings.updated_at and ts(settings.updated_at))
         guild_id = settings.guild_id
         keyed = _keyed_votes(settings)
 
         def write(conn: sqlite3.Connection) -> int:
-            old = conn.execute("SELECT vote_emoji FROM guild_settings WHERE guild_id = ?",
-                               (guild_id,)).fetchone()
-            conn.execute(msql.SAVE_SETTINGS, row)
-            if (None if old is None else old[0]) == row[3]:
+            old = conn.execute("SELECT vote_emoji, timezone FROM server_settings"
+                               " WHERE guild_id = ?", (guild_id,)).fetchone() or (None, None)
+            conn.execute(settings_sql.SAVE_SETTINGS, row)
+            if old[1] != row[4] and row[-2] is not None:
+                conn.execute(settings_sql.ZONE_MOVED, (row[-2], guild_id, row[-2]))
+            if old[0] == row[3]:
                 return 0
             changes = [
                 (new, comment_id, user_id, emoji)
-                for comment_id, user_id, emoji, value in conn.execute(msql.GUILD_REACTIONS,
+                for comment_id, user_id, emoji, value in conn.execute(settings_sql.GUILD_REACTIONS,
                                                                       (guild_id,))
                 if (new := keyed.get(vote_key(emoji), 0)) != value
             ]
-            conn.executemany(msql.SET_REACTION_VALUE, changes)
+            conn.executemany(settings_sql.SET_REACTION_VALUE, changes)
             if settings.custom_votes:
                 self._guild_votes[guild_id] = keyed
             else:
@@ -1901,7 +1875,7 @@ class SQLiteStore(club_sql.ClubSQL, Store):
                hidden.notice_id)
 
         def write(conn: sqlite3.Connection) -> None:
-            conn.execute(msql.HIDE, row)
+            conn.execute(audit_sql.HIDE, row)
 
         await self._call(write)
 
@@ -1913,7 +1887,7 @@ class SQLiteStore(club_sql.ClubSQL, Store):
         await self._call(write)
 
     async def restore_comment(self, comment_id: int) -> HiddenComment | None:
-        sql = f"SELECT {msql.HIDDEN_COLUMNS} FROM hidden_comments WHERE comment_id = ?"  # noqa: S608
+        sql = f"SELECT {audit_sql.HIDDEN_COLUMNS} FROM hidden_comments WHERE comment_id = ?"  # noqa: S608
 
         def write(conn: sqlite3.Connection) -> tuple[Any, ...] | None:
             row = conn.execute(sql, (comment_id,)).fetchone()
@@ -1925,7 +1899,7 @@ class SQLiteStore(club_sql.ClubSQL, Store):
         return None if row is None else self._hidden(row)
 
     async def get_hidden(self, comment_id: int) -> HiddenComment | None:
-        sql = f"SELECT {msql.HIDDEN_COLUMNS} FROM hidden_comments WHERE comment_id = ?"  # noqa: S608
+        sql = f"SELECT {audit_sql.HIDDEN_COLUMNS} FROM hidden_comments WHERE comment_id = ?"  # noqa: S608
         async with self._db.execute(sql, (comment_id,)) as cur:
             row = await cur.fetchone()
         return None if row is None else self._hidden(row)
@@ -1943,7 +1917,7 @@ class SQLiteStore(club_sql.ClubSQL, Store):
                entry.target, entry.reason, ts(entry.at), entry.channel_id)
 
         def write(conn: sqlite3.Connection) -> int | None:
-            return conn.execute(msql.ADD_AUDIT, row).lastrowid
+            return conn.execute(audit_sql.ADD_AUDIT, row).lastrowid
 
         return replace(entry, id=await self._call(write))
 
@@ -1951,11 +1925,11 @@ class SQLiteStore(club_sql.ClubSQL, Store):
                          limit: int = 1000) -> list[AuditEntry]:
         if not visible.everything and visible.channel_ids is None:
             raise ValueError("the audit log needs the channels the reader can see too")
-        sql = (f"SELECT {msql.AUDIT_COLUMNS} FROM audit_log WHERE guild_id = :guild"  # noqa: S608
+        sql = (f"SELECT {audit_sql.AUDIT_COLUMNS} FROM audit_log WHERE guild_id = :guild"  # noqa: S608
                " AND (thread_id IS NULL OR "
-               + msql.VISIBLE_THREAD.format(column="thread_id") + ")"
+               + counts_sql.VISIBLE_THREAD.format(column="thread_id") + ")"
                " AND (channel_id IS NULL OR "
-               + msql.VISIBLE_CHANNEL.format(column="channel_id") + ")")
+               + counts_sql.VISIBLE_CHANNEL.format(column="channel_id") + ")")
         params: dict[str, Any] = {"guild": guild_id, "visible": visible.sql(),
                                   "channels": visible.channels_sql(), "limit": limit}
         if thread_id is not None:
@@ -1982,13 +1956,13 @@ class SQLiteStore(club_sql.ClubSQL, Store):
                ts(timer.set_at), timer.reason)
 
         def write(conn: sqlite3.Connection) -> None:
-            conn.execute(msql.SET_TIMER, row)
+            conn.execute(audit_sql.SET_TIMER, row)
 
         await self._call(write)
 
     async def cancel_close_timer(self, thread_id: int, *,
                                  audit: AuditEntry | None = None) -> CloseTimer | None:
-        sql = f"SELECT {msql.TIMER_COLUMNS} FROM close_timers WHERE thread_id = ?"  # noqa: S608
+        sql = f"SELECT {audit_sql.TIMER_COLUMNS} FROM close_timers WHERE thread_id = ?"  # noqa: S608
         entry = None if audit is None else (
             audit.guild_id, audit.thread_id, audit.comment_id, audit.actor_id, audit.action,
             audit.target, audit.reason, ts(audit.at), audit.channel_id)
@@ -1998,14 +1972,14 @@ class SQLiteStore(club_sql.ClubSQL, Store):
             if row is not None:
                 conn.execute("DELETE FROM close_timers WHERE thread_id = ?", (thread_id,))
                 if entry is not None:
-                    conn.execute(msql.ADD_AUDIT, entry)
+                    conn.execute(audit_sql.ADD_AUDIT, entry)
             return row
 
         row = await self._call(write)
         return None if row is None else self._timer(row)
 
     async def close_timers(self) -> list[CloseTimer]:
-        sql = f"SELECT {msql.TIMER_COLUMNS} FROM close_timers ORDER BY due_at, thread_id"  # noqa: S608
+        sql = f"SELECT {audit_sql.TIMER_COLUMNS} FROM close_timers ORDER BY due_at, thread_id"  # noqa: S608
         async with self._db.execute(sql) as cur:
             return [self._timer(row) async for row in cur]
 
@@ -2018,11 +1992,11 @@ class SQLiteStore(club_sql.ClubSQL, Store):
     async def top_comments(self, guild_id: int, *, visible: Visible,
                            thread_id: int | None = None, since: datetime | None = None,
                            limit: int = 100) -> list[ScoredComment]:
-        scope = msql.GUILD_SCOPE if thread_id is None else msql.THREAD_SCOPE
+        scope = counts_sql.GUILD_SCOPE if thread_id is None else counts_sql.THREAD_SCOPE
         params = {**self._stats_params(guild_id, thread_id, since, visible), "limit": limit}
         titles: dict[int, str] = {}
         found = []
-        async with self._db.execute(msql.TOP_COMMENTS[scope], params) as cur:
+        async with self._db.execute(counts_sql.TOP_COMMENTS[scope], params) as cur:
             async for (cid, thread, author, name, content, created, score, guild,
                        article, spoilers) in cur:
                 if thread not in titles:
@@ -2038,7 +2012,7 @@ class SQLiteStore(club_sql.ClubSQL, Store):
     async def member_totals(self, guild_id: int, *, visible: Visible,
                             since: datetime | None = None) -> list[MemberTotals]:
         params = self._stats_params(guild_id, None, since, visible)
-        async with self._db.execute(msql.MEMBER_TOTALS, params) as cur:
+        async with self._db.execute(counts_sql.MEMBER_TOTALS, params) as cur:
             return [
                 MemberTotals(user_id=user, name=name or str(user), comments=comments,
                              votes=votes, first_comment_id=first)
@@ -2046,15 +2020,15 @@ class SQLiteStore(club_sql.ClubSQL, Store):
             ]
 
     async def _hour_counts(self, scope: str, params: Mapping[str, Any]) -> dict[datetime, int]:
-        async with self._db.execute(msql.HOURS[scope], params) as cur:
+        async with self._db.execute(counts_sql.HOURS[scope], params) as cur:
             return {parse_hour_bucket(hour): count async for hour, count in cur}
 
     async def thread_stats(self, thread_id: int, zone: tzinfo, zone_name: str, *,
                            visible: Visible) -> ThreadStats:
         params = self._stats_params(None, thread_id, None, visible)
-        async with self._db.execute(msql.COUNTS[msql.THREAD_SCOPE], params) as cur:
+        async with self._db.execute(counts_sql.COUNTS[counts_sql.THREAD_SCOPE], params) as cur:
             comments, people, up, down = await cur.fetchone()  # type: ignore[misc]
-        hours = await self._hour_counts(msql.THREAD_SCOPE, params)
+        hours = await self._hour_counts(counts_sql.THREAD_SCOPE, params)
         return ThreadStats(thread_id, comments, people, up, down,
                            busiest_hour(hours, zone, zone_name))
 
@@ -2062,16 +2036,16 @@ class SQLiteStore(club_sql.ClubSQL, Store):
                            zone_name: str, visible: Visible) -> ServerStats:
         params = {**self._stats_params(guild_id, None, None, visible),
                   "active_since": ts(now - timedelta(days=ACTIVE_DAYS))}
-        async with self._db.execute(msql.SERVER_COUNTS, params) as cur:
+        async with self._db.execute(counts_sql.SERVER_COUNTS, params) as cur:
             prompts, comments, members, active = await cur.fetchone()  # type: ignore[misc]
-        hours = await self._hour_counts(msql.GUILD_SCOPE, params)
+        hours = await self._hour_counts(counts_sql.GUILD_SCOPE, params)
         return ServerStats(guild_id, prompts, comments, members, active,
                            busiest_hour(hours, zone, zone_name))
 
     async def member_data(self, user_id: int) -> MemberData:
         data = MemberData(user_id)
         titles: dict[int, str] = {}
-        async with self._db.execute(msql.OWN_COMMENTS, (user_id,)) as cur:
+        async with self._db.execute(member_data_sql.OWN_COMMENTS, (user_id,)) as cur:
             while rows := await cur.fetchmany(500):
                 batch = []
                 for guild_id, article, hidden, *columns in rows:
@@ -2082,7 +2056,7 @@ class SQLiteStore(club_sql.ClubSQL, Store):
                                             bool(hidden)))
                 await self._fill([own.comment for own in batch], with_history=True)
                 data.comments.extend(batch)
-        async with self._db.execute(msql.OWN_REACTIONS, (user_id,)) as cur:
+        async with self._db.execute(member_data_sql.OWN_REACTIONS, (user_id,)) as cur:
             data.reactions = [
                 CastReaction(comment_id, thread_id, emoji, value,
                              datetime.fromisoformat(added_at), parse_ts(removed_at))
@@ -2102,7 +2076,7 @@ class SQLiteStore(club_sql.ClubSQL, Store):
         stamp = ts(at)
 
         def write(conn: sqlite3.Connection) -> ForgetReport:
-            report = msql.forget(conn, user_id, stamp)
+            report = member_data_sql.forget(conn, user_id, stamp)
             ratings, suggestions, votes = club_sql.forget(conn, user_id)  # issue 17
             return replace(report, ratings=ratings, suggestions=suggestions, poll_votes=votes)
 

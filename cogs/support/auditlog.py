@@ -21,7 +21,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.card import fit
-from bot.moderation import ACTIONS, AuditEntry
+from bot.records.audit import ACTIONS, AuditEntry
 from bot.services.audit import CompletedCommand
 from bot.spoilers import shown as spoiler_text
 from cogs.support.checks import audience_of

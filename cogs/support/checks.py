@@ -56,7 +56,7 @@ from cogs.support.permissions import (
 )
 
 if TYPE_CHECKING:
-    from bot.moderation import GuildSettings
+    from bot.records.server_settings import GuildSettings
     from cogs.support.client import FilmClub
 
 log = logging.getLogger(__name__)

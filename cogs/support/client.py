@@ -25,8 +25,8 @@ from bot.config import Config
 from bot.errors import FilmclubError
 from bot.limits import Cooldowns
 from bot.models import utcnow
-from bot.moderation import AuditEntry
 from bot.netguard import FetchPolicy
+from bot.records.audit import AuditEntry
 from bot.services.audit import AuditTrail
 from bot.services.catchup_runs import CatchUpRuns
 from bot.services.platform import Noticeboard

@@ -11,7 +11,7 @@ is judged on the channel its prompt was posted in, archived or not.
 
 "Seeing" a thread means View Channel and Read Message History there: what a member
 needs on Discord to read its messages. :func:`visible_threads` turns that into the set
-of prompt threads an answer may draw from (:class:`bot.visibility.Visible`), which the
+of prompt threads an answer may draw from (:class:`bot.records.visibility.Visible`), which the
 core's queries take.
 """
 
@@ -25,7 +25,7 @@ import discord
 from discord import app_commands
 
 from bot.models import Prompt
-from bot.visibility import Visible
+from bot.records.visibility import Visible
 
 if TYPE_CHECKING:
     from cogs.support.client import FilmClub

@@ -15,10 +15,10 @@ import pytest
 
 from bot.cli import main, version
 from bot.cli_prompts import render
-from bot.names import PlaceName
+from bot.records.names import PlaceName
+from bot.records.visibility import EVERY_THREAD
 from bot.stats import stats_report
 from bot.store import SQLiteStore
-from bot.visibility import EVERY_THREAD
 from tests import discussion, hostile
 from tests.clirun import filmclub, one_line
 

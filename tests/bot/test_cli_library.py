@@ -217,11 +217,11 @@ async def test_articles_show_names_where_the_question_comes_from(
     assert shown(out)["question from"].startswith("nowhere: the article ends without asking")
     assert out.rstrip().endswith("see it with --guild ID)")
 
-    from bot.models import PromptSettings
+    from bot.records.server_settings import GuildSettings
     from bot.store import SQLiteStore
 
     async with SQLiteStore(tmp_path / "filmclub.db") as store:
-        await store.set_prompt_settings(PromptSettings(GUILD, default_question="What stays?"))
+        await store.save_settings(GuildSettings(GUILD, default_question="What stays?"))
     assert await run(tmp_path, "articles", "show", "no-questions-stalker", "--guild",
                      str(GUILD)) == 0
     stalker = shown(capsys.readouterr().out)

@@ -8,7 +8,7 @@
 - bot/emulator/ (the local Discord of the tests and of `filmclub demo`) stands alone:
   it speaks Discord's wire protocol over aiohttp and knows nothing of filmclub.
 - The store stands under the services: it takes its records from the records, never
-  from a service (``KNOWN_STORE_ON_SERVICES`` lists what is left of that).
+  from a service.
 - No import circle among the project's modules, counting every import: at the top,
   inside functions and under ``TYPE_CHECKING``.
 - cogs/*.py are extensions, each one loaded by the Bot; their helpers are cogs/support/.
@@ -38,32 +38,10 @@ ADAPTER_ENTRIES = ("cogs.support.startup", "cogs.support.client")
 #: must not import them: records and the constants the store needs belong with the
 #: records (bot.models and its kind), under the services.
 SERVICE_MODULES = frozenset({
-    "bot.moderation", "bot.privacy", "bot.schedule", "bot.stats", "bot.polls", "bot.ratings",
-    "bot.watchlist", "bot.catchup", "bot.feeds", "bot.articles",
+    "bot.moderation", "bot.schedule", "bot.stats", "bot.polls", "bot.ratings", "bot.settings",
+    "bot.watchlist", "bot.catchup", "bot.feeds", "bot.articles", "bot.spoilers",
 })
 
-#: The store's imports of services that are still there (issue 20 moves their records
-#: down to the ground floor; each edge leaves this list when its import goes, and the
-#: test below fails on an edge listed here that is gone). Empty is the goal.
-KNOWN_STORE_ON_SERVICES = frozenset({
-    ("bot.store.base", "bot.moderation"),  # AuditEntry, CloseTimer, GuildSettings, HiddenComment
-    ("bot.store.base", "bot.privacy"),  # ForgetReport, MemberData
-    ("bot.store.base", "bot.schedule"),  # Schedule
-    ("bot.store.base", "bot.stats"),  # MemberTotals, ScoredComment, ServerStats, ThreadStats
-    ("bot.store.club_base", "bot.polls"),  # FilmPoll
-    ("bot.store.club_base", "bot.ratings"),  # Rating, RatingSummary
-    ("bot.store.club_base", "bot.watchlist"),  # ClubSettings, Film, WatchEntry, WatchlistInfo
-    ("bot.store.club_sql", "bot.polls"),  # FilmPoll, PollAnswer
-    ("bot.store.club_sql", "bot.privacy"),  # REMOVED_NAME
-    ("bot.store.club_sql", "bot.ratings"),  # Rating, RatingSummary, film_of
-    ("bot.store.club_sql", "bot.watchlist"),  # the watchlist records
-    ("bot.store.moderation_sql", "bot.moderation"),  # GuildSettings, the vote emoji helpers
-    ("bot.store.moderation_sql", "bot.privacy"),  # the /forget placeholder, REMOVED_NAME
-    ("bot.store.sqlite", "bot.moderation"),  # the moderation records, votes_from_json
-    ("bot.store.sqlite", "bot.privacy"),  # CastReaction, ForgetReport, MemberData, OwnComment
-    ("bot.store.sqlite", "bot.schedule"),  # Schedule
-    ("bot.store.sqlite", "bot.stats"),  # the stats records
-})
 
 # -- reading the imports ----------------------------------------------------------------------
 
@@ -189,16 +167,9 @@ def _store_on_services() -> set[tuple[str, str]]:
 
 
 def test_store_does_not_import_services() -> None:
-    """The store takes its records from the records: no service under it (but those listed)."""
-    found = _store_on_services()
-    unknown = sorted(found - KNOWN_STORE_ON_SERVICES)
-    assert not unknown, f"the store imports services: {unknown}"
-
-
-def test_known_store_edges_are_still_there() -> None:
-    """An edge that went leaves KNOWN_STORE_ON_SERVICES too (the list only shrinks)."""
-    gone = sorted(KNOWN_STORE_ON_SERVICES - _store_on_services())
-    assert not gone, f"remove from KNOWN_STORE_ON_SERVICES: {gone}"
+    """The store takes its records from the records: no service under it."""
+    found = sorted(_store_on_services())
+    assert not found, f"the store imports services: {found}"
 
 
 def test_services_stand_on_the_core_only() -> None:
@@ -206,20 +177,20 @@ def test_services_stand_on_the_core_only() -> None:
     for path in SERVICES.rglob("*.py"):
         for name in _imports(path):
             assert not name.startswith(("bot.store.sqlite", "bot.store.club_sql",
-                                        "bot.store.moderation_sql")), f"{_rel(path)}: {name}"
+                                        "bot.store.settings_sql", "bot.store.audit_sql",
+                                        "bot.store.counts_sql", "bot.store.member_data_sql")), \
+                f"{_rel(path)}: {name}"
 
 
 # -- no circles -------------------------------------------------------------------------------
 
 
 def _graph() -> dict[str, set[str]]:
-    """Who imports whom among bot/ and cogs/, every import counted; the store's known
-    imports of services left out (they are listed, and go with their records)."""
+    """Who imports whom among bot/ and cogs/, every import counted."""
     graph = {name: set() for name in MODULES}
     for name, path in MODULES.items():
         for imported in _imports(path):
-            if imported in MODULES and imported != name \
-                    and (name, imported) not in KNOWN_STORE_ON_SERVICES:
+            if imported in MODULES and imported != name:
                 graph[name].add(imported)
     return graph
 
@@ -316,3 +287,56 @@ def test_demo_command_module_is_light() -> None:
     assert not [n for n in at_import_time if n.startswith(heavy)], at_import_time
     anywhere = [n for n in _imports(path) if n.startswith(heavy)]
     assert anywhere == ["bot.demo.runner"]  # inside main(), once the demo runs
+
+
+# -- issue 20: the store is the floor; services stand on it, never under it ---------------
+
+RECORDS = CORE / "records"
+#: What the store (bot/store/**) may import from filmclub: the records and the constants
+#: beside them, errors, config, the time-zone and file helpers (which import only errors),
+#: and its own modules. No service (moderation, privacy, schedule, stats, watchlist...).
+STORE_MAY_IMPORT = ("bot.models", "bot.records", "bot.errors", "bot.config", "bot.timezones",
+                    "bot.files", "bot.store")
+#: What the records (bot/records/**) may import: each other, and the same ground floor.
+RECORDS_MAY_IMPORT = ("bot.models", "bot.records", "bot.errors", "bot.timezones")
+
+
+def _allowed(name: str, allowed: tuple[str, ...]) -> bool:
+    return name == "bot" or any(name == a or name.startswith(a + ".") for a in allowed)
+
+
+@pytest.mark.parametrize("path", sorted(STORE.rglob("*.py")),
+                         ids=lambda p: p.relative_to(CORE).as_posix())
+def test_store_imports_no_service(path: Path) -> None:
+    """A store module imports only records, constants, errors, config and the store itself."""
+    for name in _imports(path):
+        if name.split(".")[0] == "bot":
+            assert _allowed(name, STORE_MAY_IMPORT), f"{path.name} imports the service {name}"
+
+
+@pytest.mark.parametrize("path", sorted(RECORDS.rglob("*.py")),
+                         ids=lambda p: p.relative_to(CORE).as_posix())
+def test_records_import_no_service_nor_store(path: Path) -> None:
+    """A records module imports only other records and the ground-floor helpers."""
+    for name in _imports(path):
+        if name.split(".")[0] == "bot":
+            assert _allowed(name, RECORDS_MAY_IMPORT), f"{path.name} imports {name}"
+
+
+@pytest.mark.parametrize("allowed", ["bot.timezones", "bot.files", "bot.models", "bot.errors"])
+def test_ground_floor_helpers_stand_on_nothing_above(allowed: str) -> None:
+    """The helpers the store may use import nothing of filmclub but errors and records."""
+    path = CORE / (allowed.removeprefix("bot.") + ".py")
+    for name in _imports(path):
+        if name.split(".")[0] == "bot":
+            assert _allowed(name, ("bot.errors", "bot.records")), f"{path.name} imports {name}"
+
+
+def test_the_floor_check_names_a_service_import() -> None:
+    """The check is not vacuous: services are refused, the floor's own modules allowed."""
+    for service in ("bot.stats", "bot.moderation", "bot.settings", "bot.schedule",
+                    "bot.watchlist", "bot.recordsx", "bot.storefront"):
+        assert not _allowed(service, STORE_MAY_IMPORT), service
+    for floor in ("bot.records.counts", "bot.store.base", "bot.models", "bot.timezones"):
+        assert _allowed(floor, STORE_MAY_IMPORT), floor
+    assert len(list(STORE.rglob("*.py"))) >= 8 and len(list(RECORDS.rglob("*.py"))) >= 7

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.limits import Cooldowns, CoolingDown, ExportBusy, ExportLine, Rate
-from bot.visibility import EVERY_THREAD, Visible
+from bot.records.visibility import EVERY_THREAD, Visible
 
 T0 = datetime(2026, 11, 1, 20, 0, tzinfo=UTC)
 RATE = Rate("export", 3, 60)

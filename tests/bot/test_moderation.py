@@ -1,4 +1,4 @@
-"""The rules for what moderators type: durations, vote emoji, time zones, settings."""
+"""The rules for what moderators type: durations, vote emoji, settings."""
 
 from __future__ import annotations
 
@@ -7,19 +7,14 @@ from datetime import timedelta
 import pytest
 
 from bot.errors import InvalidValue
-from bot.moderation import (
+from bot.moderation import format_duration, parse_duration
+from bot.records.server_settings import (
     GuildSettings,
     changed_settings,
-    check_timezone,
-    check_vote_emoji,
-    format_duration,
-    is_emoji,
-    parse_duration,
-    parse_emoji_list,
-    timezone_choices,
     votes_from_json,
     votes_to_json,
 )
+from bot.settings import check_vote_emoji, is_emoji, parse_emoji_list
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -83,29 +78,6 @@ def test_vote_emoji_cannot_count_both_ways() -> None:
     """An emoji in both lists is refused."""
     with pytest.raises(InvalidValue, match="cannot count both"):
         check_vote_emoji(("👍", "🔥"), ("🔥",))
-
-
-@pytest.mark.parametrize(("typed", "zone"), [
-    ("Europe/Paris", "Europe/Paris"), ("europe/paris", "Europe/Paris"),
-    ("America/New York", "America/New_York"), ("utc", "UTC"),
-])
-def test_check_timezone_spells_the_zone(typed: str, zone: str) -> None:
-    """Zones are found whatever the case, with spaces for underscores."""
-    assert check_timezone(typed) == zone
-
-
-def test_check_timezone_refuses_unknown_zone() -> None:
-    """An unknown zone is a one-line error pointing at the autocomplete."""
-    with pytest.raises(InvalidValue, match="is not a time zone I know"):
-        check_timezone("Mars/Olympus")
-
-
-def test_timezone_choices_prefer_prefix_and_cap() -> None:
-    """Names starting with what was typed come first; never more than 25."""
-    assert timezone_choices("paris") == ["Europe/Paris"]
-    assert timezone_choices("europe/l")[0] == "Europe/Lisbon"  # starts with, before contains
-    europe = timezone_choices("europe/")
-    assert len(europe) == 25 and all(z.startswith("Europe/") for z in europe)
 
 
 def test_vote_emoji_round_trip_and_defaults_stored_as_null() -> None:

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 
 from bot.models import Comment, Revision
-from bot.privacy import PLACEHOLDER, CastReaction, ForgetReport, MemberData, OwnComment
+from bot.records.member_data import PLACEHOLDER, CastReaction, ForgetReport, MemberData, OwnComment
 
 AT = datetime(2026, 11, 1, 20, 0, tzinfo=UTC)
 

@@ -8,14 +8,8 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from bot.errors import ScheduleError
-from bot.schedule import (
-    Schedule,
-    make_schedule,
-    parse_time,
-    parse_weekdays,
-    search_timezones,
-    zone,
-)
+from bot.records.posting_schedule import Schedule
+from bot.schedule import make_schedule, parse_time, parse_weekdays
 
 SET = datetime(2024, 3, 4, 8, 0, tzinfo=UTC)  # a Monday
 
@@ -109,13 +103,6 @@ def test_parse_weekdays_refuses_unknown_words() -> None:
         parse_weekdays("mon, funday")
 
 
-@pytest.mark.parametrize("name", ["Mars/Olympus", "../etc/passwd", "", "Europe/"])
-def test_unknown_time_zones_are_refused(name: str) -> None:
-    """Only IANA zone names are accepted."""
-    with pytest.raises(ScheduleError, match="IANA time zone"):
-        zone(name)
-
-
 def test_weekly_needs_weekdays() -> None:
     """A weekly schedule without days is refused."""
     with pytest.raises(ScheduleError, match="needs weekdays"):
@@ -128,10 +115,3 @@ def test_make_schedule_reads_what_was_typed() -> None:
     assert (schedule.at, schedule.timezone, schedule.days) == (time(19), "America/New_York",
                                                                tuple(range(7)))
     assert schedule.describe() == "daily at 19:00 (America/New_York)"
-
-
-def test_timezone_search_matches_city_names() -> None:
-    """Typing a city finds its zone; at most the limit."""
-    assert "Europe/Paris" in search_timezones("paris")
-    assert search_timezones("new york")[0] == "America/New_York"
-    assert len(search_timezones("a", limit=25)) == 25

@@ -16,9 +16,10 @@ from bot.card import (
     prompt_card,
     thread_name,
 )
-from bot.models import Article, MessageCreated, Prompt, PromptSettings, ReactionAdded
+from bot.models import Article, MessageCreated, Prompt, ReactionAdded
+from bot.records.server_settings import GuildSettings
+from bot.records.visibility import EVERY_THREAD
 from bot.store import Store
-from bot.visibility import EVERY_THREAD
 
 T0 = datetime(2026, 11, 1, 20, 0, tzinfo=UTC)
 
@@ -71,9 +72,9 @@ async def test_the_store_keeps_a_prompts_spoilers_and_the_setting(store: Store) 
     assert [p.spoilers for p in await store.list_prompts(10)] == [True, False]
     assert [o.prompt.spoilers for o in await store.prompt_overview(10)] == [True, False]
 
-    assert (await store.get_prompt_settings(10)).spoiler_days is None
-    await store.set_prompt_settings(PromptSettings(10, spoiler_days=21))
-    assert (await store.get_prompt_settings(10)).spoiler_days == 21
+    assert (await store.get_settings(10)).spoiler_days is None
+    await store.save_settings(GuildSettings(10, spoiler_days=21))
+    assert (await store.get_settings(10)).spoiler_days == 21
 
     for thread in (1, 2):
         store.submit(MessageCreated(100 + thread, thread, 7, "Ana", f"comment {thread}", T0))

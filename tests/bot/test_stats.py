@@ -7,14 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.stats import (
-    BusiestHour,
-    MemberTotals,
-    busiest_hour,
-    parse_hour_bucket,
-    period_start,
-    rank_members,
-)
+from bot.records.counts import BusiestHour, MemberTotals, busiest_hour, parse_hour_bucket
+from bot.stats import period_start, rank_members
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 TOTALS = [

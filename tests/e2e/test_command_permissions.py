@@ -32,7 +32,7 @@ from bot.emulator.interactions import (
     find_command,
     option_schema,
 )
-from bot.visibility import EVERY_THREAD
+from bot.records.visibility import EVERY_THREAD
 from cogs.support.checks import (
     HERE,
     NOT_A_COMMENT,

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.emulator.interactions import InteractionRecord
-from bot.moderation import GuildSettings
+from bot.records.server_settings import GuildSettings
 from tests.e2e.harness import RunningBot, World
 from tests.e2e.moderating import one_line_refusal, post, run, text
 from tests.export.test_json import validator

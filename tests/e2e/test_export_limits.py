@@ -16,7 +16,7 @@ import pytest
 from bot.emulator import model as emulator_module
 from bot.emulator.interactions import InteractionRecord
 from bot.export import packing
-from bot.moderation import GuildSettings
+from bot.records.server_settings import GuildSettings
 from cogs.export import Export
 from tests.e2e.harness import RunningBot, World
 from tests.e2e.moderating import Clock, eventually, one_line_refusal, started, text

@@ -11,7 +11,7 @@ import pytest
 
 from bot.emulator import Permissions
 from bot.export.commonmark import escape_text
-from bot.privacy import PLACEHOLDER
+from bot.records.member_data import PLACEHOLDER
 from tests.e2e.harness import RunningBot, World
 from tests.e2e.moderating import LINK, buttons, message, post, run, text
 

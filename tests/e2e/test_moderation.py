@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.emulator import Permissions
-from bot.visibility import EVERY_THREAD
+from bot.records.visibility import EVERY_THREAD
 from tests.e2e.harness import RunningBot, World
 from tests.e2e.moderating import (
     LINK,

@@ -137,3 +137,44 @@ async def test_export_setting_opens_export_to_members(world: World, running: Run
     hidden = await run(world, member, thread, "export", {"format": "md", "include_hidden": True})
     assert one_line_refusal(hidden) == (
         "Only moderators can include hidden comments in an export.")
+
+
+async def test_prompt_settings_are_part_of_the_one_family(world: World, running: RunningBot,
+                                                          admin: Any) -> None:
+    """Issue 20: archive, mention role and default question are /filmclub settings too,
+    and /prompt settings reads and writes the same record."""
+    role = world.emu.add_role(world.guild.id, "Film Night", Permissions.DEFAULT)
+    inter = await run(world, admin, world.lobby, "filmclub settings set", {
+        "archive": 1440, "mention_role": role, "default_question": "What stayed with you?"})
+    assert text(inter).startswith(
+        "Changed: threads archive after, role mentioned in prompts, default question.")
+    shown = text(await run(world, admin, world.lobby, "filmclub settings show"))
+    for line in ("Threads archive after: 1 day without activity",
+                 f"Role mentioned in prompts: <@&{role}>",
+                 "Default question: What stayed with you?"):
+        assert line in shown, shown
+    seen = text(await run(world, world.mod, world.lobby, "prompt settings"))
+    assert "threads archive after 1 day" in seen and f"mention <@&{role}>" in seen
+    assert "default question: What stayed with you?" in seen
+    await run(world, world.mod, world.lobby, "prompt settings",
+              {"default_question": "Would you watch it again?", "no_mention": True})
+    stored = await running.bot.store.get_settings(world.guild.id)
+    assert (stored.archive_minutes, stored.mention_role_id, stored.default_question) == (
+        1440, None, "Would you watch it again?")
+    await run(world, admin, world.lobby, "filmclub settings set", {"reset": "archive"})
+    shown = text(await run(world, admin, world.lobby, "filmclub settings show"))
+    assert "Threads archive after: 1 week without activity (the default)" in shown
+    assert "Role mentioned in prompts: none: prompts mention no one" in shown
+
+
+async def test_the_schedule_and_the_settings_share_one_time_zone(
+        world: World, running: RunningBot, admin: Any) -> None:
+    """The zone given to /prompt schedule set is the server's; changing the server's moves
+    the schedule's."""
+    await run(world, world.mod, world.channel, "prompt schedule set",
+              {"cadence": "daily", "time": "19:30", "timezone": "asia/tokyo"})
+    shown = text(await run(world, admin, world.lobby, "filmclub settings show"))
+    assert "Time zone: Asia/Tokyo" in shown
+    await run(world, admin, world.lobby, "filmclub settings set", {"timezone": "Europe/Paris"})
+    schedule = await running.bot.store.get_schedule(world.guild.id)
+    assert schedule is not None and schedule.describe() == "daily at 19:30 (Europe/Paris)"

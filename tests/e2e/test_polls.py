@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.emulator import DiscordEmulator
-from bot.visibility import EVERY_THREAD
+from bot.records.visibility import EVERY_THREAD
 from tests.e2e.harness import RunningBot, World
 from tests.e2e.moderating import eventually, run, started, text
 

@@ -18,7 +18,7 @@ import pytest
 
 from bot.emulator import Permissions
 from bot.emulator.interactions import InteractionRecord
-from bot.moderation import GuildSettings
+from bot.records.server_settings import GuildSettings
 from cogs.support.checks import NOT_A_THREAD
 from tests.e2e import private
 from tests.e2e.harness import RunningBot, World

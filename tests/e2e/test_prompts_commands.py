@@ -189,7 +189,7 @@ async def test_members_cannot_use_prompt_commands(world: World, tmp_path: Path) 
     store = bot_of(runner).store
     assert await store.list_queue(world.guild.id) == []
     assert await store.get_schedule(world.guild.id) is None
-    assert (await store.get_prompt_settings(world.guild.id)).default_question is None
+    assert (await store.get_settings(world.guild.id)).default_question is None
     commands = {c["name"]: c for c in world.emu.commands()}
     assert commands["prompt"]["default_member_permissions"] == str(1 << 13)
     assert await runner.stop() == 0

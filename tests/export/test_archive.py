@@ -14,8 +14,8 @@ from bot.errors import NotFound
 from bot.export import ExportOptions, export_thread
 from bot.export.archive import Highlights, default_archive_name, excerpt, export_archive
 from bot.models import Comment, MessageCreated
+from bot.records.visibility import EVERY_THREAD, Visible
 from bot.store import Store
-from bot.visibility import EVERY_THREAD, Visible
 from tests import discussion, hostile
 from tests.export.conftest import EXPORTED_AT
 

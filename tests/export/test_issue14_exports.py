@@ -23,10 +23,10 @@ import pytest
 from bot.export import ExportOptions, ExportRequest, export_thread, run_export
 from bot.export.archive import export_archive
 from bot.models import Article, MessageCreated, Prompt, ReactionAdded
-from bot.moderation import HiddenComment
-from bot.names import PlaceName
+from bot.records.audit import HiddenComment
+from bot.records.names import PlaceName
+from bot.records.visibility import EVERY_THREAD
 from bot.store import Store
-from bot.visibility import EVERY_THREAD
 from tests import discussion, hostile
 from tests.discussion import at, say
 from tests.export.conftest import EXPORTED_AT, FORMATS
@@ -288,7 +288,7 @@ async def test_since_last_archive_includes_a_new_prompt_without_comments(
 
 async def test_names_survive_a_member_rename_order(store: Store) -> None:
     """An older sighting never replaces a newer name, whatever order they arrive in."""
-    from bot.names import MemberName
+    from bot.records.names import MemberName
 
     await store.add_prompt(discussion.PROMPT)
     new, old = at(20), at(10)

@@ -25,8 +25,8 @@ from bot.export.base import ExportContext
 from bot.export.markdown import MarkdownExporter
 from bot.export.threads import thread_comments, thread_context
 from bot.models import Comment
+from bot.records.visibility import EVERY_THREAD
 from bot.store import Store
-from bot.visibility import EVERY_THREAD
 from tests import discussion
 from tests.export.conftest import EXPORTED_AT
 

@@ -16,9 +16,9 @@ from pathlib import Path
 from bot.export import ExportOptions, export_thread
 from bot.export.archive import export_archive
 from bot.models import Attachment
+from bot.records.visibility import EVERY_THREAD
 from bot.spoilers import SPOILER_THREAD_NOTE
 from bot.store import Store
-from bot.visibility import EVERY_THREAD
 from tests import discussion
 from tests.export.conftest import EXPORTED_AT
 from tests.export.test_json import validator

@@ -19,8 +19,8 @@ import pytest_asyncio
 from bot.export import ExportOptions, export_thread
 from bot.export.archive import export_archive
 from bot.models import Comment, utcnow
+from bot.records.visibility import EVERY_THREAD
 from bot.store import SQLiteStore, Store
-from bot.visibility import EVERY_THREAD
 from tests.export import generated
 from tests.export.conftest import FORMATS
 

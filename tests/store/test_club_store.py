@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bot.models import Article, Prompt
-from bot.privacy import REMOVED_NAME
+from bot.records.member_data import REMOVED_NAME
 from bot.store import Store
 from bot.watchlist import ClubSettings, read_film
 

@@ -19,7 +19,7 @@ from bot.models import (
     ReactionAdded,
     ReactionRemoved,
 )
-from bot.moderation import HiddenComment
+from bot.records.audit import HiddenComment
 from bot.store import SQLiteStore, Store
 from tests.snowflakes import minute_ids
 

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from bot.errors import NotFound, StoreError
-from bot.models import Article, Prompt, PromptSettings, StoredArticle
-from bot.schedule import Schedule
+from bot.models import Article, Prompt, StoredArticle
+from bot.records.posting_schedule import Schedule
+from bot.records.server_settings import GuildSettings
 from bot.store import Store
 from bot.store.base import PollRecord
 
@@ -146,11 +147,30 @@ async def test_a_poll_that_fails_midway_writes_nothing(store: Store) -> None:
 
 async def test_settings_default_then_saved(store: Store) -> None:
     """A server without settings gets the defaults; saved ones come back."""
-    assert await store.get_prompt_settings(GUILD) == PromptSettings(GUILD)
-    mine = PromptSettings(GUILD, archive_minutes=1440, mention_role_id=5,
+    assert await store.get_settings(GUILD) == GuildSettings(GUILD)
+    mine = GuildSettings(GUILD, archive_minutes=1440, mention_role_id=5,
                           default_question="Why?")
-    await store.set_prompt_settings(mine)
-    assert await store.get_prompt_settings(GUILD) == mine
+    await store.save_settings(mine)
+    assert await store.get_settings(GUILD) == mine
+
+
+async def test_schedule_zone_is_the_server_zone(store: Store) -> None:
+    """Issue 20: one zone per server. Setting a schedule sets it; changing the server's
+    moves the schedule's, which then counts its slots from the change (no double post)."""
+    await store.set_schedule(Schedule(GUILD, CHANNEL, "daily", (), time(19, 30),
+                                      "Europe/Paris", T0, last_slot=T0))
+    assert (await store.get_settings(GUILD)).timezone == "Europe/Paris"
+    changed = T0 + timedelta(hours=3)
+    settings = await store.get_settings(GUILD)
+    await store.save_settings(settings.changes(timezone="Asia/Tokyo", updated_at=changed))
+    moved = await store.get_schedule(GUILD)
+    assert moved is not None and (moved.timezone, moved.set_at) == ("Asia/Tokyo", changed)
+    assert moved.due(changed + timedelta(minutes=1)) is None
+    now = await store.get_settings(GUILD)
+    await store.save_settings(now.changes(export_access="everyone",
+                                          updated_at=changed + timedelta(days=9)))
+    same = await store.get_schedule(GUILD)
+    assert same is not None and same.set_at == changed  # the zone did not change: set_at stays
 
 
 async def test_schedule_round_trip_and_slot_claims(store: Store) -> None:

@@ -17,11 +17,12 @@ from bot.models import (
     ReactionAdded,
     ReactionRemoved,
 )
-from bot.moderation import AuditEntry, CloseTimer, GuildSettings, HiddenComment
-from bot.privacy import PLACEHOLDER, REMOVED_NAME
+from bot.records.audit import AuditEntry, CloseTimer, HiddenComment
+from bot.records.member_data import PLACEHOLDER, REMOVED_NAME
+from bot.records.server_settings import GuildSettings
+from bot.records.visibility import EVERY_THREAD as ALL
+from bot.records.visibility import Visible
 from bot.store import Store
-from bot.visibility import EVERY_THREAD as ALL
-from bot.visibility import Visible
 from tests.snowflakes import minute_ids
 
 T0 = datetime(2026, 11, 1, 20, 0, tzinfo=UTC)

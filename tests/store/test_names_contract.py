@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.models import MessageCreated, ReactionAdded
-from bot.names import MemberName, PlaceName
+from bot.records.names import MemberName, PlaceName
 from bot.store import SQLiteStore, Store
 from bot.store.migrations import MIGRATIONS, _statements
 from tests import discussion

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.models import Article, Comment, Prompt, PromptSettings
-from bot.moderation import AuditEntry
+from bot.models import Article, Comment, Prompt
+from bot.records.audit import AuditEntry
+from bot.records.server_settings import GuildSettings
 from bot.services.platform import Published, TryLater
 
 
@@ -78,7 +79,7 @@ class FakePlatform:
         return channel_id
 
     async def publish(self, guild_id: int, channel_id: int, article: Article,
-                      settings: PromptSettings, question: str | None,
+                      settings: GuildSettings, question: str | None,
                       spoilers: bool = False) -> Published:
         self.next_id += 2
         self.posts.append((guild_id, channel_id, article.slug, question))

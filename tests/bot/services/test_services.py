@@ -13,7 +13,8 @@ from bot.errors import AlreadyPosted, FilmclubError
 from bot.feeds import FeedPoller
 from bot.fetch import Fetcher
 from bot.models import Article, MessageCreated, Prompt
-from bot.moderation import AuditEntry, CloseTimer
+from bot.records.audit import AuditEntry, CloseTimer
+from bot.records.visibility import EVERY_THREAD
 from bot.schedule import make_schedule
 from bot.services.audit import AuditTrail, CompletedCommand
 from bot.services.hiding import CommentHiding, hide_notice
@@ -21,7 +22,6 @@ from bot.services.platform import TryLater
 from bot.services.scheduler import PromptScheduler
 from bot.services.timers import CLOSE_NOTICE, CloseTimers
 from bot.store import Store
-from bot.visibility import EVERY_THREAD
 from tests.bot.services.fakes import FakePlatform
 
 T0 = datetime(2026, 11, 1, 20, 0, tzinfo=UTC)

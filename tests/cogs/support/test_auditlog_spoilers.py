@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.moderation import AuditEntry
+from bot.records.audit import AuditEntry
 from cogs.support.auditlog import audit_line
 from cogs.support.ui import LINE_LIMIT
 

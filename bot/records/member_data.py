@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 from bot.models import Comment
 
 if TYPE_CHECKING:
-    from bot.ratings import Rating
-    from bot.watchlist import WatchEntry
+    from bot.records.films import Rating, WatchEntry
 
 #: What a forgotten member's comment says from then on (replies keep their place).
 PLACEHOLDER = "[removed at the member's request]"
