@@ -73,7 +73,7 @@ class PageMacros:
 
 @functools.cache
 def page_macros() -> PageMacros:
-    module = environment().get_template("thread.html.j2").module
+    module = environment().get_template(HtmlExporter.template).module
     return PageMacros(*(getattr(module, name) for name in ("head", "comment", "foot")))
 
 
@@ -144,6 +144,8 @@ class HtmlExporter(Exporter):
     name = "html"
     extension = "html"
     media_type = "text/html"
+    label = "Web page"
+    template = "thread.html.j2"
 
     async def write(self, context: ExportContext, comments: AsyncIterator[Comment],
                     out: TextIO) -> int:
@@ -155,6 +157,11 @@ class HtmlExporter(Exporter):
             out.write(page.comment(view))
         out.write(page.foot(facts, tree))
         return tree.written
+
+    @classmethod
+    def comment_anchor(cls, comment_id: int) -> str:
+        """Each comment's ``id`` on the page: the archive's index links to it."""
+        return f"comment-{comment_id}"
 
     @staticmethod
     async def views(context: ExportContext, comments: AsyncIterator[Comment],
@@ -183,7 +190,7 @@ def comment_view(comment: Comment, context: ExportContext,
     options = context.options
     show_text = not comment.deleted or options.include_deleted
     view = CommentView(
-        anchor=f"comment-{comment.id}",
+        anchor=HtmlExporter.comment_anchor(comment.id),
         first=False, nest=False, close_levels=0,
         deleted=comment.deleted,
         show_text=show_text,

@@ -46,6 +46,7 @@ class MarkdownExporter(BlockExporter):
     name = "md"
     extension = "md"
     media_type = "text/markdown"
+    label = "Markdown"
 
     none_yet = "*No comments yet.*\n"
     none_selected = "*No comments in this selection.*\n"
