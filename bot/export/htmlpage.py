@@ -10,7 +10,7 @@ It is rendered with Jinja2 (autoescape on) as the comments stream from the store
 template is three macros, the page's head, one comment and the page's foot, and each
 comment is rendered and written as it arrives, so no more than one batch of comments
 (the store's) is ever in memory. Member text goes through
-:mod:`bot.export.discord_markdown`, which escapes everything and adds only its own markup.
+:mod:`bot.export.markup_html`, which escapes everything and adds only its own markup.
 """
 
 from __future__ import annotations
@@ -37,8 +37,9 @@ from bot.export.base import (
     selection_summary,
     tally_reactions,
 )
-from bot.export.discord_markdown import DiscordMarkdown, is_web_url
 from bot.export.markdown import discussion_summary, place_line
+from bot.export.markup_html import HtmlRenderer
+from bot.export.markup_parser import is_web_url
 from bot.models import Comment
 from bot.ratings import HALF_STARS, step_label, summary_of
 
@@ -168,7 +169,7 @@ class HtmlExporter(Exporter):
                     tree: TreeState) -> AsyncIterator[CommentView]:
         """One view per comment, tracking the nesting as the comments stream by."""
         names = MemberNames(context.members)
-        renderer = DiscordMarkdown(names.get, context.timezone)
+        renderer = HtmlRenderer(names.get, context.timezone)
         async for comment in comments:
             names.learn(comment)
             # Reading order puts a reply right after its parent or its parent's earlier
@@ -184,7 +185,7 @@ class HtmlExporter(Exporter):
 
 
 def comment_view(comment: Comment, context: ExportContext,
-                 renderer: DiscordMarkdown) -> CommentView:
+                 renderer: HtmlRenderer) -> CommentView:
     """The view of one comment; its place in the tree is filled in by the caller."""
     zone = context.timezone
     options = context.options
