@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.export import FORMATS, export_thread
+from bot.export import export_thread, formats
 from bot.models import (
     DISCORD_EPOCH_MS,
     Article,
@@ -141,7 +141,7 @@ async def speed(folder: Path, comments: int) -> dict[str, Any]:
         raise AssertionError(f"baseline read {count} comments, expected {comments}")
     report(f"  baseline (read from the store + json.dumps): {base:.2f} s")
     ratios = {}
-    for fmt in FORMATS:
+    for fmt in formats.names():
         took, written = await timed_export(db, fmt, folder / f"thread.{fmt}")
         if written != comments:
             raise AssertionError(f"{fmt}: wrote {written} comments, expected {comments}")
@@ -159,7 +159,7 @@ async def memory(folder: Path, comments: int) -> dict[str, float]:
            f"({db.stat().st_size / 2**20:.0f} MB database)")
     peaks = {"(open only)": peak_rss_mb(["--child", "open", str(db), "md", os.devnull])}
     report(f"  peak memory, a process that only opens the store: {peaks['(open only)']:.0f} MB")
-    for fmt in FORMATS:
+    for fmt in formats.names():
         out = folder / f"huge.{fmt}"
         peaks[fmt] = peak_rss_mb(["--child", "export", str(db), fmt, str(out)])
         report(f"  {fmt:>4}: peak {peaks[fmt]:.0f} MB for a {out.stat().st_size / 2**20:.0f} MB "
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         ratios = asyncio.run(speed(folder, comments))
         peaks = asyncio.run(memory(folder, huge))
     worst = max(ratios, key=lambda f: ratios[f] / GOALS.get(f, 3.0))
-    top = max(v for k, v in peaks.items() if k in FORMATS)
+    top = max(v for k, v in peaks.items() if k in formats.FORMATS)
     sys.stdout.write(
         f"export: {comments:,} comments; slowest against its goal: {worst} at "
         f"{ratios[worst]:.2f}x; {huge:,} comments exported with peak memory {top:.0f} MB\n")

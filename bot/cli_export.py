@@ -25,6 +25,7 @@ from bot.errors import ExportError, InvalidValue
 from bot.export import (
     ExportRequest,
     default_filename,
+    formats,
     get_exporter,
     resolve_scope,
     run_export,
@@ -51,8 +52,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                       help="a prompt's message id (or its thread's id)")
     what.add_argument("--guild", type=discord_id("server"), metavar="ID",
                       help="a server's id: every prompt thread, one file each, in a zip")
-    export.add_argument("--format", default="md", metavar="FORMAT",
-                        help="md, json, html, csv or txt (default: md)")
+    # Not argparse's choices: an unknown format gets the one line every export error gets.
+    export.add_argument("--format", default=formats.DEFAULT, metavar="FORMAT",
+                        help=f"{formats.listing()} (default: {formats.DEFAULT})")
     export.add_argument("--out", metavar="PATH",
                         help="the file to write, or - for standard output; an existing "
                              "folder (or one ending in /) gets the file under its default "

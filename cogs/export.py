@@ -33,7 +33,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import ExportError, NotAllowed, NotFound
-from bot.export import ExportRequest, ExportResult, default_filename, run_export
+from bot.export import ExportRequest, ExportResult, default_filename, formats, run_export
 from bot.export.archive import default_archive_name
 from bot.export.base import describe_selection, format_time
 from bot.export.packing import pack
@@ -58,7 +58,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Format = Literal["md", "json", "html", "csv", "txt"]
+#: /export's ``format:`` choices, from the registry (read once, as this module loads).
+FORMAT_CHOICES = [app_commands.Choice(name=name, value=name) for name in formats.names()]
 
 #: /export's target: the thread named, else the one it runs in; the server with scope:server.
 EXPORT_TARGET = ThreadOption(
@@ -85,7 +86,7 @@ class Export(commands.Cog):
                           description="Export a prompt thread, or every prompt here, as a file")
     @app_commands.describe(
         thread="The prompt thread (default: this one)",
-        format="File format (default: md)",
+        format=f"File format (default: {formats.DEFAULT})",
         scope="One thread (default), or every prompt of this server as a zip",
         sort="Order of comments and of replies to each (default: oldest first)",
         after="Only comments written after a date (2026-11-01 20:30) or a message id",
@@ -97,12 +98,13 @@ class Export(commands.Cog):
         anonymise="Member 1, Member 2... instead of names",
         since_last="Only what changed since the last export with these options",
     )
+    @app_commands.choices(format=FORMAT_CHOICES)
     @app_commands.guild_only()
     @limited(EXPORTS)
     @exporters_only(EXPORT_TARGET, **MODERATE)
     async def export(self, interaction: discord.Interaction[FilmClub],
                      thread: discord.Thread | None = None,
-                     format: Format = "md",
+                     format: str = formats.DEFAULT,
                      scope: Literal["thread", "server"] = "thread",
                      sort: Literal["oldest", "newest", "top"] = "oldest",
                      after: str | None = None,
@@ -254,11 +256,8 @@ class Export(commands.Cog):
                  interaction.user.id, result.comments, result.size)
 
 
-#: The formats as the "Export this thread" menu offers them, in order.
-FORMAT_LABELS: dict[str, str] = {
-    "md": "Markdown (.md)", "html": "Web page (.html)", "txt": "Plain text (.txt)",
-    "json": "JSON (.json)", "csv": "Spreadsheet table (.csv)",
-}
+#: The formats as the "Export this thread" menu offers them, in order (from the registry).
+FORMAT_LABELS: dict[str, str] = {f.name: formats.menu_label(f) for f in formats.menu()}
 
 
 class FormatChoice(OwnedView):

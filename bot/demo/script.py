@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.export import formats
+
 SERVER = "Film Club"
 CHANNEL = "films"
 LOBBY = "general"
@@ -152,8 +154,9 @@ LOCK_STEP = SCRIPT[-1]
 #: Every export the demo asks the bot for, as (file name, /export options).
 EXPORT_OPTIONS: dict[str, Any] = {"include_revisions": True}
 EXPORTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    # Every format, the web page (the demo's showpiece) first, then as /export offers them.
     *((fmt, f"{ARTICLE}.{fmt}", {"format": fmt, **EXPORT_OPTIONS})
-      for fmt in ("html", "md", "json", "csv", "txt")),
+      for fmt in ("html", *(name for name in formats.names() if name != "html"))),
     ("zip", "server-archive.zip", {"format": "html", "scope": "server", **EXPORT_OPTIONS}),
 )
 

@@ -1,10 +1,12 @@
 """A server's archive: every prompt thread as one file in a zip, with an ``index.html``.
 
 The zip holds one file per thread, in the chosen format and with the chosen options,
-named ``<title>-<thread id>.<ext>`` (made safe from the title), and ``index.html``: a
-page listing each thread with the day its prompt was posted, how many comments the
-file holds, its latest comment and its top comment (best score above zero; ties go to
-the older), linked to the files. Anonymised, one numbering spans every file.
+named ``<title>-<thread id>.<ext>`` (made safe from the title, the extension the
+format's), and ``index.html``: a page listing each thread with the day its prompt was
+posted, how many comments the file holds, its latest comment and its top comment (best
+score above zero; ties go to the older), linked to the files, and the top comment to its
+place in the file when the format has places (:meth:`Exporter.comment_anchor`).
+Anonymised, one numbering spans every file.
 
 It streams like the single-thread export: each thread is written into the zip as it
 comes from the store, and only a few facts per thread (its index line) are kept, so
@@ -30,6 +32,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from bot.errors import NotFound
 from bot.export.anonymise import Pseudonyms
 from bot.export.base import (
+    Exporter,
     ExportOptions,
     Output,
     describe_selection,
@@ -39,10 +42,11 @@ from bot.export.base import (
     format_time,
     open_output,
 )
-from bot.export.discord_markdown import text_with_spoilers
+from bot.export.formats import get_exporter
+from bot.export.markup_html import text_with_spoilers
 from bot.export.htmlpage import CONTENT_SECURITY_POLICY
 from bot.export.offload import in_thread, write_off_loop
-from bot.export.threads import default_filename, get_exporter, thread_comments, thread_context
+from bot.export.thread_export import default_filename, thread_comments, thread_context
 from bot.models import Comment, Prompt
 from bot.records.visibility import Visible
 from bot.store.base import Store
@@ -192,7 +196,7 @@ async def export_archive(
         index = zipfile.ZipInfo(INDEX_NAME, date_time=stamp)
         index.compress_type = zipfile.ZIP_DEFLATED
         page = render_index(
-            entries, guild_id=guild_id, guild_name=guild_name, fmt=fmt, options=options,
+            entries, guild_id=guild_id, guild_name=guild_name, exporter=exporter, options=options,
             exported_at=exported_at, timezone=timezone, since=since)
         await in_thread(archive.writestr, index, page)
     total = sum(e.comments for e in entries)
@@ -209,15 +213,14 @@ def _environment() -> Environment:
 
 
 def render_index(entries: Sequence[ArchiveEntry], *, guild_id: int, guild_name: str | None,
-                 fmt: str, options: ExportOptions, exported_at: datetime,
+                 exporter: Exporter, options: ExportOptions, exported_at: datetime,
                  timezone: tzinfo = UTC, since: datetime | None = None) -> str:
     """The archive's ``index.html``: a standalone page (no script, nothing remote)."""
     rows = [
         {
             "title": e.title,
             "href": quote(e.filename),
-            "anchor": (f"{quote(e.filename)}#comment-{e.top.id}"
-                       if e.top is not None and fmt == "html" else None),
+            "anchor": _top_link(e, exporter),
             "posted_iso": e.posted_at.astimezone(timezone).isoformat(),
             "posted": f"{e.posted_at.astimezone(timezone):%Y-%m-%d}",
             "comments": e.comments,
@@ -234,7 +237,7 @@ def render_index(entries: Sequence[ArchiveEntry], *, guild_id: int, guild_name: 
     return _environment().get_template("archive.html.j2").render(
         csp=CONTENT_SECURITY_POLICY,
         server=guild_name or f"Server {guild_id}",
-        fmt=fmt,
+        fmt=exporter.name,
         rows=rows,
         comments=sum(e.comments for e in entries),
         selection=describe_selection(options, since=since, zone=timezone),
@@ -242,6 +245,13 @@ def render_index(entries: Sequence[ArchiveEntry], *, guild_id: int, guild_name: 
         exported=format_time(exported_at, timezone),
         zone=getattr(timezone, "key", None) or str(timezone),
     )
+
+
+def _top_link(entry: ArchiveEntry, exporter: Exporter) -> str | None:
+    """The top comment's place in the thread's file, when the format has places."""
+    if entry.top is None or (anchor := exporter.comment_anchor(entry.top.id)) is None:
+        return None
+    return f"{quote(entry.filename)}#{anchor}"
 
 
 def prompt_title(prompt: Prompt, channel_names: Mapping[int, str] | None = None) -> str:

@@ -72,11 +72,21 @@ class ExportContext:
 
 
 class Exporter(ABC):
-    """One output format."""
+    """One output format, declared by its module and listed in :mod:`bot.export.formats`.
 
-    name: ClassVar[str]
-    extension: ClassVar[str]
-    media_type: ClassVar[str]
+    What it declares is all that the CLI, ``/export``, the server archive and the tests
+    need to know of it: nothing outside its module names a format.
+    """
+
+    name: ClassVar[str]  # what ``--format`` and ``/export format:`` take: "md"
+    extension: ClassVar[str]  # of its files, without the dot: "md"
+    media_type: ClassVar[str]  # "text/markdown"
+    #: What the "Export this thread" menu calls it, before the extension: "Markdown".
+    label: ClassVar[str]
+    #: A document people read (listed first in the menu), or data for programs.
+    readable: ClassVar[bool] = True
+    #: The Jinja2 template (in ``bot/export/templates``) it renders with, if any.
+    template: ClassVar[str | None] = None
     #: Whether the format shows who reacted (not only how many), and the author of a
     #: deleted comment whose text it does not show: anonymising numbers only the
     #: people a file shows.
@@ -87,6 +97,12 @@ class Exporter(ABC):
     async def write(self, context: ExportContext, comments: AsyncIterator[Comment],
                     out: TextIO) -> int:
         """Write the thread to ``out``; return the number of comments written."""
+
+    @classmethod
+    def comment_anchor(cls, comment_id: int) -> str | None:
+        """The fragment that finds one comment in a file of this format ("comment-123"),
+        or None when the format has no such places (the archive's index links to it)."""
+        return None
 
 
 class BlockExporter(Exporter):

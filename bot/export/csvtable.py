@@ -135,6 +135,8 @@ class CsvExporter(Exporter):
     name = "csv"
     extension = "csv"
     media_type = "text/csv"
+    label = "Spreadsheet table"
+    readable = False
     shows_deleted_authors = True
 
     async def write(self, context: ExportContext, comments: AsyncIterator[Comment],

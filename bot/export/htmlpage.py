@@ -10,7 +10,7 @@ It is rendered with Jinja2 (autoescape on) as the comments stream from the store
 template is three macros, the page's head, one comment and the page's foot, and each
 comment is rendered and written as it arrives, so no more than one batch of comments
 (the store's) is ever in memory. Member text goes through
-:mod:`bot.export.discord_markdown`, which escapes everything and adds only its own markup.
+:mod:`bot.export.markup_html`, which escapes everything and adds only its own markup.
 """
 
 from __future__ import annotations
@@ -37,8 +37,10 @@ from bot.export.base import (
     selection_summary,
     tally_reactions,
 )
-from bot.export.discord_markdown import DiscordMarkdown, is_web_url, text_with_spoilers
+from bot.export.markup_html import text_with_spoilers
 from bot.export.markdown import discussion_summary, place_line
+from bot.export.markup_html import HtmlRenderer
+from bot.export.markup_parser import is_web_url
 from bot.models import Comment
 from bot.ratings import HALF_STARS, step_label, summary_of
 from bot.spoilers import is_spoiler_file
@@ -74,7 +76,7 @@ class PageMacros:
 
 @functools.cache
 def page_macros() -> PageMacros:
-    module = environment().get_template("thread.html.j2").module
+    module = environment().get_template(HtmlExporter.template).module
     return PageMacros(*(getattr(module, name) for name in ("head", "comment", "foot")))
 
 
@@ -147,6 +149,8 @@ class HtmlExporter(Exporter):
     name = "html"
     extension = "html"
     media_type = "text/html"
+    label = "Web page"
+    template = "thread.html.j2"
 
     async def write(self, context: ExportContext, comments: AsyncIterator[Comment],
                     out: TextIO) -> int:
@@ -159,12 +163,17 @@ class HtmlExporter(Exporter):
         out.write(page.foot(facts, tree))
         return tree.written
 
+    @classmethod
+    def comment_anchor(cls, comment_id: int) -> str:
+        """Each comment's ``id`` on the page: the archive's index links to it."""
+        return f"comment-{comment_id}"
+
     @staticmethod
     async def views(context: ExportContext, comments: AsyncIterator[Comment],
                     tree: TreeState) -> AsyncIterator[CommentView]:
         """One view per comment, tracking the nesting as the comments stream by."""
         names = MemberNames(context.members)
-        renderer = DiscordMarkdown(names.get, context.timezone)
+        renderer = HtmlRenderer(names.get, context.timezone)
         async for comment in comments:
             names.learn(comment)
             # Reading order puts a reply right after its parent or its parent's earlier
@@ -180,13 +189,13 @@ class HtmlExporter(Exporter):
 
 
 def comment_view(comment: Comment, context: ExportContext,
-                 renderer: DiscordMarkdown) -> CommentView:
+                 renderer: HtmlRenderer) -> CommentView:
     """The view of one comment; its place in the tree is filled in by the caller."""
     zone = context.timezone
     options = context.options
     show_text = not comment.deleted or options.include_deleted
     view = CommentView(
-        anchor=f"comment-{comment.id}",
+        anchor=HtmlExporter.comment_anchor(comment.id),
         first=False, nest=False, close_levels=0,
         deleted=comment.deleted,
         show_text=show_text,

@@ -258,6 +258,8 @@ class JsonExporter(Exporter):
     name = "json"
     extension = "json"
     media_type = "application/json"
+    label = "JSON"
+    readable = False
     shows_voters = True
     shows_deleted_authors = True
 

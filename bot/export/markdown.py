@@ -8,7 +8,7 @@ is the reviewed default (tests/golden/discussion.md).
 Each comment starts with a heading (``### Name · time · score``), which member text
 can never produce, so no author line can be forged. Member text is rendered from
 Discord's markdown into CommonMark that shows that text and nothing else
-(``bot.export.commonmark``): Discord's bold, italics, code, quotes and http(s) links
+(``bot.export.markup_commonmark``): Discord's bold, italics, code, quotes and http(s) links
 keep their form, everything else is escaped text, and no line a member writes can
 open a block of its own (a heading, a fence, HTML, a list, a rule) or leave the
 comment's. Names, article fields and file names are escaped text too; only http(s)
@@ -28,14 +28,14 @@ from bot.export.base import (
     selection_summary,
     tally_reactions,
 )
-from bot.export.commonmark import (
-    MemberMarkdown,
+from bot.export.markup_commonmark import (
+    CommonMarkRenderer,
     escape_text,
     heading_text,
     inline_text,
     link_destination,
 )
-from bot.export.discord_markdown import is_web_url
+from bot.export.markup_parser import is_web_url
 from bot.export.safetext import terminal_safe
 from bot.models import Attachment, Comment
 from bot.ratings import summary_of
@@ -47,6 +47,7 @@ class MarkdownExporter(BlockExporter):
     name = "md"
     extension = "md"
     media_type = "text/markdown"
+    label = "Markdown"
 
     none_yet = "*No comments yet.*\n"
     none_selected = "*No comments in this selection.*\n"
@@ -127,7 +128,7 @@ class MarkdownExporter(BlockExporter):
         return "\n".join(f"{prefix}{line}" if line else prefix.rstrip() for line in lines) + "\n\n"
 
 
-_RENDER = MemberMarkdown()
+_RENDER = CommonMarkRenderer()
 
 
 def _attachment(attachment: Attachment) -> str:

@@ -70,6 +70,7 @@ class TextExporter(BlockExporter):
     name = "txt"
     extension = "txt"
     media_type = "text/plain"
+    label = "Plain text"
 
     none_yet = "No comments yet.\n"
     none_selected = "No comments in this selection.\n"

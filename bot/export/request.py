@@ -26,7 +26,8 @@ from typing import Literal
 from bot.errors import InvalidValue, NotFound
 from bot.export.archive import Progress, export_archive
 from bot.export.base import CountingStream, ExportOptions, Output, iso_time, output_size
-from bot.export.threads import ExportResult, export_thread, get_exporter
+from bot.export.formats import DEFAULT, get_exporter
+from bot.export.thread_export import ExportResult, export_thread
 from bot.models import ExportRecord, snowflake_time, utcnow
 from bot.records.visibility import Visible
 from bot.store.base import COMMENT_ORDERS, Bound, CommentOrder, Store
@@ -47,7 +48,7 @@ class ExportRequest:
 
     scope: Scope
     target_id: int  # the thread, or the guild
-    fmt: str = "md"
+    fmt: str = DEFAULT
     options: ExportOptions = field(default_factory=ExportOptions)
     include_hidden: bool = False
     since_last: bool = False

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.emulator import Permissions
-from bot.export.commonmark import escape_text
+from bot.export.markup_commonmark import escape_text
 from bot.records.member_data import PLACEHOLDER
 from tests.e2e.harness import RunningBot, World
 from tests.e2e.moderating import LINK, buttons, message, post, run, text

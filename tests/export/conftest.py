@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 
-from bot.export import ExportOptions, export_thread
+from bot.export import ExportOptions, export_thread, formats
 from bot.store import Store
 from tests import discussion, hostile
 
 EXPORTED_AT = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 GOLDEN = Path(__file__).parents[1] / "golden"
-FORMATS = ("md", "json", "html", "csv", "txt")
+#: Every registered format: each test over formats runs for a new one with no edit.
+FORMATS = formats.names()
 ALL_OPTIONS = ExportOptions(include_deleted=True, include_revisions=True)
 OPTION_SETS = [ExportOptions(), ALL_OPTIONS]
 

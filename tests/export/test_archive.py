@@ -17,7 +17,7 @@ from bot.models import Comment, MessageCreated
 from bot.records.visibility import EVERY_THREAD, Visible
 from bot.store import Store
 from tests import discussion, hostile
-from tests.export.conftest import EXPORTED_AT
+from tests.export.conftest import EXPORTED_AT, FORMATS
 
 GUILD = discussion.PROMPT.guild_id
 T = datetime(2026, 11, 1, tzinfo=UTC)
@@ -60,7 +60,7 @@ async def test_archive_leaves_out_the_threads_the_asker_cannot_see(filled: Store
         await archive(filled, tmp_path, visible=Visible.only([]))
 
 
-@pytest.mark.parametrize("fmt", ["md", "json", "html", "csv", "txt"])
+@pytest.mark.parametrize("fmt", FORMATS)
 async def test_each_file_is_the_single_thread_export(filled: Store, tmp_path: Path,
                                                      fmt: str) -> None:
     """A thread's file in the zip is byte for byte what exporting that thread alone writes."""

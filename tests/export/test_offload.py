@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 
 from bot.export import ExportOptions, export_thread, offload
-from bot.export import threads as threads_module
+from bot.export import formats as formats_module
 from bot.export.archive import export_archive
 from bot.export.base import ExportContext
 from bot.export.markdown import MarkdownExporter
-from bot.export.threads import thread_comments, thread_context
+from bot.export.thread_export import thread_comments, thread_context
 from bot.models import Comment
 from bot.records.visibility import EVERY_THREAD
 from bot.store import Store
@@ -51,7 +51,7 @@ class Recorder(MarkdownExporter):
 def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
     """Exports in md go through a Recorder."""
     made = Recorder()
-    monkeypatch.setitem(threads_module.FORMATS, "md", lambda: made)  # type: ignore[arg-type]
+    monkeypatch.setitem(formats_module.FORMATS, "md", lambda: made)  # type: ignore[arg-type]
     yield made
 
 
@@ -107,7 +107,7 @@ async def test_the_loop_keeps_running_while_a_comment_renders(filled: Store,
             if target and ticks >= target:
                 seen_ticks.set()
 
-    monkeypatch.setitem(threads_module.FORMATS, "md", Waiting)
+    monkeypatch.setitem(formats_module.FORMATS, "md", Waiting)
     beating = asyncio.create_task(heartbeat())
     try:
         result = await export_thread(filled, discussion.THREAD, "md", tmp_path / "w.md",
@@ -147,7 +147,7 @@ async def test_a_failing_render_fails_the_export_and_leaves_no_file(
         def comment(self, comment: Comment, context: ExportContext) -> str:
             raise ValueError("renderer broke")
 
-    monkeypatch.setitem(threads_module.FORMATS, "md", Broken)
+    monkeypatch.setitem(formats_module.FORMATS, "md", Broken)
     folder = tmp_path / "out"
     folder.mkdir()
     with pytest.raises(ValueError, match="renderer broke"):

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.export.commonmark import MemberMarkdown, escape_text, guard_line, link_destination
+from bot.export.markup_commonmark import (
+    CommonMarkRenderer,
+    escape_text,
+    guard_line,
+    link_destination,
+)
 from bot.export.safetext import close_bidi, one_line, terminal_safe
 
 SEQUENCES = [
@@ -103,7 +108,7 @@ def test_text_is_escaped_only_where_it_could_be_markup(text: str, escaped: str) 
 ])
 def test_discord_markdown_keeps_its_form(text: str, lines: list[str]) -> None:
     """Discord's formatting becomes CommonMark's; what would misrender is escaped text."""
-    assert MemberMarkdown().render(text) == lines
+    assert CommonMarkRenderer().render(text) == lines
 
 
 def test_link_destinations_cannot_be_ended_early() -> None:

@@ -6,14 +6,15 @@ from datetime import UTC, timedelta, timezone
 
 import pytest
 
-from bot.export.discord_markdown import DiscordMarkdown, is_web_url
+from bot.export.markup_html import HtmlRenderer
+from bot.export.markup_parser import is_web_url
 
 NAMES = {15: "Zed", 16: "<b>Bold</b> name"}
 A = 'rel="nofollow noopener"'
 
 
 def render(text: str) -> str:
-    return str(DiscordMarkdown(NAMES.get, UTC).render(text))
+    return str(HtmlRenderer(NAMES.get, UTC).render(text))
 
 
 @pytest.mark.parametrize(("text", "html"), [
@@ -111,7 +112,7 @@ def test_deep_nesting_is_capped() -> None:
 def test_timestamps_are_shown_in_the_readers_zone() -> None:
     """<t:…:f> is formatted in the export's time zone, with a UTC datetime attribute."""
     zone = timezone(timedelta(hours=9), "JST")
-    html = str(DiscordMarkdown(NAMES.get, zone).render("<t:1794000000:f>"))
+    html = str(HtmlRenderer(NAMES.get, zone).render("<t:1794000000:f>"))
     assert html == '<time datetime="2026-11-06T21:20:00+00:00">7 November 2026 06:20</time>'
 
 

@@ -1,8 +1,9 @@
-"""The formats, and one thread made ready for an exporter: its context and its comments.
+"""One thread exported: made ready for an exporter (its context and its comments), written.
 
-Shared by the single-thread export (:func:`bot.export.export_thread`) and the server
-archive (:mod:`bot.export.archive`), so both read a thread the same way: the options
-that choose comments go to the store's query, anonymising wraps the stream.
+:func:`export_thread` writes one prompt thread to a file; :func:`thread_context` and
+:func:`thread_comments` are shared with the server archive (:mod:`bot.export.archive`),
+so both read a thread the same way: the options that choose comments go to the store's
+query, anonymising wraps the stream. The formats are in :mod:`bot.export.formats`.
 """
 
 from __future__ import annotations
@@ -29,23 +30,13 @@ from bot.export.base import (
     open_text_output,
     output_size,
 )
-from bot.export.csvtable import CsvExporter
-from bot.export.htmlpage import HtmlExporter
-from bot.export.jsondoc import JsonExporter
-from bot.export.markdown import MarkdownExporter
+from bot.export.formats import get_exporter
 from bot.export.offload import write_off_loop
-from bot.export.plaintext import TextExporter
 from bot.models import Comment, ExportRecord, Prompt, utcnow
 from bot.polls import tally
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
-
-FORMATS: dict[str, type[Exporter]] = {
-    exporter.name: exporter
-    for exporter in (MarkdownExporter, JsonExporter, HtmlExporter, CsvExporter, TextExporter)
-}
-
 
 @dataclass(frozen=True, slots=True)
 class ExportResult:
@@ -63,14 +54,6 @@ class ExportResult:
     previous: ExportRecord | None = None  # the export this one continued from
     entries: int = 0
     deleted: int = 0  # deleted comments among those selected (shown or as placeholders)
-
-
-def get_exporter(name: str) -> Exporter:
-    try:
-        return FORMATS[name]()
-    except KeyError:
-        known = ", ".join(sorted(FORMATS))
-        raise ExportError(f"unknown export format {name!r} (known: {known})") from None
 
 
 def default_filename(title: str, thread_id: int, fmt: str) -> str:
