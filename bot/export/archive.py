@@ -43,8 +43,8 @@ from bot.export.base import (
     open_output,
 )
 from bot.export.formats import get_exporter
-from bot.export.markup_html import text_with_spoilers
 from bot.export.htmlpage import CONTENT_SECURITY_POLICY
+from bot.export.markup_html import text_with_spoilers
 from bot.export.offload import in_thread, write_off_loop
 from bot.export.thread_export import default_filename, thread_comments, thread_context
 from bot.models import Comment, Prompt

@@ -37,9 +37,8 @@ from bot.export.base import (
     selection_summary,
     tally_reactions,
 )
-from bot.export.markup_html import text_with_spoilers
 from bot.export.markdown import discussion_summary, place_line
-from bot.export.markup_html import HtmlRenderer
+from bot.export.markup_html import HtmlRenderer, text_with_spoilers
 from bot.export.markup_parser import is_web_url
 from bot.models import Comment
 from bot.ratings import HALF_STARS, step_label, summary_of

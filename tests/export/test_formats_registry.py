@@ -19,8 +19,8 @@ from bot.errors import ExportError
 from bot.export import ExportOptions, formats
 from bot.export.archive import export_archive
 from bot.export.base import Exporter, file_slug
-from bot.store import Store
 from bot.records.visibility import EVERY_THREAD
+from bot.store import Store
 from tests import discussion, hostile
 from tests.clirun import ROOT, clean_env, sample_database
 from tests.export.conftest import EXPORTED_AT
