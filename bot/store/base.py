@@ -28,6 +28,7 @@ from bot.names import GuildNames, MemberName, PlaceName
 from bot.privacy import ForgetReport, MemberData
 from bot.schedule import Schedule
 from bot.stats import MemberTotals, ScoredComment, ServerStats, ThreadStats
+from bot.store.charts_base import ChartStore
 from bot.store.club_base import ClubStore
 from bot.visibility import Visible
 
@@ -86,7 +87,7 @@ class StorageNotice:
 StorageListener = Callable[[StorageNotice], None]
 
 
-class Store(ClubStore, ABC):
+class Store(ClubStore, ChartStore, ABC):
     """Comments, votes and prompts. Writes go through one writer, in batches."""
 
     # -- life cycle --------------------------------------------------------

@@ -1,0 +1,294 @@
+"""Drawing a chart with matplotlib (its non-interactive Agg and SVG backends).
+
+matplotlib is imported inside :func:`render` only, so a command that draws no chart
+never pays for it (about a third of a second). Figures are made with the object API
+(``matplotlib.figure.Figure``), never pyplot: nothing global, no GUI, no state left
+behind. The library's settings (rcParams) are global all the same, so one lock lets
+a single chart be drawn at a time, whichever thread draws it.
+
+Three themes: ``dark`` (Discord's dark theme: the picture /stats attaches), ``light``,
+and ``page`` for SVG inside an HTML page: a transparent background and every text and
+axis in ``currentColor``, so the chart takes the page's colours in light and dark.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from bot.charts.model import ArchiveChart, Chart, ServerChart, ThreadChart, Unit
+from bot.ratings import step_label
+
+Theme = Literal["dark", "light", "page"]
+Format = Literal["png", "svg"]
+THEMES: tuple[Theme, ...] = ("dark", "light", "page")
+
+
+@dataclass(frozen=True, slots=True)
+class Palette:
+    background: str  # "none": transparent
+    text: str
+    grid: str
+    comments: str
+    busiest: str
+    votes: str
+    ratings: str
+    prompts: str
+
+
+#: Stands for ``currentColor`` while matplotlib draws (it only knows real colours).
+_CURRENT = "#010203"
+#: Discord's own colours: blurple, fuchsia, yellow, green read on its dark and light themes.
+_MARKS = {"comments": "#5865f2", "busiest": "#eb459e", "votes": "#f0b232",
+          "ratings": "#23a55a", "prompts": "#eb459e"}
+PALETTES: dict[Theme, Palette] = {
+    "dark": Palette("#313338", "#dbdee1", "#4e5058", **_MARKS),
+    "light": Palette("#ffffff", "#313338", "#d4d7dc", **_MARKS),
+    "page": Palette("none", _CURRENT, _CURRENT, **_MARKS),
+}
+
+#: (width, height) in inches, and pixels per inch for PNG. A PNG is 1080 px wide: Discord
+#: shows it at about half that, where 12-point text is still 12 px. The page's SVG is
+#: narrower, so at 400 px wide its text stays about 10 px high.
+SIZES = {"png": (7.2, 4.0), "svg": (6.0, 3.6)}
+DPI = 150
+FONT_SIZE = 12
+#: Vote markers are drawn while there are at most this many buckets (a line beyond).
+MAX_MARKERS = 60
+LABEL_CHARS = 28
+
+_LOCK = threading.Lock()
+
+
+def render(chart: Chart, fmt: Format = "png", theme: Theme = "dark") -> bytes:
+    """The chart as PNG or SVG bytes. CPU work: call it off the event loop."""
+    import matplotlib  # paid only when a chart is drawn
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    palette = PALETTES[theme]
+    width, height = SIZES[fmt]
+    if isinstance(chart, ArchiveChart):
+        height += 0.28 * min(len(chart.prompts), 60) + 0.6
+    settings = {
+        "font.family": ["DejaVu Sans"], "font.size": FONT_SIZE,
+        "text.color": palette.text, "axes.labelcolor": palette.text,
+        "axes.edgecolor": palette.text, "xtick.color": palette.text,
+        "ytick.color": palette.text, "axes.titlesize": FONT_SIZE + 1,
+        "axes.titlelocation": "left", "axes.spines.top": False, "axes.spines.right": False,
+        "svg.fonttype": "none", "svg.hashsalt": "filmclub", "text.usetex": False,
+    }
+    with _LOCK, matplotlib.rc_context(settings), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a glyph DejaVu lacks (an emoji name) is a box
+        figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained",
+                        facecolor=palette.background)
+        FigureCanvasAgg(figure)  # the non-interactive canvas; SVG is its own printer
+        if isinstance(chart, ThreadChart):
+            _thread(figure, chart, palette, fmt)
+        elif isinstance(chart, ServerChart):
+            _server(figure, chart, palette, fmt)
+        else:
+            _archive(figure, chart, palette)
+        out = io.BytesIO()
+        meta: dict[str, Any] = ({"Software": None} if fmt == "png"
+                                else {"Date": None, "Creator": None, "Format": None,
+                                      "Type": None})
+        figure.savefig(out, format=fmt, facecolor=palette.background, metadata=meta)
+    return out.getvalue()
+
+
+# -- the pictures ---------------------------------------------------------------------------
+
+def _thread(figure: Any, chart: ThreadChart, palette: Palette, fmt: Format) -> None:
+    rated = any(chart.ratings)
+    grid = figure.add_gridspec(2, 2 if rated else 1, height_ratios=(3, 2),
+                               width_ratios=(5, 2) if rated else None)
+    talk = figure.add_subplot(grid[0, 0])
+    votes = figure.add_subplot(grid[1, 0], sharex=talk)
+    if fmt == "png":
+        figure.suptitle(_safe(chart.title, 70), x=0.01, ha="left",
+                        fontsize=FONT_SIZE + 2, fontweight="bold", color=palette.text)
+    xs = range(len(chart.starts))
+    shown = [(i, n) for i, n in zip(xs, chart.comments, strict=True) if n]
+    colours = [palette.busiest if chart.busiest and i == chart.busiest.index
+               else palette.comments for i, _ in shown]
+    bars = talk.bar([i for i, _ in shown], [n for _, n in shown], width=0.8, color=colours,
+                    zorder=2)
+    for (i, _), bar in zip(shown, bars, strict=True):
+        bar.set_gid(f"comments-{i}")
+    talk.set_title(f"Comments per {chart.unit}", color=palette.text)
+    _grid(talk, palette)
+    talk.set_xlim(-0.6, len(chart.starts) - 0.4)
+    talk.set_ylim(0, max(chart.comments, default=0) * 1.3 or 1)
+    if chart.busiest is not None:
+        i = chart.busiest.index
+        when = chart.busiest.hour.astimezone(chart.starts[0].tzinfo)
+        day = "" if chart.unit == "hour" else f"{_day(when)}, "
+        label = (f"busiest hour: {day}{when:%H:%M}, "
+                 f"{chart.busiest.comments} comment{'' if chart.busiest.comments == 1 else 's'}")
+        right = i > len(chart.starts) * 0.6
+        talk.annotate(label, (i, chart.comments[i]), xytext=(-4 if right else 4, 6),
+                      textcoords="offset points", ha="right" if right else "left",
+                      fontsize=FONT_SIZE - 1, color=palette.text, gid="busiest")
+    line = votes.plot(xs, chart.votes, color=palette.votes, linewidth=2, zorder=3,
+                      marker="o" if len(xs) <= MAX_MARKERS else None, markersize=5)[0]
+    line.set_gid("votes")
+    votes.set_title(f"Votes per {chart.unit}", color=palette.text)
+    votes.set_ylim(0, max(chart.votes, default=0) * 1.25 or 1)
+    _grid(votes, palette)
+    talk.tick_params(labelbottom=False)
+    _time_axis(votes, chart.starts, chart.unit, chart.zone_name)
+    if rated:
+        stars = figure.add_subplot(grid[:, 1])
+        steps = range(1, 11)
+        bars = stars.barh([step_label(s) for s in steps], chart.ratings, color=palette.ratings,
+                          zorder=2)
+        for step, bar in zip(steps, bars, strict=True):
+            bar.set_gid(f"rating-{step}")
+        stars.set_title(f"Ratings ({sum(chart.ratings)})", color=palette.text)
+        stars.set_xlabel("members")
+        stars.xaxis.get_major_locator().set_params(integer=True)
+        _grid(stars, palette, axis="x")
+
+
+def _server(figure: Any, chart: ServerChart, palette: Palette, fmt: Format) -> None:
+    grid = figure.add_gridspec(2, 2, height_ratios=(3, 2), width_ratios=(5, 3))
+    talk = figure.add_subplot(grid[0, 0])
+    posted = figure.add_subplot(grid[1, 0], sharex=talk)
+    if fmt == "png":
+        figure.suptitle(_safe(chart.title, 70), x=0.01, ha="left", fontsize=FONT_SIZE + 2,
+                        fontweight="bold", color=palette.text)
+    _weeks(talk, posted, chart, palette)
+    people = figure.add_subplot(grid[:, 1])
+    names = [_safe(name, 18) for name, _ in chart.members][::-1]
+    counts = [count for _, count in chart.members][::-1]
+    bars = people.barh(range(len(names)), counts, color=palette.comments, zorder=2)
+    for rank, bar in zip(range(len(names), 0, -1), bars, strict=True):
+        bar.set_gid(f"member-{rank}")
+    people.set_yticks(range(len(names)), names)
+    people.set_title("Most active" + (" (anonymised)" if chart.anonymised else " members"),
+                     color=palette.text, fontsize=FONT_SIZE)
+    people.set_ylim(-0.6, max(len(names), 4) - 0.4)
+    people.set_xlabel("comments")
+    people.xaxis.get_major_locator().set_params(integer=True)
+    _grid(people, palette, axis="x")
+
+
+def _weeks(talk: Any, posted: Any, chart: ServerChart, palette: Palette) -> None:
+    xs = range(len(chart.starts))
+    for axes, values, colour, what in ((talk, chart.comments, palette.comments, "comments"),
+                                       (posted, chart.prompts, palette.prompts, "prompts")):
+        shown = [(i, n) for i, n in zip(xs, values, strict=True) if n]
+        bars = axes.bar([i for i, _ in shown], [n for _, n in shown], width=0.8, color=colour,
+                        zorder=2)
+        for (i, _), bar in zip(shown, bars, strict=True):
+            bar.set_gid(f"{what}-{i}")
+        axes.set_title(f"{what.capitalize()} per week", color=palette.text)
+        axes.set_ylim(0, max(values, default=0) * 1.2 or 1)
+        axes.yaxis.get_major_locator().set_params(integer=True)
+        _grid(axes, palette)
+    talk.set_xlim(-0.6, len(chart.starts) - 0.4)
+    talk.tick_params(labelbottom=False)
+    _time_axis(posted, chart.starts, "week", chart.zone_name)
+
+
+def _archive(figure: Any, chart: ArchiveChart, palette: Palette) -> None:
+    count = min(len(chart.prompts), 60)
+    grid = figure.add_gridspec(3, 1, height_ratios=(2.2, 1.4, 0.3 * count + 0.8))
+    talk = figure.add_subplot(grid[0])
+    posted = figure.add_subplot(grid[1], sharex=talk)
+    _weeks(talk, posted, chart.server, palette)
+    each = figure.add_subplot(grid[2])
+    shown = chart.prompts[:count]
+    titles = [_safe(title, 34) for title, _ in shown][::-1]
+    bars = each.barh(range(len(titles)), [n for _, n in shown][::-1], color=palette.comments,
+                     zorder=2)
+    for i, bar in enumerate(bars):
+        bar.set_gid(f"prompt-{len(titles) - i}")
+    each.set_yticks(range(len(titles)), titles)
+    more = f" (the first {count} of {len(chart.prompts)})" if len(chart.prompts) > count else ""
+    each.set_title(f"Comments in each discussion{more}", color=palette.text)
+    each.xaxis.get_major_locator().set_params(integer=True)
+    _grid(each, palette, axis="x")
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+def _grid(axes: Any, palette: Palette, axis: str = "y") -> None:
+    axes.set_facecolor("none")
+    axes.grid(axis=axis, color=palette.grid, alpha=0.35 if palette.grid == _CURRENT else 1,
+              linewidth=0.8, zorder=0)
+    axes.set_axisbelow(True)
+    if axis == "y":
+        axes.yaxis.get_major_locator().set_params(integer=True)
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment:%b} {moment.day}"
+
+
+def _tick_label(moment: datetime, unit: Unit, previous: datetime | None) -> str:
+    if unit != "hour":
+        return _day(moment) if previous is None or previous.year == moment.year \
+            else f"{_day(moment)}\n{moment.year}"
+    if previous is None or previous.date() != moment.date():
+        return f"{moment:%H:%M}\n{_day(moment)}"
+    return f"{moment:%H:%M}"
+
+
+def _time_axis(axes: Any, starts: Sequence[datetime], unit: Unit, zone_name: str) -> None:
+    """At most six labelled ticks, the date shown when it changes; the zone named below."""
+    count = len(starts)
+    every = max(1, -(-count // 6))
+    if unit == "hour":
+        every = next((s for s in (1, 2, 3, 6, 12, 24) if count / s <= 6), 24)
+    ticks = list(range(0, count, every))
+    labels = []
+    previous = None
+    for i in ticks:
+        labels.append(_tick_label(starts[i], unit, previous))
+        previous = starts[i]
+    axes.set_xticks(ticks, labels)
+    what = {"hour": "hour", "day": "day", "week": "week starting"}[unit]
+    axes.set_xlabel(f"{what} ({zone_name})", fontsize=FONT_SIZE - 1)
+
+
+def _safe(text: str, limit: int = LABEL_CHARS) -> str:
+    """A label as plain text: shortened, one line, and no $ for mathtext to parse."""
+    flat = " ".join(text.split())
+    if len(flat) > limit:
+        flat = flat[:limit - 1].rstrip() + "…"
+    return flat.replace("$", r"\$")
+
+
+# -- SVG for a page -----------------------------------------------------------------------
+
+_PROLOGUE = re.compile(r"\A.*?(?=<svg\b)", re.S)
+_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
+_SIZE = re.compile(r'\s(?:width|height)="[^"]*"')
+_FONT = re.compile(r"'DejaVu Sans'|DejaVu Sans")
+
+
+def inline_svg(svg: bytes, label: str) -> str:
+    """matplotlib's SVG made fit to sit inside an HTML page.
+
+    The XML prologue, DOCTYPE and metadata go; the fixed size goes (the page's CSS sizes
+    it from the viewBox); currentColor stands for the text colour; the font falls back on
+    the reader's sans-serif; it is announced as an image with ``label`` as its name.
+    Nothing in it refers outside itself (clip paths and markers are #ids within).
+    """
+    text = _METADATA.sub("", _PROLOGUE.sub("", svg.decode("utf-8"), count=1))
+    head, rest = text.split(">", 1)
+    head = _SIZE.sub("", head)
+    escaped = (label.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+               .replace('"', "&quot;"))
+    head += f' role="img" aria-label="{escaped}" class="chart" focusable="false"'
+    text = f"{head}>\n<title>{escaped}</title>{rest}"
+    text = text.replace(_CURRENT, "currentColor")
+    return _FONT.sub("'DejaVu Sans', Verdana, system-ui, sans-serif", text).strip()
