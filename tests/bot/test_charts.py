@@ -93,7 +93,8 @@ def test_server_chart_anonymises_members_by_rank() -> None:
     named = server_chart("s", [T0], {T0: 4}, members, anonymised=False, zone=UTC,
                          zone_name="UTC", now=now)
     assert named.members[0] == ("Name 0", 20)
-    assert sum(chart.prompts) == 1 and sum(chart.comments) == 4 and len(chart.starts) == 3  # Mondays 2, 9, 16
+    # weeks of Monday 2, 9 and 16 November
+    assert sum(chart.prompts) == 1 and sum(chart.comments) == 4 and len(chart.starts) == 3
 
 
 async def test_store_counts_what_stats_counts(store: Store) -> None:
