@@ -271,24 +271,45 @@ def _safe(text: str, limit: int = LABEL_CHARS) -> str:
 
 _PROLOGUE = re.compile(r"\A.*?(?=<svg\b)", re.S)
 _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
+_STYLE_ELEMENT = re.compile(r"<style\b.*?</style>\s*", re.S)
+_CLIP_PATHS = re.compile(r"<clipPath\b.*?</clipPath>\s*", re.S)
+_CLIPPED = re.compile(r'\sclip-path="[^"]*"')
+_STYLE = re.compile(r'\sstyle="([^"]*)"')
 _SIZE = re.compile(r'\s(?:width|height)="[^"]*"')
 _FONT = re.compile(r"'DejaVu Sans'|DejaVu Sans")
+_PROPERTY = re.compile(r"[a-z-]+")
+
+
+def _attributes(match: re.Match[str]) -> str:
+    """``style="fill: red; stroke: blue"`` as ``fill="red" stroke="blue"``: presentation
+    attributes, which are no CSS (the page allows one style sheet and no style attribute)."""
+    out = []
+    for declaration in match.group(1).split(";"):
+        name, _, value = declaration.partition(":")
+        name, value = name.strip(), value.strip()
+        if _PROPERTY.fullmatch(name) and value:
+            out.append(f' {name}="{value}"')
+    return "".join(out)
 
 
 def inline_svg(svg: bytes, label: str) -> str:
-    """matplotlib's SVG made fit to sit inside an HTML page.
+    """matplotlib's SVG made fit to sit inside an HTML page with a strict policy.
 
-    The XML prologue, DOCTYPE and metadata go; the fixed size goes (the page's CSS sizes
-    it from the viewBox); currentColor stands for the text colour; the font falls back on
-    the reader's sans-serif; it is announced as an image with ``label`` as its name.
-    Nothing in it refers outside itself (clip paths and markers are #ids within).
+    The XML prologue, DOCTYPE, metadata and fixed size go (the page's CSS sizes it from
+    the viewBox); styles become presentation attributes (no <style>, no style=); clip
+    paths go (every mark lies inside its axes); currentColor stands for the text colour;
+    the font falls back on the reader's sans-serif; it is announced as an image named
+    ``label``. What is left refers to nothing outside itself (markers are #ids within).
     """
-    text = _METADATA.sub("", _PROLOGUE.sub("", svg.decode("utf-8"), count=1))
+    text = _PROLOGUE.sub("", svg.decode("utf-8"), count=1)
+    for pattern in (_METADATA, _STYLE_ELEMENT, _CLIP_PATHS, _CLIPPED):
+        text = pattern.sub("", text)
+    text = _STYLE.sub(_attributes, text.replace(_CURRENT, "currentColor"))
     head, rest = text.split(">", 1)
     head = _SIZE.sub("", head)
     escaped = (label.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
                .replace('"', "&quot;"))
-    head += f' role="img" aria-label="{escaped}" class="chart" focusable="false"'
+    head += (f' role="img" aria-label="{escaped}" class="chart" focusable="false"'
+             ' stroke-linejoin="round" stroke-linecap="butt"')
     text = f"{head}>\n<title>{escaped}</title>{rest}"
-    text = text.replace(_CURRENT, "currentColor")
-    return _FONT.sub("'DejaVu Sans', Verdana, system-ui, sans-serif", text).strip()
+    return _FONT.sub("DejaVu Sans, Verdana, system-ui, sans-serif", text).strip()
