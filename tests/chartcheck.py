@@ -7,14 +7,46 @@ from __future__ import annotations
 
 import io
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
 
 from PIL import Image
 
 from bot.charts.draw import PALETTES
+from bot.models import MessageCreated, Prompt, ReactionAdded
+from bot.store import Store
+from tests import discussion
 
 SVG = "{http://www.w3.org/2000/svg}"
 XLINK = "{http://www.w3.org/1999/xlink}"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+T0 = datetime(2026, 11, 2, 18, 20, tzinfo=UTC)
+THREAD = 1_500_000_000_000_000_000
+GUILD = 10
+
+
+def sf(minutes: float) -> int:
+    ms = int((T0 + timedelta(minutes=minutes)).timestamp() * 1000) - 1_420_070_400_000
+    return ms << 22
+
+
+#: A known thread: comments in hours 0 (three), 2 and 5 after the post, votes in 1 and 5.
+COMMENTS = [(5, 1), (20, 2), (30, 3), (130, 1), (310, 4)]
+VOTES = [(0, 2, 70), (1, 3, 75), (3, 1, 305)]  # (comment index, voter, minutes)
+
+
+async def known_thread(store: Store) -> None:
+    """Store the known thread: three comment bars (hours 0, 2, 5), six hourly vote points."""
+    await store.add_prompt(Prompt(THREAD, GUILD, 20, THREAD, discussion.ARTICLE, T0, 99))
+    ids = []
+    for minutes, author in COMMENTS:
+        ids.append(sf(minutes))
+        store.submit(MessageCreated(sf(minutes), THREAD, author, f"M{author}", "text",
+                                    T0 + timedelta(minutes=minutes)))
+    for index, voter, minutes in VOTES:
+        store.submit(ReactionAdded(ids[index], THREAD, voter, "👍",
+                                   T0 + timedelta(minutes=minutes)))
+    await store.flush()
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:

@@ -2,55 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.charts import draw, inline_svg, render, stats_chart
 from bot.charts.model import choose_unit, server_chart, thread_chart
-from bot.models import MessageCreated, Prompt, ReactionAdded
 from bot.store import Store
 from bot.visibility import EVERY_THREAD, Visible
 from tests import discussion
 from tests.chartcheck import (
+    GUILD,
+    T0,
+    THREAD,
     bar_count,
     comment_colours,
     distinct_colours,
     ids_starting,
+    known_thread,
     outside_references,
     png_image,
     points_of,
     svg_root,
 )
 
-T0 = datetime(2026, 11, 2, 18, 20, tzinfo=UTC)
-THREAD = 1_500_000_000_000_000_000
-GUILD = 10
 PARIS = ZoneInfo("Europe/Paris")
-
-
-def sf(minutes: float) -> int:
-    ms = int((T0 + timedelta(minutes=minutes)).timestamp() * 1000) - 1_420_070_400_000
-    return ms << 22
-
-
-#: A known thread: comments in hours 0 (three), 2 and 5 after the post, votes in 1 and 5.
-COMMENTS = [(5, 1), (20, 2), (30, 3), (130, 1), (310, 4)]
-VOTES = [(0, 2, 70), (1, 3, 75), (3, 1, 305)]  # (comment index, voter, minutes)
-
-
-async def known_thread(store: Store) -> None:
-    await store.add_prompt(Prompt(THREAD, GUILD, 20, THREAD, discussion.ARTICLE, T0, 99))
-    ids = []
-    for minutes, author in COMMENTS:
-        ids.append(sf(minutes))
-        store.submit(MessageCreated(sf(minutes), THREAD, author, f"M{author}", "text",
-                                    T0 + timedelta(minutes=minutes)))
-    for index, voter, minutes in VOTES:
-        store.submit(ReactionAdded(ids[index], THREAD, voter, "👍",
-                                   T0 + timedelta(minutes=minutes)))
-    await store.flush()
 
 
 @pytest.mark.parametrize(("span", "unit"), [
