@@ -6,6 +6,7 @@ Shared by the unit, export, CLI and end-to-end tests of issue 19.
 from __future__ import annotations
 
 import io
+import random
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
@@ -46,6 +47,35 @@ async def known_thread(store: Store) -> None:
     for index, voter, minutes in VOTES:
         store.submit(ReactionAdded(ids[index], THREAD, voter, "👍",
                                    T0 + timedelta(minutes=minutes)))
+    await store.flush()
+
+
+LIVELY_THREAD = 1_500_000_000_000_000_777
+LIVELY_COMMENTS = 160
+LIVELY_NAMES = ("Ana", "Ben", "Cy", "Dee", "Eve", "Finn", "Gus", "Hal", "Ivy")
+
+
+async def lively_thread(store: Store) -> None:
+    """A livelier thread for pictures: 160 comments over a day and a half, busiest on the
+    first evening, votes trailing the comments, nine ratings (always the same ones)."""
+    rng = random.Random(19)
+    posted = datetime(2026, 11, 6, 17, 5, tzinfo=UTC)
+    await store.add_prompt(Prompt(LIVELY_THREAD, GUILD, 20, LIVELY_THREAD, discussion.ARTICLE,
+                                  posted, 99))
+    ids = []
+    for n in range(LIVELY_COMMENTS):
+        minutes = (rng.gauss(210, 80) if n < 110 else rng.uniform(900, 2100))
+        at = posted + timedelta(minutes=max(2.0, minutes), seconds=n)
+        ms = int(at.timestamp() * 1000) - 1_420_070_400_000
+        ids.append((ms << 22, at))
+        store.submit(MessageCreated(ms << 22, LIVELY_THREAD, 1 + n % 9,
+                                    LIVELY_NAMES[n % 9], "text", at))
+    for n, (comment, at) in enumerate(ids[::2]):
+        for voter in range(rng.randint(0, 3)):
+            store.submit(ReactionAdded(comment, LIVELY_THREAD, 20 + voter + n % 5, "👍",
+                                       at + timedelta(minutes=rng.uniform(5, 240))))
+    for user, half in enumerate((8, 9, 9, 10, 7, 8, 9, 6, 9), start=1):
+        await store.rate(LIVELY_THREAD, user, half, at=posted + timedelta(days=1))
     await store.flush()
 
 

@@ -55,8 +55,8 @@ PALETTES: dict[Theme, Palette] = {
 
 #: (width, height) in inches, and pixels per inch for PNG. A PNG is 1080 px wide: Discord
 #: shows it at about half that, where 12-point text is still 12 px. The page's SVG is
-#: narrower, so at 400 px wide its text stays about 10 px high.
-SIZES = {"png": (7.2, 4.0), "svg": (6.0, 3.6)}
+#: narrower, so on a 400 px wide phone its smallest text stays about 11 px high.
+SIZES = {"png": (7.2, 4.0), "svg": (5.2, 3.4)}
 DPI = 150
 FONT_SIZE = 12
 #: Vote markers are drawn while there are at most this many buckets (a line beyond).
@@ -243,11 +243,14 @@ def _tick_label(moment: datetime, unit: Unit, previous: datetime | None) -> str:
 
 
 def _time_axis(axes: Any, starts: Sequence[datetime], unit: Unit, zone_name: str) -> None:
-    """At most six labelled ticks, the date shown when it changes; the zone named below."""
+    """A few labelled ticks (as many as the axes' width takes), the date shown when it
+    changes; the zone named below."""
     count = len(starts)
-    every = max(1, -(-count // 6))
+    inches = axes.get_position().width * axes.figure.get_figwidth()
+    most = max(3, int(inches / 0.95))
+    every = max(1, -(-count // most))
     if unit == "hour":
-        every = next((s for s in (1, 2, 3, 6, 12, 24) if count / s <= 6), 24)
+        every = next((s for s in (1, 2, 3, 4, 6, 8, 12, 24) if count / s <= most), 24)
     ticks = list(range(0, count, every))
     labels = []
     previous = None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,6 +16,7 @@ from bot.visibility import EVERY_THREAD, Visible
 from tests import discussion
 from tests.chartcheck import (
     GUILD,
+    LIVELY_THREAD,
     T0,
     THREAD,
     bar_count,
@@ -21,6 +24,7 @@ from tests.chartcheck import (
     distinct_colours,
     ids_starting,
     known_thread,
+    lively_thread,
     outside_references,
     png_image,
     points_of,
@@ -150,3 +154,19 @@ def test_labels_with_dollars_are_text_not_maths() -> None:
     chart = server_chart("s", [T0], {T0: 2}, [("$5 Sam $", 2)], anonymised=False, zone=UTC,
                          zone_name="UTC", now=T0)
     assert b"$5 Sam $" in render(chart, "svg", "light")
+
+
+async def test_png_of_a_lively_thread_has_a_bar_per_busy_hour(store: Store) -> None:
+    """160 comments over 36 hours: one bar per hour with comments, read off the pixels; the
+    picture /stats attaches goes to docs/stats-chart.png (UPDATE_GOLDEN=1, or none yet)."""
+    await lively_thread(store)
+    chart = await stats_chart(store, GUILD, visible=EVERY_THREAD, now=T0,
+                              thread_id=LIVELY_THREAD, subject="Vertigo and the second fall")
+    hours = await store.activity_hours(thread_id=LIVELY_THREAD, visible=EVERY_THREAD)
+    assert chart.unit == "hour" and sum(chart.comments) == 160 and any(chart.ratings)
+    png = await draw(chart, "png", "dark")
+    image = png_image(png)
+    assert bar_count(image, *comment_colours(), top_fraction=0.55) == len(hours.comments)
+    keep = Path(__file__).parents[2] / "docs" / "stats-chart.png"
+    if os.environ.get("UPDATE_GOLDEN") or not keep.exists():
+        keep.write_bytes(png)
