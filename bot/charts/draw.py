@@ -62,6 +62,11 @@ FONT_SIZE = 12
 #: Vote markers are drawn while there are at most this many buckets (a line beyond).
 MAX_MARKERS = 60
 LABEL_CHARS = 28
+#: The archive chart's discussions: at most this many, each a row this tall (inches).
+MAX_PROMPTS = 60
+PROMPT_ROW = 0.42
+#: Roughly how wide a character of the labels is, in inches (DejaVu Sans at FONT_SIZE).
+CHAR = 0.105
 
 _LOCK = threading.Lock()
 
@@ -75,7 +80,7 @@ def render(chart: Chart, fmt: Format = "png", theme: Theme = "dark") -> bytes:
     palette = PALETTES[theme]
     width, height = SIZES[fmt]
     if isinstance(chart, ArchiveChart):
-        height += 0.28 * min(len(chart.prompts), 60) + 0.6
+        height += PROMPT_ROW * min(len(chart.prompts), MAX_PROMPTS) + 1.0
     settings = {
         "font.family": ["DejaVu Sans"], "font.size": FONT_SIZE,
         "text.color": palette.text, "axes.labelcolor": palette.text,
@@ -86,8 +91,7 @@ def render(chart: Chart, fmt: Format = "png", theme: Theme = "dark") -> bytes:
     }
     with _LOCK, matplotlib.rc_context(settings), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a glyph DejaVu lacks (an emoji name) is a box
-        figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained",
-                        facecolor=palette.background)
+        figure = Figure(figsize=(width, height), dpi=DPI, facecolor=palette.background)
         FigureCanvasAgg(figure)  # the non-interactive canvas; SVG is its own printer
         if isinstance(chart, ThreadChart):
             _thread(figure, chart, palette, fmt)
@@ -104,11 +108,35 @@ def render(chart: Chart, fmt: Format = "png", theme: Theme = "dark") -> bytes:
 
 
 # -- the pictures ---------------------------------------------------------------------------
+#
+# Margins are set in inches from what the labels need, not by matplotlib's constrained
+# layout: that one draws the figure an extra time to measure it, a third of the cost.
+
+def _layout(figure: Any, rows: int, cols: int, *, left: float, bottom: float, top: float,
+            right: float = 0.2, hgap: float = 0.5, wgap: float = 0.3,
+            height_ratios: Sequence[float] | None = None,
+            width_ratios: Sequence[float] | None = None) -> Any:
+    """A grid whose margins and gaps are given in inches."""
+    width, height = figure.get_size_inches()
+    inner_w = width - left - right - wgap * (cols - 1)
+    inner_h = height - top - bottom - hgap * (rows - 1)
+    return figure.add_gridspec(
+        rows, cols, left=left / width, right=1 - right / width, bottom=bottom / height,
+        top=1 - top / height, wspace=wgap / (inner_w / cols), hspace=hgap / (inner_h / rows),
+        height_ratios=height_ratios, width_ratios=width_ratios)
+
+
+def _number_width(values: Sequence[int]) -> float:
+    """The room (inches) left of an axis for its count labels."""
+    return 0.3 + CHAR * len(str(max(values, default=0) or 1))
+
 
 def _thread(figure: Any, chart: ThreadChart, palette: Palette, fmt: Format) -> None:
     rated = any(chart.ratings)
-    grid = figure.add_gridspec(2, 2 if rated else 1, height_ratios=(3, 2),
-                               width_ratios=(5, 2) if rated else None)
+    counts = (*chart.comments, *chart.votes)
+    grid = _layout(figure, 2, 2 if rated else 1, left=_number_width(counts), bottom=0.95,
+                   top=0.75 if fmt == "png" else 0.35, wgap=0.7, height_ratios=(3, 2),
+                   width_ratios=(5, 2) if rated else None)
     talk = figure.add_subplot(grid[0, 0])
     votes = figure.add_subplot(grid[1, 0], sharex=talk)
     if fmt == "png":
@@ -158,7 +186,10 @@ def _thread(figure: Any, chart: ThreadChart, palette: Palette, fmt: Format) -> N
 
 
 def _server(figure: Any, chart: ServerChart, palette: Palette, fmt: Format) -> None:
-    grid = figure.add_gridspec(2, 2, height_ratios=(3, 2), width_ratios=(5, 3))
+    labels = max((len(_safe(name, 18)) for name, _ in chart.members), default=8)
+    grid = _layout(figure, 2, 2, left=_number_width(chart.comments), bottom=0.95,
+                   top=0.75 if fmt == "png" else 0.35, wgap=0.45 + 0.095 * labels,
+                   height_ratios=(3, 2), width_ratios=(3, 2))
     talk = figure.add_subplot(grid[0, 0])
     posted = figure.add_subplot(grid[1, 0], sharex=talk)
     if fmt == "png":
@@ -173,8 +204,8 @@ def _server(figure: Any, chart: ServerChart, palette: Palette, fmt: Format) -> N
         bar.set_gid(f"member-{rank}")
     people.set_yticks(range(len(names)), names)
     people.set_title("Most active" + (" (anonymised)" if chart.anonymised else " members"),
-                     color=palette.text, fontsize=FONT_SIZE)
-    people.set_ylim(-0.6, max(len(names), 4) - 0.4)
+                     color=palette.text, fontsize=FONT_SIZE, loc="right")
+    people.set_ylim(len(names) - max(len(names), 4) - 0.6, len(names) - 0.4)  # from the top
     people.set_xlabel("comments")
     people.xaxis.get_major_locator().set_params(integer=True)
     _grid(people, palette, axis="x")
@@ -199,23 +230,35 @@ def _weeks(talk: Any, posted: Any, chart: ServerChart, palette: Palette) -> None
 
 
 def _archive(figure: Any, chart: ArchiveChart, palette: Palette) -> None:
-    count = min(len(chart.prompts), 60)
-    grid = figure.add_gridspec(3, 1, height_ratios=(2.2, 1.4, 0.3 * count + 0.8))
-    talk = figure.add_subplot(grid[0])
-    posted = figure.add_subplot(grid[1], sharex=talk)
+    count = min(len(chart.prompts), MAX_PROMPTS)
+    grid = _layout(figure, 2, 1, left=_number_width(chart.server.comments), bottom=0.3,
+                   top=0.35, hgap=1.15, height_ratios=(3.0, PROMPT_ROW * count + 0.1))
+    weeks = grid[0].subgridspec(2, 1, hspace=0.45, height_ratios=(3, 2))
+    talk = figure.add_subplot(weeks[0])
+    posted = figure.add_subplot(weeks[1], sharex=talk)
     _weeks(talk, posted, chart.server, palette)
-    each = figure.add_subplot(grid[2])
+    each = figure.add_subplot(grid[1])
     shown = chart.prompts[:count]
-    titles = [_safe(title, 34) for title, _ in shown][::-1]
-    bars = each.barh(range(len(titles)), [n for _, n in shown][::-1], color=palette.comments,
-                     zorder=2)
-    for i, bar in enumerate(bars):
-        bar.set_gid(f"prompt-{len(titles) - i}")
-    each.set_yticks(range(len(titles)), titles)
+    most = max((n for _, n in shown), default=0) or 1
+    # Each discussion a row: its title above a thin bar, its count at the bar's end, so the
+    # titles need no margin and the picture still reads on a phone.
+    for row, (title, comments) in enumerate(shown):
+        y = count - 1 - row
+        bar = each.barh(y, comments, height=0.32, color=palette.comments, zorder=2)[0]
+        bar.set_gid(f"prompt-{row + 1}")
+        each.text(0, y + 0.22, _safe(title, 60), va="bottom", ha="left",
+                  fontsize=FONT_SIZE - 1, color=palette.text)
+        each.text(comments + most * 0.01, y, str(comments), va="center", ha="left",
+                  fontsize=FONT_SIZE - 2, color=palette.text)
+    each.set_ylim(-0.5, count - 0.1)
+    each.set_xlim(0, most * 1.12)
+    each.set_yticks([])
+    each.spines["left"].set_visible(False)
+    each.spines["bottom"].set_visible(False)
+    each.set_xticks([])
     more = f" (the first {count} of {len(chart.prompts)})" if len(chart.prompts) > count else ""
     each.set_title(f"Comments in each discussion{more}", color=palette.text)
-    each.xaxis.get_major_locator().set_params(integer=True)
-    _grid(each, palette, axis="x")
+    each.set_facecolor("none")
 
 
 # -- helpers ----------------------------------------------------------------------------------
