@@ -30,6 +30,7 @@ from bot.stats import (
     rank_members,
     stats_report,
 )
+from bot.visibility import Visible
 from cogs.checks import SERVER, THREAD_OR_SERVER, limited, members_command, members_only, target_of
 from cogs.permissions import visible_threads
 from cogs.threads import thread_choices
@@ -147,20 +148,20 @@ class Members(commands.Cog):
         for field in report.fields:
             embed.add_field(name=field.name, value=field.value, inline=field.inline)
         embed.set_footer(text=report.footer)
-        picture = await self._chart(interaction, report.thread_id,
+        picture = await self._chart(interaction, visible, report.thread_id,
                                     prompt.article.title if prompt else None)
         if picture is not None:
             embed.set_image(url=f"attachment://{picture.filename}")
         await reply(interaction, embed=embed, file=picture)
 
-    async def _chart(self, interaction: discord.Interaction[FilmClub], thread_id: int | None,
-                     subject: str | None) -> discord.File | None:
-        """/stats' picture (issue 19), from the threads the member can see; None when it
-        could not be drawn: the numbers go out all the same."""
+    async def _chart(self, interaction: discord.Interaction[FilmClub], visible: Visible,
+                     thread_id: int | None, subject: str | None) -> discord.File | None:
+        """/stats' picture (issue 19), from the threads the member can see (``visible``);
+        None when it could not be drawn: the numbers go out all the same."""
         try:
             chart = await stats_chart(self.bot.store, interaction.guild_id or 0,
-                                      visible=await visible_threads(interaction),
-                                      now=self.bot.clock(), thread_id=thread_id, subject=subject)
+                                      visible=visible, now=self.bot.clock(),
+                                      thread_id=thread_id, subject=subject)
             png = await draw(chart, "png", "dark")
         except Exception:
             log.exception("could not draw the /stats chart (thread %s)", thread_id)
