@@ -782,6 +782,8 @@ class DiscordEmulator(PollsMixin):
         }
         if description is not None:
             payload["description"] = description
+        if (size := _png_size(data)) is not None:  # Discord gives an image's dimensions
+            payload["width"], payload["height"] = size
         if filename.startswith("SPOILER_"):
             payload["spoiler"] = True
         return payload
@@ -1575,6 +1577,13 @@ class DiscordEmulator(PollsMixin):
     def interaction_by_token(self, token: str) -> InteractionRecord | None:
         """The interaction a webhook token belongs to."""
         return next((r for r in self._interactions.values() if r.token == token), None)
+
+
+def _png_size(data: bytes) -> tuple[int, int] | None:
+    """A PNG's width and height from its IHDR chunk (None: not a PNG)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR" or len(data) < 24:
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
 def as_id(value: Any) -> int:
