@@ -19,18 +19,33 @@ from bot.visibility import Visible
 if TYPE_CHECKING:
     import aiosqlite
 
-#: Votes that count (each member's latest on a comment, not on their own), per UTC hour
-#: in which they were cast.
-_VOTE_HOURS = """
-SELECT substr(added_at, 1, 13), count(*) FROM (
-    SELECT r.added_at, row_number() OVER (
-        PARTITION BY r.comment_id, r.user_id ORDER BY r.added_at DESC, r.emoji) AS latest
-    FROM reactions r JOIN counted c ON c.id = r.comment_id
-    WHERE r.removed_at IS NULL AND r.value != 0 AND r.user_id != c.author_id)
-WHERE latest = 1 GROUP BY 1
+#: Per UTC hour, in one statement: 0 and the comments that count, 1 and the votes that count.
+#: The comments are /stats' (``moderation_sql._COUNTED``: seen, not deleted, hidden or
+#: forgotten, in a visible thread), with only the columns needed here, computed once for
+#: both halves. A vote counts once per member and comment, in the hour of the member's
+#: latest vote there, never on one's own comment (``moderation_sql``'s ``votes``).
+#: tests/store/test_charts_sql.py holds the totals to thread_stats' on every sample.
+_ACTIVITY = """
+WITH counted AS MATERIALIZED (
+    SELECT c.id, c.author_id, c.created_at
+    FROM comments c JOIN prompts p ON p.thread_id = c.thread_id
+    WHERE {scope} AND {visible} AND c.seen = 1 AND c.deleted_at IS NULL
+      AND NOT EXISTS (SELECT 1 FROM hidden_comments h WHERE h.comment_id = c.id)
+      AND NOT EXISTS (SELECT 1 FROM forgotten_members f
+                      WHERE f.user_id = c.author_id AND c.created_at <= f.forgotten_at)
+)
+SELECT 0, substr(created_at, 1, 13), count(*) FROM counted GROUP BY 2
+UNION ALL
+SELECT 1, substr(latest, 1, 13), count(*) FROM (
+    SELECT max(r.added_at) AS latest
+    FROM counted c JOIN reactions r ON r.comment_id = c.id
+    WHERE r.removed_at IS NULL AND r.value != 0 AND r.user_id != c.author_id
+    GROUP BY r.comment_id, r.user_id)
+GROUP BY 2
 """
-VOTE_HOURS = {scope: msql._counted(scope, _VOTE_HOURS)  # the shared CTEs
-              for scope in (msql.GUILD_SCOPE, msql.THREAD_SCOPE)}
+ACTIVITY = {scope: _ACTIVITY.format(scope=scope,
+                                    visible=msql.VISIBLE_THREAD.format(column="c.thread_id"))
+            for scope in (msql.GUILD_SCOPE, msql.THREAD_SCOPE)}
 
 _SAVE = """
 INSERT INTO chart_settings (guild_id, anonymise_members, updated_at, updated_by)
@@ -49,19 +64,17 @@ class ChartsSQL:
         @property
         def _db(self) -> aiosqlite.Connection: ...
 
-    async def _per_hour(self, sql: str, params: dict[str, Any]) -> dict[datetime, int]:
-        async with self._db.execute(sql, params) as cur:
-            return {parse_hour_bucket(hour): count async for hour, count in cur}
-
     async def activity_hours(self, *, visible: Visible, thread_id: int | None = None,
                              guild_id: int | None = None) -> ActivityHours:
         if (thread_id is None) == (guild_id is None):
             raise ValueError("give a thread or a server")
         scope = msql.THREAD_SCOPE if thread_id is not None else msql.GUILD_SCOPE
-        params = {"guild": guild_id, "thread": thread_id, "since": None,
-                  "visible": visible.sql()}
-        return ActivityHours(await self._per_hour(msql.HOURS[scope], params),
-                             await self._per_hour(VOTE_HOURS[scope], params))
+        params = {"guild": guild_id, "thread": thread_id, "visible": visible.sql()}
+        found = ActivityHours()
+        async with self._db.execute(ACTIVITY[scope], params) as cur:
+            async for kind, hour, count in cur:
+                (found.votes if kind else found.comments)[parse_hour_bucket(hour)] = count
+        return found
 
     async def get_chart_anonymise(self, guild_id: int) -> bool:
         async with self._db.execute(
