@@ -38,7 +38,7 @@ SELECT 0, substr(created_at, 1, 13), count(*) FROM counted GROUP BY 2
 UNION ALL
 SELECT 1, substr(latest, 1, 13), count(*) FROM (
     SELECT max(r.added_at) AS latest
-    FROM counted c JOIN reactions r ON r.comment_id = c.id
+    FROM counted c CROSS JOIN reactions r ON r.comment_id = c.id  -- from the comments: by key
     WHERE r.removed_at IS NULL AND r.value != 0 AND r.user_id != c.author_id
     GROUP BY r.comment_id, r.user_id)
 GROUP BY 2
