@@ -170,7 +170,7 @@ class Members(commands.Cog):
             log.warning("the /stats chart is %d bytes, over the upload limit", len(png))
             return None
         return discord.File(io.BytesIO(png), filename=chart_filename(chart),
-                            description="Activity chart")
+                            description=f"Activity chart: {chart.describe()}"[:1024])
 
     # -- the member's own data -----------------------------------------------------------------
 

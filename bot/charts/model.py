@@ -62,7 +62,7 @@ class ThreadChart:
 
     def describe(self) -> str:
         """One sentence saying what the chart shows (its alt text)."""
-        text = (f"{self.total_comments} comments and {self.total_votes} votes per "
+        text = (f"“{self.title}”: {self.total_comments} comments and {self.total_votes} votes per "
                 f"{self.unit} over {len(self.starts)} {self.unit}s from the post")
         if self.busiest is not None:
             text += (f"; busiest hour {self.busiest.hour.strftime('%Y-%m-%d %H:00')} UTC with "
@@ -90,8 +90,11 @@ class ServerChart:
     clipped: bool = False  # older weeks were left out (MAX_WEEKS)
 
     def describe(self) -> str:
+        """One sentence saying what the chart shows, its members' labels included (the
+        picture's alt text, so whoever cannot see it reads what it draws)."""
+        people = ", ".join(f"{label} ({count})" for label, count in self.members)
         return (f"{sum(self.prompts)} prompts and {sum(self.comments)} comments per week over "
-                f"{len(self.starts)} weeks; the {len(self.members)} most active members.")
+                f"{len(self.starts)} weeks; most active: {people or 'nobody yet'}.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,13 @@ class ArchiveChart:
 
     def describe(self) -> str:
         return (f"{self.server.describe()[:-1]}; comments in each of {len(self.prompts)} "
+                "discussions.")
+
+    def describe_weeks(self) -> str:
+        """The archive chart draws no members: its alt text names none."""
+        server = self.server
+        return (f"{sum(server.prompts)} prompts and {sum(server.comments)} comments per week "
+                f"over {len(server.starts)} weeks; comments in each of {len(self.prompts)} "
                 "discussions.")
 
 

@@ -224,7 +224,7 @@ async def index_chart(store: Store, guild_id: int, entries: Sequence[ArchiveEntr
     weeks = server_chart("", prompts, hours.comments, (), anonymised=True, zone=timezone,
                          zone_name=zone_name, now=exported_at)
     chart = ArchiveChart(weeks, tuple((e.title, e.comments) for e in entries))
-    label = f"Activity chart: {chart.describe()}"
+    label = f"Activity chart: {chart.describe_weeks()}"
     svg = inline_svg(await draw(chart, "svg", "page"), label)
     return {"svg": Markup(svg),  # noqa: S704 - matplotlib escapes its texts, inline_svg the label
             "caption": f"Prompts and comments per week, and the comments in each discussion "

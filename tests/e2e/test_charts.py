@@ -66,3 +66,7 @@ async def test_stats_server_chart_and_its_anonymising_setting(world: World,
     assert log[0].target == "chart members → anonymised"
     after = await run(world, world.members[1], world.lobby, "stats")
     assert png_image(the_png(after)) != png_image(the_png(before))
+    # What the picture draws is in its alt text: the name before, "Member 1" after.
+    alt = [message(inter)["attachments"][0]["description"] for inter in (before, after)]
+    assert "most active: Ana (1)" in alt[0], alt
+    assert "most active: Member 1 (1)" in alt[1] and "Ana" not in alt[1], alt
