@@ -62,13 +62,14 @@ class ThreadChart:
 
     def describe(self) -> str:
         """One sentence saying what the chart shows (its alt text)."""
-        text = (f"“{self.title}”: {self.total_comments} comments and {self.total_votes} votes per "
-                f"{self.unit} over {len(self.starts)} {self.unit}s from the post")
+        text = (f"“{self.title}”: {_count(self.total_comments, 'comment')} and "
+                f"{_count(self.total_votes, 'vote')} per {self.unit} over "
+                f"{_count(len(self.starts), self.unit)} from the post")
         if self.busiest is not None:
             text += (f"; busiest hour {self.busiest.hour.strftime('%Y-%m-%d %H:00')} UTC with "
-                     f"{self.busiest.comments} comments")
+                     f"{_count(self.busiest.comments, 'comment')}")
         if any(self.ratings):
-            text += f"; {sum(self.ratings)} ratings"
+            text += f"; {_count(sum(self.ratings), 'rating')}"
         return text + "."
 
 
@@ -93,8 +94,9 @@ class ServerChart:
         """One sentence saying what the chart shows, its members' labels included (the
         picture's alt text, so whoever cannot see it reads what it draws)."""
         people = ", ".join(f"{label} ({count})" for label, count in self.members)
-        return (f"{sum(self.prompts)} prompts and {sum(self.comments)} comments per week over "
-                f"{len(self.starts)} weeks; most active: {people or 'nobody yet'}.")
+        return (f"{_count(sum(self.prompts), 'prompt')} and "
+                f"{_count(sum(self.comments), 'comment')} per week over "
+                f"{_count(len(self.starts), 'week')}; most active: {people or 'nobody yet'}.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,12 +113,17 @@ class ArchiveChart:
     def describe_weeks(self) -> str:
         """The archive chart draws no members: its alt text names none."""
         server = self.server
-        return (f"{sum(server.prompts)} prompts and {sum(server.comments)} comments per week "
-                f"over {len(server.starts)} weeks; comments in each of {len(self.prompts)} "
-                "discussions.")
+        return (f"{_count(sum(server.prompts), 'prompt')} and "
+                f"{_count(sum(server.comments), 'comment')} per week over "
+                f"{_count(len(server.starts), 'week')}; comments in each of "
+                f"{_count(len(self.prompts), 'discussion')}.")
 
 
 Chart = ThreadChart | ServerChart | ArchiveChart
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _floor(moment: datetime, unit: Unit, zone: tzinfo) -> datetime:
