@@ -2,13 +2,16 @@
 
 Both only read: they never create a database (a missing one is one line, status 2).
 ``prompts list`` gives the ids ``filmclub export`` asks for; ``stats`` shows what /stats
-shows on Discord, from the same function (:func:`bot.stats.stats_report`).
+shows on Discord, from the same function (:func:`bot.stats.stats_report`), and with
+``--chart FILE.png|.svg`` writes /stats' picture too (issue 19; matplotlib is imported
+only then, so every other command starts as fast as before).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from bot.cli_args import database_option, discord_id
@@ -44,7 +47,21 @@ def add_parsers(sub: Any) -> None:
     scope.add_argument("--thread", type=discord_id("thread"), metavar="ID",
                        help="a prompt thread (default: each server with prompts)")
     scope.add_argument("--guild", type=discord_id("server"), metavar="ID", help="a server")
+    stats.add_argument("--chart", type=chart_path, metavar="FILE",
+                       help="also write the chart /stats shows, as FILE.png or FILE.svg")
+    stats.add_argument("--theme", choices=("dark", "light"), default="dark",
+                       help="the chart's colours: dark (default, as on Discord) or light")
+    stats.add_argument("--force", action="store_true",
+                       help="replace the file at --chart if there is one (a regular file)")
     database_option(stats)
+
+
+def chart_path(value: str) -> Path:
+    """``--chart``: a file name ending in .png or .svg."""
+    path = Path(value)
+    if path.suffix.lower() not in (".png", ".svg"):
+        raise argparse.ArgumentTypeError(f"{value!r} does not end in .png or .svg")
+    return path
 
 
 async def run(config: Config, args: argparse.Namespace) -> int:
@@ -52,7 +69,14 @@ async def run(config: Config, args: argparse.Namespace) -> int:
     async with SQLiteStore(args.db or config.db_path, create=False) as store:
         if args.command == "prompts":
             return await _prompts_list(store, args.guild)
-        return await _stats(store, thread_id=args.thread, guild_id=args.guild)
+        if args.chart is not None:
+            from bot.files import check_destination
+
+            check_destination(args.chart, replace=args.force)  # refused before any work
+        code = await _stats(store, thread_id=args.thread, guild_id=args.guild)
+        if args.chart is not None:
+            await _chart(store, args)
+        return code
 
 
 def _count(number: int, noun: str) -> str:
@@ -121,3 +145,32 @@ async def _stats(store: Store, *, thread_id: int | None, guild_id: int | None) -
             _out(line)
     _out(report.footer)
     return 0
+
+
+async def _chart(store: Store, args: argparse.Namespace) -> None:
+    """Write /stats' chart (the thread's, or the one server's) to ``--chart``."""
+    from bot.charts import draw, stats_chart
+    from bot.files import new_file
+
+    thread_id, guild_id = args.thread, args.guild
+    if thread_id is not None:
+        prompt = await store.get_prompt(thread_id)
+        if prompt is None:
+            raise NotFound(f"there is no prompt thread {thread_id} in the database")
+        guild_id, subject = prompt.guild_id, prompt.article.title
+        subject = (await store.guild_names(guild_id)).places.get(thread_id) or subject
+    else:
+        subject = None
+        if guild_id is None:
+            guilds = list(dict.fromkeys(p.guild_id for p in await store.list_prompts()))
+            if len(guilds) > 1:
+                raise InvalidValue(f"--chart draws one chart and the database has {len(guilds)} "
+                                   "servers: add --guild ID or --thread ID")
+            guild_id = guilds[0]
+    chart = await stats_chart(store, guild_id, visible=EVERY_THREAD, now=utcnow(),
+                              thread_id=thread_id, subject=subject)
+    fmt = "svg" if args.chart.suffix.lower() == ".svg" else "png"
+    data = await draw(chart, fmt, args.theme)
+    with new_file(args.chart, replace=args.force) as out:
+        out.write(data)
+    _out(f"Chart written to {args.chart} ({fmt.upper()}, {len(data) // 1024 or 1} KB)")

@@ -17,10 +17,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.charts import chart_filename, draw, stats_chart
 from bot.export.base import format_score
 from bot.limits import NUMBERS, OWN_DATA
 from bot.models import Prompt, utcnow
 from bot.records.member_data import PLACEHOLDER
+from bot.records.visibility import Visible
 from bot.spoilers import shown
 from bot.stats import (
     COUNTING_RULES,
@@ -166,7 +168,29 @@ class Members(commands.Cog):
         for field in report.fields:
             embed.add_field(name=field.name, value=field.value, inline=field.inline)
         embed.set_footer(text=report.footer)
-        await reply(interaction, embed=embed)
+        picture = await self._chart(interaction, visible, report.thread_id,
+                                    prompt.article.title if prompt else None)
+        if picture is not None:
+            embed.set_image(url=f"attachment://{picture.filename}")
+        await reply(interaction, embed=embed, file=picture)
+
+    async def _chart(self, interaction: discord.Interaction[FilmClub], visible: Visible,
+                     thread_id: int | None, subject: str | None) -> discord.File | None:
+        """/stats' picture (issue 19), from the threads the member can see (``visible``);
+        None when it could not be drawn: the numbers go out all the same."""
+        try:
+            chart = await stats_chart(self.bot.store, interaction.guild_id or 0,
+                                      visible=visible, now=self.bot.clock(),
+                                      thread_id=thread_id, subject=subject)
+            png = await draw(chart, "png", "dark")
+        except Exception:
+            log.exception("could not draw the /stats chart (thread %s)", thread_id)
+            return None
+        if len(png) > interaction.filesize_limit:
+            log.warning("the /stats chart is %d bytes, over the upload limit", len(png))
+            return None
+        return discord.File(io.BytesIO(png), filename=chart_filename(chart),
+                            description=f"Activity chart: {chart.describe()}"[:1024])
 
     # -- the member's own data -----------------------------------------------------------------
 

@@ -1,9 +1,10 @@
-"""/filmclub settings show|set: the one family of a server's settings (issue 20): prompt
-channel, moderator role, vote emoji, time zone, who may export, log channel, and how prompts
-are posted (archive, mention role, default question; /prompt settings sets those three too).
-The Discord side of ``bot.settings``, which checks every value; what only Discord can judge
-(a channel the bot cannot post in, a role nobody is given) is refused here, saying why.
-Every change is recorded in the audit log."""
+"""/filmclub settings show|set|charts: the one family of a server's settings (issue 20):
+prompt channel, moderator role, vote emoji, time zone, who may export, log channel, how
+prompts are posted (archive, mention role, default question; /prompt settings sets those
+three too), spoiler days, and whether charts name members (``charts``). The Discord side of
+``bot.settings``, which checks every value; what only Discord can judge (a channel the bot
+cannot post in, a role nobody is given) is refused here, saying why. Every change is
+recorded in the audit log."""
 
 from __future__ import annotations
 
@@ -216,6 +217,27 @@ class Settings(commands.GroupCog, group_name="filmclub",
         note = f" {recounted} stored reactions were recounted." if recounted else ""
         await reply(interaction, f"Changed: {', '.join(LABELS[n].lower() for n in changed)}."
                                  f"{note}", embed=settings_embed(new, "filmclub settings"))
+
+    @settings.command(name="charts",
+                      description="Whether charts name the most active members (issue 19)")
+    @app_commands.describe(members="shown: by their names; anonymised: Member 1, Member 2…")
+    @admins_only(SERVER, manage_guild=True)
+    async def charts(self, interaction: discord.Interaction[FilmClub],
+                     members: Literal["shown", "anonymised"]) -> None:
+        assert_guild(interaction)
+        guild_id = interaction.guild_id or 0
+        anonymise = members == "anonymised"
+        if await self.bot.store.get_chart_anonymise(guild_id) == anonymise:
+            await reply(interaction, f"Charts already show members {members}; nothing changed.")
+            return
+        now = self.bot.clock()
+        await self.bot.store.set_chart_anonymise(guild_id, anonymise, at=now,
+                                                 by=interaction.user.id)
+        await auditlog.record(self.bot, AuditEntry(
+            guild_id=guild_id, actor_id=interaction.user.id, action="settings",
+            target=f"chart members → {members}", at=now))
+        await reply(interaction, f"Changed: /stats charts now show the most active members "
+                                 f"{'as Member 1, Member 2…' if anonymise else 'by name'}.")
 
     @set.autocomplete("timezone")
     async def zone_choices(self, interaction: discord.Interaction[FilmClub],

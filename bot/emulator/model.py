@@ -560,6 +560,8 @@ class DiscordModel:
         }
         if description is not None:
             payload["description"] = description
+        if (dimensions := png_size(data)) is not None:  # Discord gives an image's dimensions
+            payload["width"], payload["height"] = dimensions
         if filename.startswith("SPOILER_"):
             payload["spoiler"] = True
         return payload
@@ -598,3 +600,10 @@ def normalise_embed(embed: Mapping[str, Any]) -> dict[str, Any]:
     data.setdefault("type", "rich")
     data["content_scan_version"] = 0
     return data
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """A PNG's width and height from its IHDR chunk (None: not a PNG)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR" or len(data) < 24:
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")

@@ -28,7 +28,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
+from bot.charts import draw, inline_svg
+from bot.charts.model import ArchiveChart, server_chart
 from bot.errors import NotFound
 from bot.export.anonymise import Pseudonyms
 from bot.export.base import (
@@ -177,7 +180,7 @@ async def export_archive(
                 include_hidden=include_hidden, thread_name=names.get(prompt.thread_id),
                 guild_name=guild_name, parent_name=names.get(prompt.channel_id),
                 timezone=timezone, members=members, since=since, pseudonyms=pseudonyms,
-                changed_after=changed_after)
+                changed_after=changed_after, chart=exporter.shows_chart)
             seen = Highlights(options.include_deleted)
             comments = thread_comments(store, context, exporter, include_hidden=include_hidden,
                                        changed_after=changed_after)
@@ -195,9 +198,11 @@ async def export_archive(
                 progress(done, len(prompts), title)
         index = zipfile.ZipInfo(INDEX_NAME, date_time=stamp)
         index.compress_type = zipfile.ZIP_DEFLATED
+        chart = await index_chart(store, guild_id, entries, visible=visible,
+                                  exported_at=exported_at, timezone=timezone)
         page = render_index(
             entries, guild_id=guild_id, guild_name=guild_name, exporter=exporter, options=options,
-            exported_at=exported_at, timezone=timezone, since=since)
+            exported_at=exported_at, timezone=timezone, since=since, chart=chart)
         await in_thread(archive.writestr, index, page)
     total = sum(e.comments for e in entries)
     log.info("archived server %d as %s to %s (%d threads, %d comments)",
@@ -212,10 +217,33 @@ def _environment() -> Environment:
                        keep_trailing_newline=True)
 
 
+async def index_chart(store: Store, guild_id: int, entries: Sequence[ArchiveEntry], *,
+                      visible: Visible, exported_at: datetime, timezone: tzinfo
+                      ) -> dict[str, object] | None:
+    """Issue 19: the index's picture, the server's weeks (the threads ``visible`` allows)
+    and each listed discussion's comments, as inline SVG drawn in the chart thread."""
+    if not entries:
+        return None
+    hours = await store.activity_hours(guild_id=guild_id, visible=visible)
+    prompts = [p.posted_at for p in await store.list_prompts(guild_id)
+               if visible.allows(p.thread_id)]
+    zone_name = getattr(timezone, "key", None) or str(timezone)
+    weeks = server_chart("", prompts, hours.comments, (), anonymised=True, zone=timezone,
+                         zone_name=zone_name, now=exported_at)
+    chart = ArchiveChart(weeks, tuple((e.title, e.comments) for e in entries))
+    label = f"Activity chart: {chart.describe_weeks()}"
+    svg = inline_svg(await draw(chart, "svg", "page"), label)
+    return {"svg": Markup(svg),  # noqa: S704 - matplotlib escapes its texts, inline_svg the label
+            "caption": f"Prompts and comments per week, and the comments in each discussion "
+                       f"listed below. Weeks start on Monday, {zone_name}."}
+
+
 def render_index(entries: Sequence[ArchiveEntry], *, guild_id: int, guild_name: str | None,
                  exporter: Exporter, options: ExportOptions, exported_at: datetime,
-                 timezone: tzinfo = UTC, since: datetime | None = None) -> str:
-    """The archive's ``index.html``: a standalone page (no script, nothing remote)."""
+                 timezone: tzinfo = UTC, since: datetime | None = None,
+                 chart: dict[str, object] | None = None) -> str:
+    """The archive's ``index.html``: a standalone page (no script, nothing remote), with
+    ``chart`` (from :func:`index_chart`) above the list when given."""
     rows = [
         {
             "title": e.title,
@@ -244,6 +272,7 @@ def render_index(entries: Sequence[ArchiveEntry], *, guild_id: int, guild_name: 
         exported_iso=exported_at.astimezone(timezone).isoformat(),
         exported=format_time(exported_at, timezone),
         zone=getattr(timezone, "key", None) or str(timezone),
+        chart=chart,
     )
 
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import BinaryIO, ClassVar, TextIO
 
+from bot.charts.model import ThreadChart
 from bot.errors import ExportError
 from bot.files import DestinationError, new_file
 from bot.models import Comment, Prompt, ReactionRecord, utcnow
@@ -66,6 +67,9 @@ class ExportContext:
     #: saying which poll chose the film, if one did.
     ratings: tuple[int, ...] = ()
     chosen_by: str | None = None
+    #: Issue 19: the thread's activity (comments and votes over time, ratings), for the
+    #: formats that draw it (``Exporter.shows_chart``); None for the others.
+    chart: ThreadChart | None = None
     #: Replies whose parent is not in the export: what they answered, by comment id.
     #: Filled as the comments stream by; an exporter takes each note as it writes it.
     reply_notes: dict[int, ReplyNote] = field(default_factory=dict)
@@ -92,6 +96,9 @@ class Exporter(ABC):
     #: people a file shows.
     shows_voters: ClassVar[bool] = False
     shows_deleted_authors: ClassVar[bool] = False
+    #: Whether the format shows the thread's activity chart (issue 19): its context then
+    #: carries the chart's data.
+    shows_chart: ClassVar[bool] = False
 
     @abstractmethod
     async def write(self, context: ExportContext, comments: AsyncIterator[Comment],

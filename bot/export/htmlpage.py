@@ -2,7 +2,9 @@
 
 The page works offline and runs nothing: styles are inline, there is no script, no
 web font and no remote image (attachments are links), and a Content-Security-Policy
-meta forbids scripts and every load but inline styles and data: images. Replies are
+meta forbids scripts and every load but inline styles and data: images. The activity
+chart (issue 19) is inline SVG drawn by matplotlib: elements in the page, no script and
+no reference outside itself, in the page's text colour. Replies are
 nested lists under the comment they answer; light and dark follow the reader's system,
 and it reads on a phone and prints cleanly.
 
@@ -25,6 +27,8 @@ from typing import TextIO
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from bot.charts.draw import inline_svg, render
+from bot.charts.model import ThreadChart
 from bot.export.base import (
     ExportContext,
     Exporter,
@@ -150,6 +154,7 @@ class HtmlExporter(Exporter):
     media_type = "text/html"
     label = "Web page"
     template = "thread.html.j2"
+    shows_chart = True
 
     async def write(self, context: ExportContext, comments: AsyncIterator[Comment],
                     out: TextIO) -> int:
@@ -254,7 +259,26 @@ def page_view(context: ExportContext) -> dict[str, object]:
         "rating": summary_of(context.ratings).line() if context.ratings else None,
         "rating_steps": _all_steps(context.ratings) if context.ratings else [],
         "rating_most": max(Counter(context.ratings).values(), default=0),
+        "chart": chart_view(context.chart),
     }
+
+
+def chart_view(chart: ThreadChart | None) -> dict[str, object] | None:
+    """The activity chart as inline SVG and its caption (None: no chart, or nothing yet).
+
+    Drawn here, in the export's worker thread: ``write`` runs off the event loop."""
+    if chart is None or not (chart.total_comments or chart.total_votes):
+        return None
+    label = f"Activity chart: {chart.describe()}"
+    svg = inline_svg(render(chart, "svg", "page"), label)
+    per = {"hour": "hour by hour", "day": "day by day", "week": "week by week"}[chart.unit]
+    caption = (f"Comments and votes {per} from the post, as /stats counts them (hidden and "
+               "deleted comments and votes on one's own comments left out)")
+    if chart.busiest is not None:
+        caption += "; the busiest hour's bar is in pink"
+    # matplotlib escapes every text it writes into the SVG, and inline_svg its label.
+    return {"svg": Markup(svg),  # noqa: S704
+            "caption": f"{caption}. Times in {chart.zone_name}."}
 
 
 def _all_steps(ratings: tuple[int, ...]) -> list[tuple[str, int]]:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import cast
 
+from bot.charts.model import ThreadChart, thread_chart
 from bot.errors import ExportError, NotFound
 from bot.export.anonymise import Pseudonyms
 from bot.export.base import (
@@ -34,6 +35,7 @@ from bot.export.formats import get_exporter
 from bot.export.offload import write_off_loop
 from bot.models import Comment, ExportRecord, Prompt, utcnow
 from bot.polls import tally
+from bot.records.visibility import EVERY_THREAD
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,7 @@ async def thread_context(
     since: datetime | None = None,
     pseudonyms: Pseudonyms | None = None,
     changed_after: int | None = None,
+    chart: bool = False,
 ) -> ExportContext:
     """What the exporter knows of the thread besides its comments.
 
@@ -105,7 +108,17 @@ async def thread_context(
         since=since,
         ratings=tuple(await store.prompt_ratings(prompt.thread_id)),
         chosen_by=await chosen_by_poll(store, prompt),
+        chart=await activity_chart(store, prompt, timezone) if chart else None,
     )
+
+
+async def activity_chart(store: Store, prompt: Prompt, zone: tzinfo) -> ThreadChart:
+    """Issue 19: the thread's comments and votes over time (those /stats counts), in the
+    export's time zone. The caller has judged the thread readable: every thread is let in."""
+    hours = await store.activity_hours(thread_id=prompt.thread_id, visible=EVERY_THREAD)
+    return thread_chart(prompt.article.title, prompt.posted_at, hours.comments, hours.votes,
+                        await store.prompt_ratings(prompt.thread_id), zone,
+                        getattr(zone, "key", None) or str(zone))
 
 
 async def chosen_by_poll(store: Store, prompt: Prompt) -> str | None:
@@ -223,7 +236,8 @@ async def export_thread(
         thread_name=thread_name or known.places.get(prompt.thread_id), guild_name=known.guild,
         parent_name=parent_name or known.places.get(prompt.channel_id), timezone=timezone,
         members=known.members, since=previous.exported_at if previous else None,
-        pseudonyms=Pseudonyms() if options.anonymise else None, changed_after=changed_after)
+        pseudonyms=Pseudonyms() if options.anonymise else None, changed_after=changed_after,
+        chart=exporter.shows_chart)
     comments = thread_comments(store, context, exporter, include_hidden=include_hidden,
                                changed_after=changed_after)
     target = out if isinstance(out, Path | CountingStream) else CountingStream(out)

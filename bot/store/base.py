@@ -29,6 +29,7 @@ from bot.records.names import GuildNames, MemberName, PlaceName
 from bot.records.posting_schedule import Schedule
 from bot.records.server_settings import GuildSettings
 from bot.records.visibility import Visible
+from bot.store.charts_base import ChartStore
 from bot.store.club_base import ClubStore
 
 
@@ -86,7 +87,7 @@ class StorageNotice:
 StorageListener = Callable[[StorageNotice], None]
 
 
-class Store(ClubStore, ABC):
+class Store(ClubStore, ChartStore, ABC):
     """Comments, votes and prompts. Writes go through one writer, in batches."""
 
     # -- life cycle --------------------------------------------------------

@@ -20,6 +20,8 @@ ROOT = Path(__file__).parents[2]
      r"ratio to discord.py alone \(message cache off\):\n(  .*: \d+\.\d\d\n){4}"),
     ("benchmarks.latency", r"p99 \d+\.\d ms against the goal.*\n.*committed exactly once"),
     ("benchmarks.export", r"export: 5,000 comments; slowest against its goal: \w+ at \d+\.\d\dx"),
+    ("benchmarks.charts", r"charts: 5,000 comments; /stats' picture .* \d+\.\d+ s against"
+                          r"(.|\n)*start-up `filmclub --help`: before .* after \d+ ms"),
 ])
 def test_benchmark_runs_quick_and_reports(module: str, expected: str) -> None:
     """`python -m <benchmark> --quick` exits 0 and prints its figures and ratio."""

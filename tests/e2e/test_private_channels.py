@@ -20,6 +20,7 @@ from bot.emulator import Permissions
 from bot.emulator.interactions import InteractionRecord
 from bot.records.server_settings import GuildSettings
 from cogs.support.checks import NOT_A_THREAD
+from tests.chartcheck import png_image
 from tests.e2e import private
 from tests.e2e.harness import RunningBot, World
 from tests.e2e.moderating import run, text
@@ -38,6 +39,8 @@ def said(inter: InteractionRecord) -> str:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 parts += [archive.read(n).decode("utf-8") for n in archive.namelist()]
                 parts += archive.namelist()
+        elif name.endswith(".png"):  # /stats' chart: what it draws is in its alt text,
+            assert png_image(data).size[0] > 0  # the attachment's description above
         else:
             parts.append(data.decode("utf-8"))
         parts.append(name)

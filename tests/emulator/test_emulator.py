@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
+import struct
+import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -653,3 +656,65 @@ async def test_overwrites_changed_later_reach_the_bot(emu: DiscordEmulator, scen
     channel = bot.get_guild(scene.guild.id).get_channel(scene.films.id)
     assert channel.overwrites_for(channel.guild.default_role).view_channel is False
     assert emu.permissions_in(scene.alice.id, scene.films.id) == 0
+
+
+def _png(width: int, height: int) -> bytes:
+    """A tiny PNG (signature and IHDR are what the emulator reads)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+
+    raw = b"".join(b"\x00" + b"\x00\x00\x00" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2,
+                                                             0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+async def test_followup_uploads_are_checked_as_discord_does(
+    emu: DiscordEmulator, scene: Scene, bot: QuickBot
+) -> None:
+    """Follow-ups with files (issue 19's /stats picture): multipart with payload_json and
+    files[n] is taken, an image gets its size; a file over the limit is 413 (40005), an
+    unknown form field or an attachment naming no upload is 400."""
+    from bot.emulator.emulator import ATTACHMENT_SIZE_LIMIT
+
+    bot.tree.copy_global_to(guild=discord.Object(scene.guild.id))
+    await sync(scene, bot)
+    inter = await emu.invoke(scene.bob.id, scene.films.id, "prompt fetch")
+    await inter.wait_for(lambda r: len(r.followups) == 1, timeout=TIMEOUT)
+    url = f"{emu.api_base}/webhooks/{emu.application_id}/{inter.token}?wait=1"
+
+    def form(payload: object, *files: tuple[str, str, bytes]) -> aiohttp.FormData:
+        data = aiohttp.FormData()
+        data.add_field("payload_json", json.dumps(payload), content_type="application/json")
+        for field, name, blob in files:
+            data.add_field(field, blob, filename=name, content_type="application/octet-stream")
+        return data
+
+    picture = _png(12, 7)
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, data=form(
+                {"embeds": [{"image": {"url": "attachment://chart.png"}}],
+                 "attachments": [{"id": 0, "filename": "chart.png"}]},
+                ("files[0]", "chart.png", picture))) as ok:
+            assert ok.status == 200, await ok.text()
+            sent = await ok.json()
+        (attachment,) = sent["attachments"]
+        assert (attachment["filename"], attachment["content_type"]) == ("chart.png",
+                                                                       "image/png")
+        assert (attachment["width"], attachment["height"], attachment["size"]) == (
+            12, 7, len(picture))
+        assert inter.files[-1] == ("chart.png", picture)
+        refused = {}
+        for what, data in {
+            "too big": form({}, ("files[0]", "big.png", b"\0" * (ATTACHMENT_SIZE_LIMIT + 1))),
+            "unknown field": form({"content": "x"}, ("file", "chart.png", picture)),
+            "no such upload": form({"attachments": [{"id": 3}]},
+                                   ("files[0]", "chart.png", picture)),
+        }.items():
+            async with session.post(url, data=data) as answer:
+                refused[what] = (answer.status, (await answer.json()).get("code"))
+    assert refused == {"too big": (413, 40005), "unknown field": (400, 50035),
+                       "no such upload": (400, 50035)}
+    assert len(inter.followups) == 2  # none of the refused ones was posted
+    emu.problems.clear()  # the refusals are recorded as problems of the (test's) client

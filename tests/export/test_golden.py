@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,14 @@ from tests.export.conftest import FORMATS, GOLDEN, SAMPLES, export_bytes
 CASES = [(sample, fmt) for sample in SAMPLES for fmt in FORMATS
          if (sample, fmt) != ("discussion", "md")]
 
+#: The HTML page's activity chart is matplotlib's SVG, whose bytes move with the library's
+#: version; the page around it must match to the byte, the chart is read in test_html_chart.
+_SVG = re.compile(rb"<svg\b.*?</svg>", re.S)
+
+
+def _without_chart(data: bytes) -> bytes:
+    return _SVG.sub(b"<svg>(the chart)</svg>", data)
+
 
 @pytest.mark.parametrize(("sample", "fmt"), CASES, ids=[f"{s}.{f}" for s, f in CASES])
 async def test_export_matches_golden_file(filled: Store, tmp_path: Path, sample: str,
@@ -23,4 +32,4 @@ async def test_export_matches_golden_file(filled: Store, tmp_path: Path, sample:
     golden = GOLDEN / f"{sample}.{fmt}"
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_bytes(data)
-    assert data == golden.read_bytes()
+    assert _without_chart(data) == _without_chart(golden.read_bytes())

@@ -22,6 +22,8 @@ ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "main", "header", "footer", "section",
     "article", "h1", "h2", "p", "blockquote", "ol", "ul", "li", "div", "span", "bdi", "time",
     "a", "details", "summary", "strong", "em", "u", "s", "code", "pre",
+    # issue 19: the activity chart, a figure of inline SVG (shapes and text, nothing else)
+    "figure", "figcaption", "svg", "defs", "g", "path", "use", "text", "rect",
 }
 VOID = {"meta"}
 
