@@ -25,17 +25,29 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 
-from bot.errors import FilmclubError
+from bot.errors import FilmclubError, InvalidValue, NotFound
 from bot.fetch import USER_AGENT
-from bot.films import FilmRecord, merge, same_record
-from bot.models import utcnow
+from bot.films import (
+    MAX_CHOICES,
+    ArticleFilm,
+    FilmRecord,
+    Resolution,
+    merge,
+    pick,
+    resolve,
+    same_record,
+)
+from bot.models import Article, utcnow
 from bot.netguard import FetchPolicy, FetchRefused, GuardedResolver, normal_host
-from bot.watchlist import film_key
+from bot.watchlist import film_key, read_film
+
+if TYPE_CHECKING:
+    from bot.store.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -465,3 +477,133 @@ def _tmdb_film(data: dict[str, Any]) -> FilmRecord:
                      if isinstance(g, dict) and g.get("name")),
         poster_url=f"{TMDB_IMAGES}{poster}" if isinstance(poster, str) and poster else None,
         imdb_id=data.get("imdb_id") or None, tmdb_id=int(data["id"]) if data.get("id") else None)
+
+
+# -- the film of an article, found once and kept ------------------------------------------------
+
+#: Characters of an article's body read for its film (the opening).
+OPENING_CHARS = 700
+
+
+def make_lookup(config: Any, policy: FetchPolicy, cache: LookupCache | None) -> FilmLookup | None:
+    """The lookup a ``bot.config.Config`` asks for (None when FILMCLUB_FILM_LOOKUP=off)."""
+    if not getattr(config, "film_lookup", True):
+        log.info("film lookups are off (FILMCLUB_FILM_LOOKUP=off): films are only what front "
+                 "matter and moderators say")
+        return None
+    return FilmLookup(policy=policy, cache=cache, tmdb_token=getattr(config, "tmdb_token", None),
+                      wikidata_api=WIKIDATA_API, tmdb_api=TMDB_API)
+
+
+def opening_of(article: Article) -> str:
+    """The part of the article read for its film: the excerpt, else the body's start."""
+    text = article.excerpt or article.body
+    return text[:OPENING_CHARS]
+
+
+async def film_of_article(store: Store, lookup: FilmLookup | None, article: Article, *,
+                          at: datetime, keep: bool = True) -> ArticleFilm:
+    """The article's film: as stored, else read from its front matter or its headline and
+    opening, confirmed by the lookup, and stored (found, ambiguous with the films offered,
+    or none). Without a lookup that answers, nothing is stored and it reads as unset.
+    ``keep=False`` (a command that only reads) stores nothing."""
+    stored = await store.article_film(article.slug)
+    if stored is not None:
+        return stored
+    if lookup is None:
+        return ArticleFilm(article.slug, "none")
+    try:
+        if article.film:
+            results = await lookup.search(article.film, article.year)
+            found = pick(results, article.film, article.year, article.director)
+            if len(found) == 1:
+                resolution = Resolution("found", found[0])
+            elif found:
+                resolution = Resolution("ambiguous", choices=tuple(found[:MAX_CHOICES]))
+            else:  # the front matter's word: kept as it was typed
+                resolution = Resolution("found", FilmRecord(
+                    article.film, article.year,
+                    directors=(article.director,) if article.director else ()))
+        else:
+            resolution = await resolve(article.title, opening_of(article), lookup.search)
+    except LookupUnavailable as exc:
+        log.info("the film of %r is left unset for now: %s", article.slug, exc)
+        return ArticleFilm(article.slug, "none")
+    if not keep:
+        return ArticleFilm(article.slug, resolution.state, resolution.film, resolution.choices)
+    return await _keep(store, article.slug, resolution, at)
+
+
+async def _keep(store: Store, slug: str, resolution: Resolution, at: datetime) -> ArticleFilm:
+    film = await store.save_film(resolution.film, at) if resolution.film else None
+    choices = [await store.save_film(c, at) for c in resolution.choices]
+    await store.set_article_film(slug, resolution.state, film.id if film else None,
+                                 choices=[c.id for c in choices if c.id is not None], at=at)
+    log.info("film of %r: %s%s", slug, resolution.state,
+             f" ({film.label})" if film else "")
+    return ArticleFilm(slug, resolution.state, film, tuple(choices))
+
+
+#: What `/film set` autocompletes to: a stored film's id.
+FILM_ID_PREFIX = "film:"
+
+
+async def film_from_text(store: Store, lookup: FilmLookup | None, text: str, *,
+                         at: datetime) -> FilmRecord:
+    """The film a moderator named: ``film:<id>`` (an autocomplete choice) or "Her (2013)".
+
+    A title the lookup knows as one film is that film; as several, InvalidValue naming them
+    (give the year); unknown, or with no lookup, a record of the title and year as typed
+    (a stored film of that title and year first)."""
+    text = text.strip()
+    if text.startswith(FILM_ID_PREFIX) and text[len(FILM_ID_PREFIX):].isdigit():
+        film = await store.get_film(int(text[len(FILM_ID_PREFIX):]))
+        if film is None:
+            raise NotFound("That film is no longer known: pick one from the list.")
+        return film
+    named = read_film(text)
+    found: list[FilmRecord] = []
+    if lookup is not None:
+        try:
+            found = pick(await lookup.search(named.title, named.year), named.title, named.year)
+        except LookupUnavailable as exc:
+            log.info("film lookup unavailable for %r: %s", text, exc)
+    if not found:
+        found = pick(await store.known_films(named.title, 50), named.title, named.year)
+    if len(found) > 1:
+        raise InvalidValue(f"“{named.title}” is several films: "
+                           + "; ".join(f.choice_label for f in found[:MAX_CHOICES])
+                           + f". Give the year, like “{found[0].label}”.")
+    if found:
+        return await store.save_film(found[0], at)
+    return await store.save_film(FilmRecord(named.title, named.year), at)
+
+
+async def set_article_film(store: Store, lookup: FilmLookup | None, slug: str, text: str, *,
+                           by: int | None, at: datetime) -> FilmRecord:
+    """Set the film of an article (and of its prompts already posted) to the one named."""
+    film = await film_from_text(store, lookup, text, at=at)
+    await store.set_article_film(slug, "set", film.id, by=by, at=at)
+    return film
+
+
+#: Seconds a prompt waits for its film before it is posted without one (the lookup goes
+#: on, and the film is kept for next time).
+FILM_BUDGET = 12.0
+_pending: set[asyncio.Task[ArticleFilm]] = set()
+
+
+async def film_within(store: Store, lookup: FilmLookup | None, article: Article, *,
+                      at: datetime, budget: float = FILM_BUDGET) -> ArticleFilm:
+    """:func:`film_of_article`, or unset when it takes longer than ``budget`` seconds."""
+    task = asyncio.ensure_future(film_of_article(store, lookup, article, at=at))
+    _pending.add(task)
+    task.add_done_callback(_pending.discard)
+    try:
+        return await asyncio.wait_for(asyncio.shield(task), budget)
+    except TimeoutError:
+        log.info("the film of %r is still being looked up; going on without it", article.slug)
+        return ArticleFilm(article.slug, "none", pending=True)
+    except Exception:  # the lookup's own faults never stop a prompt
+        log.exception("finding the film of %r failed", article.slug)
+        return ArticleFilm(article.slug, "none")

@@ -389,3 +389,63 @@ def pick(results: Sequence[FilmRecord], title: str, year: int | None,
     if director:
         found = [f for f in found if director_agrees(director, f)] or found
     return _unique(found)
+
+
+# -- what the store keeps about an article's film, and a film's history in a server -----------
+
+@dataclass(frozen=True, slots=True)
+class ArticleFilm:
+    """The film of an article as the store keeps it."""
+
+    slug: str
+    state: FilmState
+    film: FilmRecord | None = None
+    choices: tuple[FilmRecord, ...] = ()
+    set_by: int | None = None
+    #: Still being looked up (shown as such; it is kept when the lookup answers).
+    pending: bool = False
+
+    def line(self) -> str:
+        """What `/prompt preview` and `filmclub articles show` say about it."""
+        if self.film is not None:
+            how = "set by a moderator" if self.state == "set" else "found in the article"
+            facts = self.film.facts_line()
+            return f"{self.film.label}{' · ' + facts if facts else ''} ({how})"
+        if self.state == "ambiguous" and self.choices:
+            return ("not set: which one? " + "; ".join(c.choice_label for c in self.choices)
+                    + " (choose with /film set or articles add --film)")
+        if self.pending:
+            return "being looked up; ask again in a moment (or set it with /film set)"
+        return "not set: no film found in the article (set one with /film set)"
+
+
+@dataclass(frozen=True, slots=True)
+class FilmPrompt:
+    """A prompt about a film (for its history)."""
+
+    thread_id: int
+    channel_id: int
+    title: str
+    posted_at: Any  # datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FilmPollLine:
+    """A poll the film was an answer of."""
+
+    message_id: int
+    channel_id: int
+    won: bool
+    ended: bool
+    created_at: Any  # datetime
+
+
+@dataclass(slots=True)
+class FilmHistory:
+    """What a server did with a film: its prompts, their ratings, its watchlist entries
+    and the polls it was in."""
+
+    prompts: list[FilmPrompt] = field(default_factory=list)
+    ratings: list[tuple[int, int]] = field(default_factory=list)  # (thread id, half stars)
+    entries: list[Any] = field(default_factory=list)  # bot.watchlist.WatchEntry
+    polls: list[FilmPollLine] = field(default_factory=list)

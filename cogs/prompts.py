@@ -30,6 +30,8 @@ from bot.card import forum_tags, prompt_card, prompt_question, thread_name
 from bot.errors import AlreadyPosted, FilmclubError, NotFound
 from bot.feeds import FeedPoller
 from bot.fetch import Fetcher
+from bot.filmlookup import film_within
+from bot.films import FilmRecord
 from bot.models import Article, Prompt, PromptSettings, QueueItem
 from bot.schedule import Schedule, make_schedule, search_timezones
 from cogs.checks import (
@@ -98,6 +100,10 @@ class Composed:
     name: str
     tags: list[discord.ForumTag]
     archive_minutes: int
+
+
+#: Seconds /prompt preview waits for the article's film (Discord wants an answer in 3).
+PREVIEW_FILM_BUDGET = 2.0
 
 
 def _timestamp(moment: datetime, style: str = "F") -> str:
@@ -313,10 +319,11 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
     # -- posting ---------------------------------------------------------------------------
 
     def compose(self, article: Article, settings: PromptSettings, question: str | None,
-                channel: discord.abc.GuildChannel | None) -> Composed:
+                channel: discord.abc.GuildChannel | None,
+                film: FilmRecord | None = None) -> Composed:
         """The prompt as it will be posted in ``channel`` with the server's settings."""
         asked, _ = prompt_question(article, question, settings.default_question)
-        embed = discord.Embed.from_dict(prompt_card(article, asked))
+        embed = discord.Embed.from_dict(prompt_card(article, asked, film))
         content = mentions = None
         if settings.mention_role_id:
             content = f"<@&{settings.mention_role_id}>"
@@ -343,7 +350,8 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
                         f"“{article.title}” was already posted in this server (<#{earlier}>); "
                         "post it with force:True to post it again.", earlier)
             settings = await store.get_prompt_settings(guild.id)
-            made = self.compose(article, settings, question, channel)
+            film = (await film_within(store, self.bot.film_lookup, article, at=self.now())).film
+            made = self.compose(article, settings, question, channel, film)
             archive = made.archive_minutes
             if isinstance(channel, discord.ForumChannel):
                 created = await channel.create_thread(
@@ -366,6 +374,8 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
                             message_id=message.id, article=article, posted_at=self.now(),
                             posted_by=posted_by)
             await store.record_prompt(prompt, keys, queue_item_id=queue_item_id)
+            if film is not None and film.id is not None:  # issue 18
+                await store.set_prompt_film(thread.id, film.id)
             self.bot.prompt_threads.add(thread.id)
         # Watchlists mark the film watched, ratings put their menu on the message (issue
         # 17), cogs.names keeps the thread's name (issue 14).
@@ -413,11 +423,14 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
         target = _checked_channel(interaction)
         found = await self.catalog.get(article)
         settings = await self.bot.store.get_prompt_settings(guild.id)
-        made = self.compose(found, settings, question, target)
+        film = await film_within(self.bot.store, self.bot.film_lookup, found, at=self.now(),
+                                 budget=PREVIEW_FILM_BUDGET)
+        made = self.compose(found, settings, question, target, film.film)
         kind = "a forum post" if isinstance(target, discord.ForumChannel) else \
             "a message with a thread"
         lines = [f"Preview: {kind} in {target.mention}, thread “{made.name}”, archived after "
-                 f"{_archive_name(made.archive_minutes)} without activity."]
+                 f"{_archive_name(made.archive_minutes)} without activity.",
+                 f"Film: {film.line()}"]
         if made.tags:
             lines.append("Forum tags: " + ", ".join(t.name for t in made.tags))
         earlier = await self.bot.store.posted_thread(guild.id, await self.catalog.keys_of(found))

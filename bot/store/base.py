@@ -29,6 +29,7 @@ from bot.privacy import ForgetReport, MemberData
 from bot.schedule import Schedule
 from bot.stats import MemberTotals, ScoredComment, ServerStats, ThreadStats
 from bot.store.club_base import ClubStore
+from bot.store.film_base import FilmStore
 from bot.visibility import Visible
 
 
@@ -86,7 +87,7 @@ class StorageNotice:
 StorageListener = Callable[[StorageNotice], None]
 
 
-class Store(ClubStore, ABC):
+class Store(ClubStore, FilmStore, ABC):
     """Comments, votes and prompts. Writes go through one writer, in batches."""
 
     # -- life cycle --------------------------------------------------------

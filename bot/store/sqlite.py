@@ -75,7 +75,7 @@ from bot.stats import (
     busiest_hour,
     parse_hour_bucket,
 )
-from bot.store import club_sql
+from bot.store import club_sql, film_sql
 from bot.store import moderation_sql as msql
 from bot.store.base import (
     COMMENT_ORDERS,
@@ -572,7 +572,7 @@ def _ids_param(ids: Iterable[int]) -> tuple[str]:
     return (json.dumps(list(ids)),)
 
 
-class SQLiteStore(club_sql.ClubSQL, Store):
+class SQLiteStore(club_sql.ClubSQL, film_sql.FilmSQL, Store):
     """The embedded store: a SQLite file in WAL mode."""
 
     def __init__(
