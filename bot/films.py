@@ -449,3 +449,54 @@ class FilmHistory:
     ratings: list[tuple[int, int]] = field(default_factory=list)  # (thread id, half stars)
     entries: list[Any] = field(default_factory=list)  # bot.watchlist.WatchEntry
     polls: list[FilmPollLine] = field(default_factory=list)
+
+
+def visible_history(history: FilmHistory, *, threads: Callable[[int], bool],
+                    channels: Callable[[int], bool]) -> FilmHistory:
+    """Only what a member may see: prompts (and their ratings) in threads they can read,
+    polls in channels they can view; watchlists are the server's and stay."""
+    return FilmHistory(
+        prompts=[p for p in history.prompts if threads(p.thread_id)],
+        ratings=[(t, h) for t, h in history.ratings if threads(t)],
+        entries=list(history.entries),
+        polls=[p for p in history.polls if channels(p.channel_id)],
+    )
+
+
+def info_fields(film: FilmRecord, history: FilmHistory) -> list[tuple[str, str]]:
+    """`/film info`: the record's facts, then what the club did with the film."""
+    fields: list[tuple[str, str]] = []
+    if film.original_title:
+        fields.append(("Original title", film.original_title))
+    if film.release_date:
+        fields.append(("Released", film.release_date.isoformat()))
+    elif film.year:
+        fields.append(("Year", str(film.year)))
+    if film.directors:
+        fields.append(("Directed by", ", ".join(film.directors)))
+    if film.runtime:
+        fields.append(("Runtime", f"{film.runtime} min"))
+    if film.genres:
+        fields.append(("Genres", ", ".join(film.genres)))
+    links = " · ".join(f"[{site}]({url})" for site, url in film.links())
+    if links:
+        fields.append(("Links", links))
+    if history.prompts:
+        fields.append(("Discussed", "\n".join(
+            f"<#{p.thread_id}> ({p.posted_at:%Y-%m-%d})" for p in history.prompts[:10])))
+    else:
+        fields.append(("Discussed", "Not yet, in a thread you can read."))
+    if history.ratings:
+        halves = [h for _, h in history.ratings]
+        count = len(halves)
+        fields.append(("Rating", f"★ {sum(halves) / count / 2:.2f} / 5 from {count} "
+                                 f"{'rating' if count == 1 else 'ratings'}"))
+    if history.entries:
+        fields.append(("Watchlists", "\n".join(
+            f"{e.list_name}: " + (f"watched {e.watched_at:%Y-%m-%d}" if e.watched_at
+                                  else "to watch") for e in history.entries[:10])))
+    if history.polls:
+        won = sum(1 for p in history.polls if p.won)
+        fields.append(("Polls", f"in {len(history.polls)} "
+                                f"{'poll' if len(history.polls) == 1 else 'polls'}, won {won}"))
+    return fields

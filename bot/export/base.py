@@ -21,6 +21,7 @@ from typing import BinaryIO, ClassVar, TextIO
 
 from bot.errors import ExportError
 from bot.files import DestinationError, new_file
+from bot.films import FilmRecord
 from bot.models import Comment, Prompt, ReactionRecord, utcnow
 from bot.store.base import Bound, CommentOrder, ThreadCounts
 
@@ -66,6 +67,8 @@ class ExportContext:
     #: saying which poll chose the film, if one did.
     ratings: tuple[int, ...] = ()
     chosen_by: str | None = None
+    #: Issue 18: the film record of the prompt, when filmclub knows one.
+    film: FilmRecord | None = None
     #: Replies whose parent is not in the export: what they answered, by comment id.
     #: Filled as the comments stream by; an exporter takes each note as it writes it.
     reply_notes: dict[int, ReplyNote] = field(default_factory=dict)

@@ -25,6 +25,7 @@ from typing import TextIO
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from bot.card import film_field
 from bot.export.base import (
     ExportContext,
     Exporter,
@@ -39,6 +40,7 @@ from bot.export.base import (
 )
 from bot.export.discord_markdown import DiscordMarkdown, is_web_url
 from bot.export.markdown import discussion_summary, place_line
+from bot.films import FilmRecord
 from bot.models import Comment
 from bot.ratings import HALF_STARS, step_label, summary_of
 
@@ -223,7 +225,8 @@ def page_view(context: ExportContext) -> dict[str, object]:
         "title": article.title,
         "csp": CONTENT_SECURITY_POLICY,
         "place": place_line(context),
-        "film_line": article.film_line,
+        "film_line": film_field(article, context.film),
+        "film": film_facts(context.film),
         "author": article.author,
         "posted": Moment.of(context.prompt.posted_at, zone),
         "excerpt": [p for p in article.excerpt.split("\n\n") if p.strip()],
@@ -239,6 +242,22 @@ def page_view(context: ExportContext) -> dict[str, object]:
         "rating_steps": _all_steps(context.ratings) if context.ratings else [],
         "rating_most": max(Counter(context.ratings).values(), default=0),
     }
+
+
+def film_facts(film: FilmRecord | None) -> dict[str, object] | None:
+    """The film record's facts under the film line (issue 18): original title, release date,
+    genres, and links to it (the poster as a link: the page loads nothing from outside)."""
+    if film is None:
+        return None
+    links = film.links()
+    if film.poster_url and is_web_url(film.poster_url):
+        links.append(("Poster", film.poster_url))
+    facts = [f"original title {film.original_title}"] if film.original_title else []
+    if film.release_date:
+        facts.append(f"released {film.release_date.isoformat()}")
+    if film.genres:
+        facts.append(", ".join(film.genres))
+    return {"facts": " · ".join(facts), "links": links} if facts or links else None
 
 
 def _all_steps(ratings: tuple[int, ...]) -> list[tuple[str, int]]:

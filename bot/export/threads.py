@@ -122,6 +122,7 @@ async def thread_context(
         since=since,
         ratings=tuple(await store.prompt_ratings(prompt.thread_id)),
         chosen_by=await chosen_by_poll(store, prompt),
+        film=await store.prompt_film(prompt.thread_id),
     )
 
 
