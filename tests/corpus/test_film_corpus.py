@@ -11,7 +11,7 @@ import pytest
 
 from bot.films import resolve
 from tests.corpus.conftest import FILM_RESULTS
-from tests.filmfake import FilmAPIs, film_apis  # noqa: F401 - the fixture
+from tests.filmfake import FilmAPIs
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -122,7 +122,7 @@ CASES = (
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-async def test_film_case(case: Case, film_apis: FilmAPIs) -> None:  # noqa: F811
+async def test_film_case(case: Case, film_apis: FilmAPIs) -> None:
     """The case's film is found, or it is left unset with the expected choices; never wrong."""
     lookup = film_apis.lookup()
     try:
