@@ -117,20 +117,18 @@ async def run(config: Config, args: argparse.Namespace, *,
 
 async def _articles_add(args: argparse.Namespace, *, catalog: Catalog, fetcher: Fetcher,
                         config: Config, **_: Any) -> int:
-    from bot.filmlookup import set_article_film
+    from bot.filmlookup import film_from_text
     from bot.intake import add_source, choices
-    from bot.watchlist import read_film
 
     chosen = choices(slug=args.slug, question=args.question)
-    film_text = getattr(args, "film", None)
-    if film_text is not None:
-        read_film(film_text)  # a film that reads as nothing: one line, nothing added
+    film = None
+    if args.film is not None:  # named first: a film that cannot be told leaves nothing added
+        async with _film_lookup(config, catalog, fetcher) as lookup:
+            film = await film_from_text(catalog.store, lookup, args.film, at=utcnow())
     result = await add_source(args.source, catalog, fetcher, now=utcnow(), chosen=chosen)
     _out(result.line())
-    if film_text is not None:
-        async with _film_lookup(config, catalog, fetcher) as lookup:
-            film = await set_article_film(catalog.store, lookup, result.slug, film_text,
-                                          by=None, at=utcnow())
+    if film is not None:
+        await catalog.store.set_article_film(result.slug, "set", film.id, at=utcnow())
         facts = film.facts_line()
         _out(f"film of {result.slug!r}: {film.label}" + (f" ({facts})" if facts else ""))
     return 0
