@@ -154,9 +154,12 @@ class FilmSQL:
                 " choices = excluded.choices, set_by = excluded.set_by,"
                 " set_at = excluded.set_at",
                 (slug, state, film_id, json.dumps(list(choices)), by, stamp))
-            if film_id is not None and state == "set":
+            if film_id is not None and state == "set":  # a moderator's word: every prompt
                 conn.execute("UPDATE prompts SET film_id = ? WHERE article_slug = ?",
                              (film_id, slug))
+            elif film_id is not None:  # found later: prompts posted without a film get it
+                conn.execute("UPDATE prompts SET film_id = ? WHERE article_slug = ?"
+                             " AND film_id IS NULL", (film_id, slug))
 
         await self._call(write)
 
