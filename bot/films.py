@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 FilmState = Literal["set", "found", "ambiguous", "none"]
 #: Most films offered as a choice for one article.
 MAX_CHOICES = 5
+#: Most titles looked up from a headline, and from an opening (each is a search).
+MAX_CANDIDATES = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,9 +348,9 @@ async def resolve(title: str, opening: str, search: Search) -> Resolution:
     """
     text_key = f" {film_key(_POSSESSIVE_S.sub('', title + ' ' + opening))} "
     years = {int(y) for y in _ANY_YEAR.findall(title + " " + opening)}
-    head = candidates(title)
+    head = candidates(title)[:MAX_CANDIDATES]
     body = [c for c in candidates("", opening)
-            if film_key(c.title) not in {film_key(h.title) for h in head}]
+            if film_key(c.title) not in {film_key(h.title) for h in head}][:MAX_CANDIDATES]
     unconfirmed: list[FilmRecord] = []
     for group in (head, body):
         confirmed: list[FilmRecord] = []
