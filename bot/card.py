@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from bot.models import (
@@ -20,6 +20,9 @@ from bot.models import (
 )
 from bot.spoilers import thread_name as spoiler_thread_name
 from bot.spoilers import wrap as wrap_spoiler
+
+if TYPE_CHECKING:
+    from bot.films import ArticleFilm, FilmRecord
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -131,9 +134,23 @@ def prompt_question(article: Article, question: str | None = None,
 SPOILER_FOOTER = "Spoiler thread: keep what happens in the film inside the thread. "
 
 
-def prompt_card(article: Article, question: str | None = None, *,
-                spoilers: bool = False) -> dict[str, Any]:
-    """The prompt as an embed-shaped dict within every size limit.
+def film_field(article: Article, film: FilmRecord | None) -> str | None:
+    """The card's Film line: 'Her (2013) · dir. Spike Jonze · 126 min' from the film record
+    (issue 18), else what the article's front matter says."""
+    if film is None:
+        return article.film_line
+    parts = [film.label]
+    if film.directors:
+        parts.append("dir. " + ", ".join(film.directors))
+    if film.runtime:
+        parts.append(f"{film.runtime} min")
+    return " · ".join(parts)
+
+
+def prompt_card(article: Article, question: str | None = None,
+                film: FilmRecord | None = None, *, spoilers: bool = False) -> dict[str, Any]:
+    """The prompt as an embed-shaped dict within every size limit; with the article's
+    ``film`` record, its year, director and runtime, and its poster as the thumbnail.
 
     A spoiler thread's card (issue 18) shows its excerpt and question as Discord
     spoilers, and its footer says what the thread is.
@@ -145,7 +162,7 @@ def prompt_card(article: Article, question: str | None = None, *,
         card["url"] = article.url
     fields = []
     for name, value, inline in (
-        ("Film", article.film_line, True),
+        ("Film", film_field(article, film), True),
         ("Written by", article.author, True),
         ("The question", question, False),
     ):
@@ -170,11 +187,14 @@ def prompt_card(article: Article, question: str | None = None, *,
         card["description"] = description
     if link(article.image):
         card["image"] = {"url": article.image}
+    if film is not None and link(film.poster_url):
+        card["thumbnail"] = {"url": film.poster_url}
     return card
 
 
 def prompt_preview(article: Article, *, question: str | None = None,
-                   default: str | None = None) -> list[tuple[str, str]]:
+                   default: str | None = None,
+                   film: ArticleFilm | None = None) -> list[tuple[str, str]]:
     """The prompt of ``article`` as labelled lines: exactly what the card would show.
 
     Title, link, film, author, excerpt, the question and where it comes from, the
@@ -182,12 +202,16 @@ def prompt_preview(article: Article, *, question: str | None = None,
     image and the thread's name. Read from the card itself, so limits and cuts apply.
     """
     asked, source = prompt_question(article, question, default)
-    card = prompt_card(article, asked)
+    card = prompt_card(article, asked, film.film if film else None)
     fields = {f["name"]: f["value"] for f in card["fields"]}
+    found = [] if film is None else [
+        ("film record", film.line()),
+        ("poster", (card.get("thumbnail") or {}).get("url", "none"))]
     return [
         ("title", card["title"]),
         ("link", card.get("url") or "none"),
         ("film", fields.get("Film", "none")),
+        *found,
         ("written by", fields.get("Written by", "none")),
         ("excerpt", card.get("description", "none")),
         ("question", fields.get("The question", "none")),

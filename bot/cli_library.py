@@ -8,8 +8,10 @@ once, for people who would rather run it from cron than let the bot poll.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from bot.cli_args import backlog, database_option, discord_id, feed_id, minutes
@@ -20,6 +22,7 @@ if TYPE_CHECKING:  # imported when a command runs: `filmclub run` need not load 
     from bot.articles import Catalog
     from bot.feeds import FeedPoller
     from bot.fetch import Fetcher
+    from bot.filmlookup import FilmLookup
     from bot.netguard import FetchPolicy
 
 log = logging.getLogger(__name__)
@@ -51,6 +54,9 @@ def add_parsers(sub: Any) -> None:
                      help="its slug (default: the file's name, or made from the title)")
     add.add_argument("--question", metavar="TEXT",
                      help="the question its prompt asks (default: the article's own)")
+    add.add_argument("--film", metavar="TITLE",
+                     help='the film it is about, like "Her (2013)" (default: found in the '
+                          'article, or left for a moderator to choose)')
     _db_option(add)
     _db_option(verbs.add_parser("list", help="list every article, and every broken file"))
     show = verbs.add_parser("show", help="show an article's prompt exactly as it would be "
@@ -110,17 +116,42 @@ async def run(config: Config, args: argparse.Namespace, *,
 
 
 async def _articles_add(args: argparse.Namespace, *, catalog: Catalog, fetcher: Fetcher,
-                        **_: Any) -> int:
+                        config: Config, **_: Any) -> int:
+    from bot.filmlookup import film_from_text
     from bot.intake import add_source, choices
 
     chosen = choices(slug=args.slug, question=args.question)
+    film = None
+    if args.film is not None:  # named first: a film that cannot be told leaves nothing added
+        async with _film_lookup(config, catalog, fetcher) as lookup:
+            film = await film_from_text(catalog.store, lookup, args.film, at=utcnow())
     result = await add_source(args.source, catalog, fetcher, now=utcnow(), chosen=chosen)
     _out(result.line())
+    if film is not None:
+        await catalog.store.set_article_film(result.slug, "set", film.id, at=utcnow())
+        facts = film.facts_line()
+        _out(f"film of {result.slug!r}: {film.label}" + (f" ({facts})" if facts else ""))
     return 0
 
 
-async def _articles_show(args: argparse.Namespace, *, catalog: Catalog, **_: Any) -> int:
+@contextlib.asynccontextmanager
+async def _film_lookup(config: Config, catalog: Catalog, fetcher: Fetcher, *,
+                       keep: bool = True) -> AsyncIterator[FilmLookup | None]:
+    """The settings' film lookup, through the same fetch policy as pages and feeds."""
+    from bot.filmlookup import make_lookup
+
+    lookup = make_lookup(config, fetcher.policy, catalog.store if keep else None)
+    try:
+        yield lookup
+    finally:
+        if lookup is not None:
+            await lookup.close()
+
+
+async def _articles_show(args: argparse.Namespace, *, catalog: Catalog, fetcher: Fetcher,
+                         config: Config, **_: Any) -> int:
     from bot.card import prompt_preview
+    from bot.filmlookup import film_of_article
 
     article = await catalog.get(args.slug)  # ArticleNotFound or the file's error: one line
     entry = await catalog.entry(article.slug)
@@ -129,7 +160,10 @@ async def _articles_show(args: argparse.Namespace, *, catalog: Catalog, **_: Any
         default = (await catalog.store.get_settings(args.guild)).default_question
     origin = f"{entry.origin}, {entry.source}" if entry else "file"
     _out(f"{article.slug} ({origin})")
-    for label, value in prompt_preview(article, default=default):
+    async with _film_lookup(config, catalog, fetcher, keep=False) as lookup:
+        film = await film_of_article(catalog.store, lookup, article, at=utcnow(), keep=False)
+    shown = film if film.film is not None or film.choices else None
+    for label, value in prompt_preview(article, default=default, film=shown):
         _out(f"{label}: {value}")
     if not article.question and args.guild is None:
         _out("(a server asks the moderator's question or its default one: "

@@ -56,6 +56,10 @@ class Config:
     #: Where exports are written before they are sent; None: the system's temporary folder.
     export_tmp_dir: Path | None = None
     connect_attempts: int = 8  # tries to reach Discord at start before giving up (issue 14)
+    #: Issue 18: TMDB's API read-access token (films are looked up on Wikidata without it),
+    #: and whether films are looked up at all (FILMCLUB_FILM_LOOKUP=off: never).
+    tmdb_token: str | None = None
+    film_lookup: bool = True
 
     @property
     def catchup_window(self) -> timedelta:
@@ -170,6 +174,13 @@ def from_env(env: Mapping[str, str] | None = None, *, discord: bool = True) -> C
                 f"FILMCLUB_GUILD_READY_TIMEOUT must be 0 to 60 seconds, got {raw_timeout!r}"
             )
 
+    tmdb_token = env.get("FILMCLUB_TMDB_TOKEN", "").strip() or None
+    if tmdb_token is not None and any(ch.isspace() for ch in tmdb_token):
+        problems.append("FILMCLUB_TMDB_TOKEN must be TMDB's API read-access token (no spaces)")
+    raw_lookup = env.get("FILMCLUB_FILM_LOOKUP", "on").strip().lower() or "on"
+    if raw_lookup not in ("on", "off"):
+        problems.append(f"FILMCLUB_FILM_LOOKUP must be on or off, got {raw_lookup!r}")
+
     config = Config(
         token=token,
         db_path=Path(env.get("FILMCLUB_DB", "").strip() or "data/filmclub.db"),
@@ -193,6 +204,8 @@ def from_env(env: Mapping[str, str] | None = None, *, discord: bool = True) -> C
         fetch_ports=_ports(env, problems),
         export_tmp_dir=Path(raw_tmp) if (raw_tmp := env.get("FILMCLUB_EXPORT_TMP", "").strip())
         else None,
+        tmdb_token=tmdb_token,
+        film_lookup=raw_lookup != "off",
     )
     if discord:
         problems = discord_problems + problems

@@ -110,19 +110,21 @@ def is_spoiler_thread(*, asked: bool | None, front_matter: bool | None,
     return released_recently(released, on, spoiler_days)
 
 
-def film_released(article: Article) -> date | None:
+def film_released(article: Article, film_date: date | None = None) -> date | None:
     """When the film of ``article`` was released, as far as is known: the one place the
-    spoiler default reads a release date from (the front matter's ``released`` today;
-    a film record's date can be fed in here)."""
-    return release_date(article.released)
+    spoiler default reads a release date from: the front matter's ``released``, else
+    ``film_date``, the film record's (``bot.films.released_on``)."""
+    return release_date(article.released) or film_date
 
 
 def prompt_spoilers(article: Article, *, asked: bool | None, spoiler_days: int | None,
-                    on: datetime) -> bool:
+                    on: datetime, film_date: date | None = None) -> bool:
     """Whether a prompt of ``article`` posted ``on`` is a spoiler thread (see
-    :func:`is_spoiler_thread`), with the server's ``spoiler_days`` setting."""
+    :func:`is_spoiler_thread`), with the server's ``spoiler_days`` setting and, when the
+    front matter says nothing, the film record's release date ``film_date``."""
     return is_spoiler_thread(asked=asked, front_matter=article.spoilers,
-                             released=film_released(article), spoiler_days=spoiler_days, on=on)
+                             released=film_released(article, film_date),
+                             spoiler_days=spoiler_days, on=on)
 
 
 def thread_name(name: str, limit: int = 100) -> str:

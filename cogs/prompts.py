@@ -30,6 +30,8 @@ from bot.card import forum_tags, prompt_card, prompt_question, thread_name
 from bot.errors import AlreadyPosted, FilmclubError, NotFound
 from bot.feeds import FeedPoller
 from bot.fetch import Fetcher
+from bot.filmlookup import film_within
+from bot.films import FilmRecord, released_on
 from bot.models import Article, Prompt
 from bot.records.server_settings import ARCHIVE_CHOICES, GuildSettings
 from bot.schedule import make_schedule
@@ -103,17 +105,22 @@ class Composed:
     spoilers: bool = False
 
 
+#: Seconds /prompt preview waits for the article's film (Discord wants an answer in 3).
+PREVIEW_FILM_BUDGET = 2.0
+
+
 def _archive_name(minutes: int) -> str:
     return next((name for name, value in ARCHIVE_CHOICES.items() if value == minutes),
                 f"{minutes} minutes")
 
 
 def compose(article: Article, settings: GuildSettings, question: str | None,
-            channel: discord.abc.GuildChannel | None, spoilers: bool = False) -> Composed:
+            channel: discord.abc.GuildChannel | None, spoilers: bool = False,
+            film: FilmRecord | None = None) -> Composed:
     """The prompt as it will be posted in ``channel`` with the server's settings;
     ``spoilers``: a spoiler thread (issue 18), decided by ``bot.spoilers.prompt_spoilers``."""
     asked, _ = prompt_question(article, question, settings.default_question)
-    embed = discord.Embed.from_dict(prompt_card(article, asked, spoilers=spoilers))
+    embed = discord.Embed.from_dict(prompt_card(article, asked, film, spoilers=spoilers))
     content = SPOILER_NOTICE if spoilers else None
     mentions = None
     if settings.mention_role_id:
@@ -169,9 +176,9 @@ class DiscordPrompts:
 
     async def publish(self, guild_id: int, channel_id: int, article: Article,
                       settings: GuildSettings, question: str | None,
-                      spoilers: bool = False) -> Published:
+                      spoilers: bool = False, film: FilmRecord | None = None) -> Published:
         channel = self.channel(guild_id, channel_id)
-        made = compose(article, settings, question, channel, spoilers)
+        made = compose(article, settings, question, channel, spoilers, film)
         archive = made.archive_minutes
         if isinstance(channel, discord.ForumChannel):
             created = await channel.create_thread(
@@ -212,7 +219,8 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
         self.poller = FeedPoller(bot.store, self.catalog, self.fetcher, clock=self.now)
         self.scheduler = PromptScheduler(bot.store, self.catalog, self.poller,
                                          DiscordPrompts(bot), clock=self.now,
-                                         prompt_threads=lambda: bot.prompt_threads)
+                                         prompt_threads=lambda: bot.prompt_threads,
+                                         film_lookup=bot.film_lookup)
         self._tasks: list[asyncio.Task[None]] = []
         super().__init__()
 
@@ -300,14 +308,18 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
         target = _checked_channel(interaction)
         found = await self.catalog.get(article)
         settings = await self.bot.store.get_settings(guild.id)
+        film = await film_within(self.bot.store, self.bot.film_lookup, found, at=self.now(),
+                                 budget=PREVIEW_FILM_BUDGET)
         spoiler = prompt_spoilers(found, asked=_on_off(spoilers),
-                                  spoiler_days=settings.spoiler_days, on=self.now())
-        made = compose(found, settings, question, target, spoiler)
+                                  spoiler_days=settings.spoiler_days, on=self.now(),
+                                  film_date=released_on(film.film))
+        made = compose(found, settings, question, target, spoiler, film.film)
         kind = "a forum post" if isinstance(target, discord.ForumChannel) else \
             "a message with a thread"
         lines = [f"Preview: {kind} in {target.mention}, thread “{made.name}”, archived after "
                  f"{_archive_name(made.archive_minutes)} without activity"
-                 + (", a spoiler thread." if made.spoilers else ".")]
+                 + (", a spoiler thread." if made.spoilers else "."),
+                 f"Film: {film.line()}"]
         if made.tags:
             lines.append("Forum tags: " + ", ".join(t.name for t in made.tags))
         earlier = await self.bot.store.posted_thread(guild.id, await self.catalog.keys_of(found))

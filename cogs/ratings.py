@@ -23,7 +23,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.articles import Catalog
+from bot.card import link
 from bot.errors import FilmclubError, NotFound
+from bot.filmlookup import FILM_ID_PREFIX, set_article_film
+from bot.films import FilmRecord, info_fields, pick, visible_history
 from bot.models import Prompt
 from bot.rating_controls import Outcome, add_missing
 from bot.ratings import (
@@ -41,7 +45,7 @@ from bot.ratings import (
 )
 from bot.stats import PERIOD_LABELS, Period, period_start
 from bot.watchlist import film_label, read_film
-from cogs.support.checks import members_command
+from cogs.support.checks import SERVER, may, members_command, moderators_only
 from cogs.support.permissions import visible_threads
 from cogs.support.ui import COLOUR, GENERIC_ERROR, one_line, pages_of, reply, send_pages
 from cogs.watchlist import FilmTitle
@@ -126,7 +130,8 @@ def with_rating(embed: discord.Embed, summary: RatingSummary) -> discord.Embed:
 
 
 class Ratings(commands.Cog):
-    """The rating menu's work, the coalesced embed edits, and /film."""
+    """The rating menu's work, the coalesced embed edits, and /film (issue 18 adds
+    /film set and /film info, whose work is in bot.filmlookup and bot.films)."""
 
     film = app_commands.Group(name="film", description="What the club thought of its films",
                               guild_only=True)
@@ -370,6 +375,115 @@ class Ratings(commands.Cog):
         needle = current.strip().casefold()
         return [app_commands.Choice(name=f.label[:100], value=f.label[:100])
                 for f in films if needle in f.label.casefold()][:AUTOCOMPLETE_LIMIT]
+
+    # -- /film set, /film info (issue 18) ---------------------------------------------------------
+
+    @film.command(name="set", description="Say which film an article is about")
+    @app_commands.describe(article="The article (its slug or title)",
+                           film='The film: pick one, or type it like "Her (2013)"')
+    @moderators_only(SERVER, manage_messages=True)
+    async def set_film(self, interaction: discord.Interaction[FilmClub],
+                       article: app_commands.Range[str, 1, 100],
+                       film: app_commands.Range[str, 1, 200]) -> None:
+        found = await Catalog(self.bot.library, self.bot.store).get(article)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        record = await set_article_film(self.bot.store, self.bot.film_lookup, found.slug, film,
+                                        by=interaction.user.id, at=self.bot.clock())
+        facts = record.facts_line()
+        await reply(interaction, f"**{one_line(found.title, 150)}** is about "
+                                 f"**{one_line(record.label, 150)}**"
+                                 + (f" ({facts})" if facts else "") + ".")
+
+    @film.command(name="info", description="A film, and what the club did with it")
+    @app_commands.describe(film="The film")
+    @members_command
+    async def info(self, interaction: discord.Interaction[FilmClub],
+                   film: app_commands.Range[str, 1, 200]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        record = await self._known_film(interaction, film)
+        visible = await visible_threads(interaction)
+        history = visible_history(
+            await self.bot.store.film_history(interaction.guild_id or 0, record.id or 0),
+            threads=visible.allows,
+            channels=lambda c: visible.channel_ids is None or c in visible.channel_ids)
+        embed = discord.Embed(title=one_line(record.label, 250), colour=COLOUR)
+        for name, value in info_fields(record, history):
+            embed.add_field(name=name, value=value[:1024], inline=name not in (
+                "Discussed", "Watchlists", "Links"))
+        if link(record.poster_url):
+            embed.set_thumbnail(url=record.poster_url)
+        await reply(interaction, embed=embed)
+
+    async def _known_film(self, interaction: discord.Interaction[FilmClub],
+                          text: str) -> FilmRecord:
+        """The film a member named, among the films they may know of here."""
+        films = await self._films_for(interaction)
+        if text.startswith(FILM_ID_PREFIX):
+            found = [f for f in films if f"{FILM_ID_PREFIX}{f.id}" == text]
+        else:
+            wanted = read_film(text)
+            found = pick(films, wanted.title, wanted.year)
+        if len(found) != 1:
+            raise NotFound(f"No film called “{one_line(text, 80)}” is known here: pick one "
+                           "from the list." if not found else
+                           f"“{one_line(text, 80)}” is several films: give the year.")
+        return found[0]
+
+    async def _films_for(self, interaction: discord.Interaction[FilmClub]) -> list[FilmRecord]:
+        """The server's films this member may hear of: those of prompts they can read, of
+        the watchlists, and of polls in channels they can view."""
+        store, guild_id = self.bot.store, interaction.guild_id or 0
+        visible = await visible_threads(interaction)
+        films = []
+        for record in await store.guild_films(guild_id):
+            history = visible_history(
+                await store.film_history(guild_id, record.id or 0), threads=visible.allows,
+                channels=lambda c: visible.channel_ids is None or c in visible.channel_ids)
+            if history.prompts or history.entries or history.polls:
+                films.append(record)
+        return films
+
+    @info.autocomplete("film")
+    async def info_choices(self, interaction: discord.Interaction[FilmClub],
+                           current: str) -> list[app_commands.Choice[str]]:
+        needle = current.strip().casefold()
+        return [app_commands.Choice(name=f.choice_label[:100], value=f"{FILM_ID_PREFIX}{f.id}")
+                for f in await self._films_for(interaction)
+                if needle in f.choice_label.casefold()][:AUTOCOMPLETE_LIMIT]
+
+    @set_film.autocomplete("article")
+    async def article_choices(self, interaction: discord.Interaction[FilmClub],
+                              current: str) -> list[app_commands.Choice[str]]:
+        if not await may(interaction, SERVER, manage_messages=True):
+            return []
+        catalog = Catalog(self.bot.library, self.bot.store)
+        return [app_commands.Choice(name=one_line(f"{a.title} ({a.slug})", 100), value=a.slug)
+                for a in await catalog.search(current, limit=AUTOCOMPLETE_LIMIT)]
+
+    @set_film.autocomplete("film")
+    async def set_choices(self, interaction: discord.Interaction[FilmClub],
+                          current: str) -> list[app_commands.Choice[str]]:
+        """The article's offered films first, then stored films; what was typed, last."""
+        if not await may(interaction, SERVER, manage_messages=True):
+            return []
+        offered: list[FilmRecord] = []
+        slug = getattr(interaction.namespace, "article", None)
+        if isinstance(slug, str) and slug:
+            stored = await self.bot.store.article_film(slug)
+            if stored is not None:
+                offered = [*([stored.film] if stored.film else []), *stored.choices]
+        needle = current.strip().casefold()
+        known = await self.bot.store.known_films(current, AUTOCOMPLETE_LIMIT)
+        choices = [app_commands.Choice(name=f.choice_label[:100],
+                                       value=f"{FILM_ID_PREFIX}{f.id}")
+                   for f in [*offered, *(k for k in known if k.id not in
+                                         {o.id for o in offered})]
+                   if not needle or needle in f.choice_label.casefold()
+                   or f in offered]
+        if current.strip():
+            choices.append(app_commands.Choice(name=one_line(current, 100),
+                                               value=current.strip()[:100]))
+        return choices[:AUTOCOMPLETE_LIMIT]
 
 
 async def setup(bot: FilmClub) -> None:

@@ -199,8 +199,12 @@ class Browser:
         return Box(*found)
 
     async def picture(self, box: Box) -> Picture:
+        """What ``box`` (viewport coordinates, as clicks take them) shows now; the
+        screenshot's clip is in the page's coordinates, so the scroll is added."""
+        left, top = await self.evaluate("[window.scrollX, window.scrollY]")
         shot = await self.call("Page.captureScreenshot", format="png", clip={
-            "x": box.x, "y": box.y, "width": box.width, "height": box.height, "scale": 1})
+            "x": box.x + left, "y": box.y + top, "width": box.width, "height": box.height,
+            "scale": 1})
         return decode_png(base64.b64decode(shot["data"]))
 
     async def click(self, x: float, y: float) -> None:

@@ -36,6 +36,7 @@ def clean_env(**settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DISCORD_", "FILMCLUB_", "LOG_LEVEL"))}
     env["PYTHONPATH"] = str(ROOT)
+    env["FILMCLUB_FILM_LOOKUP"] = "off"  # no internet in tests
     env.update(settings)
     return env
 

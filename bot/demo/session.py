@@ -150,6 +150,7 @@ class DemoSession:
             "DISCORD_GATEWAY_URL": self.emu.gateway_url,
             "FILMCLUB_GUILD_READY_TIMEOUT": "0.05",
             "LOG_LEVEL": logging.getLevelName(logging.getLogger().level),
+            "FILMCLUB_FILM_LOOKUP": "off",  # the demo needs no network
         })
 
     async def stop(self) -> int:

@@ -22,6 +22,7 @@ from typing import BinaryIO, ClassVar, TextIO
 from bot.charts.model import ThreadChart
 from bot.errors import ExportError
 from bot.files import DestinationError, new_file
+from bot.films import FilmRecord
 from bot.models import Comment, Prompt, ReactionRecord, utcnow
 from bot.store.base import Bound, CommentOrder, ThreadCounts
 
@@ -70,6 +71,8 @@ class ExportContext:
     #: Issue 19: the thread's activity (comments and votes over time, ratings), for the
     #: formats that draw it (``Exporter.shows_chart``); None for the others.
     chart: ThreadChart | None = None
+    #: Issue 18: the film record of the prompt, when filmclub knows one.
+    film: FilmRecord | None = None
     #: Replies whose parent is not in the export: what they answered, by comment id.
     #: Filled as the comments stream by; an exporter takes each note as it writes it.
     reply_notes: dict[int, ReplyNote] = field(default_factory=dict)

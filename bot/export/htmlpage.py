@@ -27,6 +27,7 @@ from typing import TextIO
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from bot.card import film_field
 from bot.charts.draw import inline_svg, render
 from bot.charts.model import ThreadChart
 from bot.export.base import (
@@ -44,6 +45,7 @@ from bot.export.base import (
 from bot.export.markdown import discussion_summary, place_line
 from bot.export.markup_html import HtmlRenderer, text_with_spoilers
 from bot.export.markup_parser import is_web_url
+from bot.films import FilmRecord
 from bot.models import Comment
 from bot.ratings import HALF_STARS, step_label, summary_of
 from bot.spoilers import is_spoiler_file
@@ -243,7 +245,8 @@ def page_view(context: ExportContext) -> dict[str, object]:
         "spoilers": spoilers,
         "csp": CONTENT_SECURITY_POLICY,
         "place": place_line(context),
-        "film_line": article.film_line,
+        "film_line": film_field(article, context.film),
+        "film": film_facts(context.film),
         "author": article.author,
         "posted": Moment.of(context.prompt.posted_at, zone),
         "excerpt": [text_with_spoilers(p, hide_all=spoilers)
@@ -279,6 +282,22 @@ def chart_view(chart: ThreadChart | None) -> dict[str, object] | None:
     # matplotlib escapes every text it writes into the SVG, and inline_svg its label.
     return {"svg": Markup(svg),  # noqa: S704
             "caption": f"{caption}. Times in {chart.zone_name}."}
+
+
+def film_facts(film: FilmRecord | None) -> dict[str, object] | None:
+    """The film record's facts under the film line (issue 18): original title, release date,
+    genres, and links to it (the poster as a link: the page loads nothing from outside)."""
+    if film is None:
+        return None
+    links = film.links()
+    if film.poster_url and is_web_url(film.poster_url):
+        links.append(("Poster", film.poster_url))
+    facts = [f"original title {film.original_title}"] if film.original_title else []
+    if film.release_date:
+        facts.append(f"released {film.release_date.isoformat()}")
+    if film.genres:
+        facts.append(", ".join(film.genres))
+    return {"facts": " · ".join(facts), "links": links} if facts or links else None
 
 
 def _all_steps(ratings: tuple[int, ...]) -> list[tuple[str, int]]:

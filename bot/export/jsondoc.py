@@ -141,6 +141,8 @@ def root_head(context: ExportContext) -> dict[str, Any]:
             "distribution": {stars_text(step): counts.get(step, 0) for step in HALF_STARS}}
     if context.chosen_by:
         head["filmclub"]["chosenBy"] = context.chosen_by
+    if context.film is not None:  # issue 18: only when known (older exports stay the same)
+        head["filmclub"]["film"] = context.film.to_json()
     return head
 
 

@@ -18,6 +18,7 @@ closed within the name or line they open in (``bot.export.safetext``).
 
 from __future__ import annotations
 
+from bot.card import film_field
 from bot.export.base import (
     BlockExporter,
     ExportContext,
@@ -62,8 +63,9 @@ class MarkdownExporter(BlockExporter):
             lines += [*(f"> {line}" if line else ">" for line in _RENDER.render(article.excerpt)),
                       ""]
         facts = []
-        if article.film_line:
-            facts.append(f"**Film:** {inline_text(article.film_line)}")
+        film_line = film_field(article, context.film)  # issue 18: the film record's facts
+        if film_line:
+            facts.append(f"**Film:** {inline_text(film_line)}")
         if article.author:
             facts.append(f"**Written by:** {inline_text(article.author)}")
         if article.url:

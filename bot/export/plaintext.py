@@ -25,6 +25,7 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
 
+from bot.card import film_field
 from bot.export.base import (
     BlockExporter,
     ExportContext,
@@ -85,8 +86,9 @@ class TextExporter(BlockExporter):
         if article.excerpt:
             lines += [*terminal_safe(article.excerpt).split("\n"), ""]
         facts: list[tuple[str, str]] = []
-        if article.film_line:
-            facts.append(("Film", one_line(article.film_line)))
+        film_line = film_field(article, context.film)  # issue 18: the film record's facts
+        if film_line:
+            facts.append(("Film", one_line(film_line)))
         if article.author:
             facts.append(("Written by", one_line(article.author)))
         if article.url:

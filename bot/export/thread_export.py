@@ -109,6 +109,7 @@ async def thread_context(
         ratings=tuple(await store.prompt_ratings(prompt.thread_id)),
         chosen_by=await chosen_by_poll(store, prompt),
         chart=await activity_chart(store, prompt, timezone) if chart else None,
+        film=await store.prompt_film(prompt.thread_id),
     )
 
 

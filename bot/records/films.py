@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
 
 from bot.errors import InvalidValue
 
@@ -221,3 +221,155 @@ class FilmPoll:
 
     def answer(self, answer_id: int | None) -> PollAnswer | None:
         return next((a for a in self.answers if a.answer_id == answer_id), None)
+
+
+# -- issue 18: the film behind an article (bot.films finds it, the store keeps it) ----------
+
+FilmState = Literal["set", "found", "ambiguous", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class FilmRecord:
+    """One film, as the lookup (or a moderator) described it."""
+
+    title: str
+    year: int | None = None
+    original_title: str | None = None
+    release_date: date | None = None
+    directors: tuple[str, ...] = ()
+    runtime: int | None = None  # minutes
+    genres: tuple[str, ...] = ()
+    poster_url: str | None = None
+    wikidata_id: str | None = None
+    imdb_id: str | None = None
+    tmdb_id: int | None = None
+    id: int | None = None  # the store's id, once stored
+    aliases: tuple[str, ...] = field(default=(), compare=False)  # other titles (lookup only)
+
+    @property
+    def label(self) -> str:
+        """'Her (2013)'."""
+        return film_label(self.title, self.year)
+
+    @property
+    def key(self) -> str:
+        return film_key(self.title)
+
+    @property
+    def director_line(self) -> str | None:
+        return ", ".join(self.directors) or None
+
+    @property
+    def choice_label(self) -> str:
+        """'Her (2013), Spike Jonze': enough to tell two films of one title apart."""
+        return self.label + (f", {self.director_line}" if self.directors else "")
+
+    def facts_line(self) -> str:
+        """'2013 · Spike Jonze · 126 min': what the prompt's embed shows."""
+        parts = [str(self.year)] if self.year else []
+        if self.directors:
+            parts.append(", ".join(self.directors))
+        if self.runtime:
+            parts.append(f"{self.runtime} min")
+        return " · ".join(parts)
+
+    def titles(self) -> set[str]:
+        """The keys of every title the film goes by."""
+        names = [self.title, *(self.aliases)]
+        if self.original_title:
+            names.append(self.original_title)
+        return {film_key(n) for n in names if n}
+
+    def links(self) -> list[tuple[str, str]]:
+        """(site, URL) for each id the record has."""
+        found = []
+        if self.wikidata_id:
+            found.append(("Wikidata", f"https://www.wikidata.org/wiki/{self.wikidata_id}"))
+        if self.imdb_id:
+            found.append(("IMDb", f"https://www.imdb.com/title/{self.imdb_id}/"))
+        if self.tmdb_id:
+            found.append(("TMDB", f"https://www.themoviedb.org/movie/{self.tmdb_id}"))
+        return found
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as JSON (exports, the lookup cache)."""
+        return {
+            "id": self.id, "title": self.title, "originalTitle": self.original_title,
+            "year": self.year,
+            "releaseDate": self.release_date.isoformat() if self.release_date else None,
+            "directors": list(self.directors), "runtimeMinutes": self.runtime,
+            "genres": list(self.genres), "posterUrl": self.poster_url,
+            "wikidataId": self.wikidata_id, "imdbId": self.imdb_id, "tmdbId": self.tmdb_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FilmRecord:
+        released = data.get("releaseDate")
+        return cls(
+            title=str(data["title"]), year=data.get("year"),
+            original_title=data.get("originalTitle"),
+            release_date=date.fromisoformat(released) if released else None,
+            directors=tuple(data.get("directors") or ()), runtime=data.get("runtimeMinutes"),
+            genres=tuple(data.get("genres") or ()), poster_url=data.get("posterUrl"),
+            wikidata_id=data.get("wikidataId"), imdb_id=data.get("imdbId"),
+            tmdb_id=data.get("tmdbId"), id=data.get("id"),
+            aliases=tuple(data.get("aliases") or ()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleFilm:
+    """The film of an article as the store keeps it."""
+
+    slug: str
+    state: FilmState
+    film: FilmRecord | None = None
+    choices: tuple[FilmRecord, ...] = ()
+    set_by: int | None = None
+    #: Still being looked up (shown as such; it is kept when the lookup answers).
+    pending: bool = False
+
+    def line(self) -> str:
+        """What `/prompt preview` and `filmclub articles show` say about it."""
+        if self.film is not None:
+            how = "set by a moderator" if self.state == "set" else "found in the article"
+            facts = self.film.facts_line()
+            return f"{self.film.label}{' · ' + facts if facts else ''} ({how})"
+        if self.state == "ambiguous" and self.choices:
+            return ("not set: which one? " + "; ".join(c.choice_label for c in self.choices)
+                    + " (choose with /film set or articles add --film)")
+        if self.pending:
+            return "being looked up; ask again in a moment (or set it with /film set)"
+        return "not set: no film found in the article (set one with /film set)"
+
+
+@dataclass(frozen=True, slots=True)
+class FilmPrompt:
+    """A prompt about a film (for its history)."""
+
+    thread_id: int
+    channel_id: int
+    title: str
+    posted_at: Any  # datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FilmPollLine:
+    """A poll the film was an answer of."""
+
+    message_id: int
+    channel_id: int
+    won: bool
+    ended: bool
+    created_at: Any  # datetime
+
+
+@dataclass(slots=True)
+class FilmHistory:
+    """What a server did with a film: its prompts, their ratings, its watchlist entries
+    and the polls it was in."""
+
+    prompts: list[FilmPrompt] = field(default_factory=list)
+    ratings: list[tuple[int, int]] = field(default_factory=list)  # (thread id, half stars)
+    entries: list[Any] = field(default_factory=list)  # bot.watchlist.WatchEntry
+    polls: list[FilmPollLine] = field(default_factory=list)

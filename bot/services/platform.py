@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.films import FilmRecord
 from bot.models import Article, Comment, Prompt
 from bot.records.audit import AuditEntry
 from bot.records.server_settings import GuildSettings
@@ -83,7 +84,7 @@ class PromptPoster(Platform, ModeratorNotices, Protocol):
 
     async def publish(self, guild_id: int, channel_id: int, article: Article,
                       settings: GuildSettings, question: str | None,
-                      spoilers: bool = False) -> Published:
+                      spoilers: bool = False, film: FilmRecord | None = None) -> Published:
         """Post the prompt and open its thread: both, or neither (``spoilers``: as a
         spoiler thread, issue 18)."""
         ...

@@ -24,6 +24,8 @@ from datetime import datetime
 from bot.articles import Catalog
 from bot.errors import AlreadyPosted, FilmclubError
 from bot.feeds import FeedPoller
+from bot.filmlookup import FilmLookup, film_within
+from bot.films import released_on
 from bot.models import Article, Prompt, QueueItem
 from bot.records.posting_schedule import Schedule
 from bot.services.platform import PromptPoster, Published
@@ -48,8 +50,11 @@ class PromptScheduler:
 
     def __init__(self, store: Store, catalog: Catalog, poller: FeedPoller, poster: PromptPoster,
                  *, clock: Callable[[], datetime],
-                 prompt_threads: Callable[[], set[int]]) -> None:
+                 prompt_threads: Callable[[], set[int]],
+                 film_lookup: FilmLookup | None = None) -> None:
         self.store = store
+        #: Finds an article's film (issue 18); None: the films already known only.
+        self.film_lookup = film_lookup
         self.catalog = catalog
         self.poller = poller
         self.poster = poster
@@ -239,15 +244,19 @@ class PromptScheduler:
                         f"“{article.title}” was already posted in this server (<#{earlier}>); "
                         "post it with force:True to post it again.", earlier)
             settings = await store.get_settings(guild_id)
+            film = (await film_within(store, self.film_lookup, article, at=self.clock())).film
             spoiler = prompt_spoilers(article, asked=spoilers,
-                                      spoiler_days=settings.spoiler_days, on=self.clock())
+                                      spoiler_days=settings.spoiler_days, on=self.clock(),
+                                      film_date=released_on(film))
             posted = await self.poster.publish(guild_id, channel_id, article, settings, question,
-                                               spoiler)
+                                               spoiler, film)
             prompt = Prompt(thread_id=posted.thread_id, guild_id=guild_id,
                             channel_id=posted.channel_id, message_id=posted.message_id,
                             article=article, posted_at=self.clock(), posted_by=posted_by,
                             spoilers=spoiler)
             await store.record_prompt(prompt, keys, queue_item_id=queue_item_id)
+            if film is not None and film.id is not None:  # issue 18
+                await store.set_prompt_film(posted.thread_id, film.id)
             self.prompt_threads().add(posted.thread_id)
         self.poster.published(prompt, posted)
         log.info("prompt %r posted in %d (server %d): thread %d", article.slug,

@@ -31,6 +31,7 @@ from bot.records.server_settings import GuildSettings
 from bot.records.visibility import Visible
 from bot.store.charts_base import ChartStore
 from bot.store.club_base import ClubStore
+from bot.store.film_base import FilmStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +88,7 @@ class StorageNotice:
 StorageListener = Callable[[StorageNotice], None]
 
 
-class Store(ClubStore, ChartStore, ABC):
+class Store(ClubStore, ChartStore, FilmStore, ABC):
     """Comments, votes and prompts. Writes go through one writer, in batches."""
 
     # -- life cycle --------------------------------------------------------

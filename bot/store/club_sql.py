@@ -22,6 +22,7 @@ from bot.records.films import (
     RatingSummary,
     WatchEntry,
     WatchlistInfo,
+    film_key,
     film_label,
     film_of,
     find_entry,
@@ -84,7 +85,16 @@ def _add_entry(conn: sqlite3.Connection, guild_id: int, name: str, film: Film,
         "INSERT INTO watch_entries (list_id, title, year, film_key, note, suggested_by,"
         " suggested_by_name, suggested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (list_id, film.title, film.year, film.key, note, user_id, user_name, at))
+    conn.execute("UPDATE watch_entries SET film_id = ? WHERE id = ?",
+                 (known_film(conn, film.key, film.year), cur.lastrowid))
     return _entries(conn, "e.id = ?", (cur.lastrowid,))[0], True
+
+
+def known_film(conn: sqlite3.Connection, key: str, year: int | None) -> int | None:
+    """The stored film record (issue 18) of a title and year, when exactly one fits."""
+    rows = conn.execute("SELECT id FROM films WHERE film_key = ? AND (year IS ? OR ? IS NULL)",
+                        (key, year, year)).fetchall()
+    return int(rows[0][0]) if len(rows) == 1 else None
 
 
 def forget(conn: sqlite3.Connection, user_id: int) -> tuple[int, int, int]:
@@ -284,6 +294,10 @@ class ClubSQL:
                 " suggested_at) VALUES (?, ?, ?, ?, ?, ?)",
                 [(poll.message_id, a.answer_id, a.title, a.year, a.entry_id,
                   _ts(a.suggested_at)) for a in poll.answers])
+            conn.executemany(  # issue 18: the answer's film record, when one is known
+                "UPDATE film_poll_answers SET film_id = ? WHERE message_id = ? AND answer_id = ?",
+                [(known_film(conn, film_key(a.title), a.year), poll.message_id, a.answer_id)
+                 for a in poll.answers])
 
         await self._call(write)
 

@@ -82,7 +82,15 @@ from bot.records.server_settings import (
     votes_from_json,
 )
 from bot.records.visibility import Visible
-from bot.store import audit_sql, charts_sql, club_sql, counts_sql, member_data_sql, settings_sql
+from bot.store import (
+    audit_sql,
+    charts_sql,
+    club_sql,
+    counts_sql,
+    film_sql,
+    member_data_sql,
+    settings_sql,
+)
 from bot.store.base import (
     COMMENT_ORDERS,
     Bound,
@@ -563,7 +571,7 @@ def _ids_param(ids: Iterable[int]) -> tuple[str]:
     return (json.dumps(list(ids)),)
 
 
-class SQLiteStore(club_sql.ClubSQL, charts_sql.ChartsSQL, Store):
+class SQLiteStore(club_sql.ClubSQL, charts_sql.ChartsSQL, film_sql.FilmSQL, Store):
     """The embedded store: a SQLite file in WAL mode."""
 
     def __init__(

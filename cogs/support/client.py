@@ -23,6 +23,7 @@ from bot.articles import ArticleLibrary
 from bot.catchup import CatchUp
 from bot.config import Config
 from bot.errors import FilmclubError
+from bot.filmlookup import FilmLookup, make_lookup
 from bot.limits import Cooldowns
 from bot.models import utcnow
 from bot.netguard import FetchPolicy
@@ -149,6 +150,9 @@ class FilmClub(commands.Bot):
         #: Where pages and feeds may be fetched from (the settings'; tests give their own
         #: before the cogs load, to reach their loopback web server).
         self.fetch_policy: FetchPolicy = FetchPolicy.from_config(config)
+        #: Looks films up (issue 18); None when FILMCLUB_FILM_LOOKUP=off. Tests give one that
+        #: reaches their loopback fake.
+        self.film_lookup: FilmLookup | None = make_lookup(config, self.fetch_policy, store)
         #: Threads whose messages are comments; checked on every gateway event.
         self.prompt_threads: set[int] = set()
         #: Uses of expensive commands per member (cogs.support.checks.limited), by ``clock``.
@@ -231,6 +235,11 @@ class FilmClub(commands.Bot):
         synced = await self.tree.sync()
         await self.store.set_meta(COMMANDS_HASH_KEY, digest)
         log.info("synced %d global commands", len(synced))
+
+    async def close(self) -> None:
+        await super().close()
+        if self.film_lookup is not None:
+            await self.film_lookup.close()
 
     async def on_ready(self) -> None:
         log.info("connected as %s (%s) to %d servers", self.user, getattr(self.user, "id", "?"),

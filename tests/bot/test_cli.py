@@ -16,6 +16,7 @@ def filmclub(*args: str, cwd: Path, env: dict[str, str] | None = None
     base = {k: v for k, v in os.environ.items()
             if not k.startswith(("DISCORD_", "FILMCLUB_", "LOG_LEVEL"))}
     base["PYTHONPATH"] = str(ROOT)
+    base["FILMCLUB_FILM_LOOKUP"] = "off"  # no internet in tests
     return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd,
                           env={**base, **(env or {})}, capture_output=True, text=True,
                           timeout=60, check=False)

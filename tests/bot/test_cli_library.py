@@ -30,7 +30,8 @@ async def run(tmp_path: Path, *argv: str, policy: FetchPolicy | None = None) -> 
     ``policy``: the test web server's, to let the fetcher reach it on 127.0.0.1.
     """
     config = from_env({"FILMCLUB_DB": str(tmp_path / "filmclub.db"),
-                       "FILMCLUB_ARTICLES": str(tmp_path / "articles")})
+                       "FILMCLUB_ARTICLES": str(tmp_path / "articles"),
+                       "FILMCLUB_FILM_LOOKUP": "off"})
     return await cli_library.run(config, cli._parser().parse_args(argv), policy=policy)
 
 
@@ -41,7 +42,8 @@ async def filmclub(tmp_path: Path, *args: str, env: dict[str, str] | None = None
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DISCORD_", "FILMCLUB_", "LOG_LEVEL"))}
     env.update(PYTHONPATH=str(ROOT), FILMCLUB_DB=str(tmp_path / "filmclub.db"),
-               FILMCLUB_ARTICLES=str(tmp_path / "articles"), LOG_LEVEL="WARNING", **settings)
+               FILMCLUB_ARTICLES=str(tmp_path / "articles"), LOG_LEVEL="WARNING",
+               FILMCLUB_FILM_LOOKUP="off", **settings)
     env.update(extra)
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", *args, cwd=tmp_path, env=env,

@@ -55,6 +55,8 @@ def test_env_example_lists_every_key() -> None:
     ("FILMCLUB_FEED_INTERVAL", "0", "FILMCLUB_FEED_INTERVAL"),
     ("FILMCLUB_FETCH_TIMEOUT", "nan", "FILMCLUB_FETCH_TIMEOUT"),
     ("FILMCLUB_FETCH_TIMEOUT", "900", "FILMCLUB_FETCH_TIMEOUT"),
+    ("FILMCLUB_FILM_LOOKUP", "maybe", "FILMCLUB_FILM_LOOKUP"),
+    ("FILMCLUB_TMDB_TOKEN", "two words", "FILMCLUB_TMDB_TOKEN"),
 ])
 def test_bad_values_are_one_line_each(key: str, value: str, named: str) -> None:
     """A bad value is reported on one line naming its key."""
@@ -90,3 +92,10 @@ def test_export_tmp_folder_is_read() -> None:
     """FILMCLUB_EXPORT_TMP names the folder exports are made in; unset, the system's."""
     assert from_env({}).export_tmp_dir is None
     assert from_env({"FILMCLUB_EXPORT_TMP": "data/tmp"}).export_tmp_dir == Path("data/tmp")
+
+
+def test_film_lookup_settings() -> None:
+    """Issue 18: the lookup is on by default, off when asked; the TMDB token is read."""
+    assert from_env({}).film_lookup and from_env({}).tmdb_token is None
+    config = from_env({"FILMCLUB_FILM_LOOKUP": "OFF", "FILMCLUB_TMDB_TOKEN": " eyJabc.def "})
+    assert not config.film_lookup and config.tmdb_token == "eyJabc.def"

@@ -51,6 +51,7 @@ class World:
             "DISCORD_GATEWAY_URL": self.emu.gateway_url,
             "FILMCLUB_GUILD_READY_TIMEOUT": "0.05",
             "LOG_LEVEL": "INFO",
+            "FILMCLUB_FILM_LOOKUP": "off",  # no internet in tests: films come from a fake
             **self.extra_env,
         }
 

@@ -676,7 +676,7 @@ async def test_followup_uploads_are_checked_as_discord_does(
     """Follow-ups with files (issue 19's /stats picture): multipart with payload_json and
     files[n] is taken, an image gets its size; a file over the limit is 413 (40005), an
     unknown form field or an attachment naming no upload is 400."""
-    from bot.emulator.emulator import ATTACHMENT_SIZE_LIMIT
+    from bot.emulator.model import ATTACHMENT_SIZE_LIMIT
 
     bot.tree.copy_global_to(guild=discord.Object(scene.guild.id))
     await sync(scene, bot)

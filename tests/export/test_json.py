@@ -130,3 +130,26 @@ async def test_mentions_resolve_names_seen_so_far(filled: Store, tmp_path: Path)
     document = await export_json(filled, tmp_path, "hostile")
     show = next(m for m in document["messages"] if m["id"] == str(hostile.SHOW.id))
     assert [(u["id"], u["name"]) for u in show["mentions"]] == [("15", "Zed"), ("999", None)]
+
+
+async def test_the_film_record_is_under_filmclub_and_valid(filled: Store, tmp_path: Path) -> None:
+    """Issue 18: a prompt with a film record exports it under filmclub.film, schema-valid;
+    a film the schema does not know the shape of is refused."""
+    from datetime import UTC, date
+
+    from bot.films import FilmRecord
+
+    film = await filled.save_film(FilmRecord(
+        "Vertigo", 1958, release_date=date(1958, 5, 9), directors=("Alfred Hitchcock",),
+        runtime=128, genres=("thriller film",), wikidata_id="Q90037", imdb_id="tt0052357",
+        tmdb_id=426, poster_url="https://image.tmdb.org/t/p/w342/vertigo.jpg"),
+        datetime(2026, 1, 1, tzinfo=UTC))
+    await filled.set_prompt_film(discussion.THREAD, film.id)
+    document = await export_json(filled, tmp_path, "discussion")
+    shown = document["filmclub"]["film"]
+    assert (shown["title"], shown["releaseDate"], shown["runtimeMinutes"], shown["tmdbId"]) == (
+        "Vertigo", "1958-05-09", 128, 426)
+    assert [f"{list(e.absolute_path)}: {e.message}"
+            for e in validator().iter_errors(document)] == []
+    shown["runtimeMinutes"] = "two hours"
+    assert not validator().is_valid(document)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.films import FilmRecord
 from bot.models import Article, Comment, Prompt
 from bot.records.audit import AuditEntry
 from bot.records.server_settings import GuildSettings
@@ -80,7 +81,7 @@ class FakePlatform:
 
     async def publish(self, guild_id: int, channel_id: int, article: Article,
                       settings: GuildSettings, question: str | None,
-                      spoilers: bool = False) -> Published:
+                      spoilers: bool = False, film: FilmRecord | None = None) -> Published:
         self.next_id += 2
         self.posts.append((guild_id, channel_id, article.slug, question))
         return Published(channel_id, self.next_id - 1, self.next_id)
