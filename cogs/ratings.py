@@ -47,7 +47,15 @@ from bot.stats import PERIOD_LABELS, Period, period_start
 from bot.watchlist import film_label, read_film
 from cogs.support.checks import SERVER, may, members_command, moderators_only
 from cogs.support.permissions import visible_threads
-from cogs.support.ui import COLOUR, GENERIC_ERROR, one_line, pages_of, reply, send_pages
+from cogs.support.ui import (
+    COLOUR,
+    GENERIC_ERROR,
+    one_line,
+    pages_of,
+    reply,
+    reply_ephemeral,
+    send_pages,
+)
 from cogs.watchlist import FilmTitle
 
 if TYPE_CHECKING:
@@ -95,21 +103,11 @@ class RateSelect(discord.ui.DynamicItem[discord.ui.Select[Any]],
                 raise FilmclubError("Ratings are switched off right now.")
             await cog.rated(interaction, self.thread_id, self.item.values)
         except FilmclubError as exc:
-            await _answer(interaction, str(exc))
+            await reply_ephemeral(interaction, str(exc))
         except Exception:
             log.exception("rating prompt %d failed (user %s)", self.thread_id,
                           interaction.user.id)
-            await _answer(interaction, GENERIC_ERROR)
-
-
-async def _answer(interaction: discord.Interaction[Any], text: str) -> None:
-    try:
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
-        else:
-            await interaction.response.send_message(text, ephemeral=True)
-    except discord.HTTPException:
-        log.warning("could not tell user %s: %s", interaction.user.id, text)
+            await reply_ephemeral(interaction, GENERIC_ERROR)
 
 
 def rating_view(thread_id: int) -> discord.ui.View:

@@ -151,3 +151,25 @@ def outside_references(root: ET.Element) -> list[str]:
         if element.tag in (f"{SVG}script", f"{SVG}foreignObject", f"{SVG}image"):
             found.append(element.tag)
     return found
+
+
+#: What the chart looks like in the page: its box, the smallest text's height, whether
+#: its text is drawn in the page's colour, and whether the page scrolls sideways.
+MEASURE_CHART = """(() => {
+  const svg = document.querySelector('figure.chart svg');
+  if (!svg) return null;
+  const box = svg.getBoundingClientRect();
+  const texts = [...svg.querySelectorAll('text')].map(t => t.getBoundingClientRect())
+    .filter(r => r.width > 0);
+  const first = svg.querySelector('text');
+  return {
+    left: box.left, right: box.right, width: box.width, height: box.height,
+    texts: texts.length,
+    smallest_text: Math.min(...texts.map(r => r.height)),
+    text_colour: first ? getComputedStyle(first).fill : null,
+    page_colour: getComputedStyle(document.body).color,
+    background: getComputedStyle(document.body).backgroundColor,
+    overflow: document.documentElement.scrollWidth > window.innerWidth,
+    viewport: window.innerWidth,
+  };
+})()"""

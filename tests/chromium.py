@@ -1,10 +1,14 @@
-"""Headless Chromium driven through its DevTools protocol, for what a reader sees.
+"""Headless Chromium for the tests: what a reader sees, in one driver.
 
-Opens a page from a file (no server, networking features off), clicks where a person
-would click, and takes screenshots of an element's box, decoded here (a small PNG
-reader), so tests assert on pixels that were drawn, not on the markup. The page's own
-Content-Security-Policy stays as it is: the protocol's ``Runtime.evaluate`` only reads
-the layout (where an element is, what has focus).
+Two ways in. :func:`headless` runs Chromium once on the command line (``--dump-dom``,
+``--screenshot``). :func:`browser` starts one and drives one page over the DevTools
+protocol: opens a file (no server, networking features off) at a given width, in light or
+dark, clicks and tabs where a person would, measures the layout (what ``--dump-dom``
+cannot) and takes screenshots, the whole page to a file or an element's box decoded here
+(a small PNG reader), so tests assert on pixels that were drawn, not on the markup. The
+page's own Content-Security-Policy stays as it is: the protocol's ``Runtime.evaluate``
+only reads the layout (where an element is, what has focus), as a person inspecting the
+page would.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import re
 import struct
 import subprocess
 import zlib
@@ -27,6 +32,16 @@ CHROMIUM = Path("/usr/bin/chromium")
 #: Generous: the machine is shared, and Chromium starts slowly under load.
 START_TIMEOUT = 120.0
 CALL_TIMEOUT = 60.0
+#: Networking features and first-run chores off, for every run.
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync")
+_LISTENING = re.compile(r"DevTools listening on (ws://\S+)")
+
+
+def headless(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run headless Chromium once on the command line (``--dump-dom``, ``--screenshot``)."""
+    return subprocess.run([str(CHROMIUM), *FLAGS, f"--user-data-dir={profile}", *args],
+                          capture_output=True, text=True, timeout=START_TIMEOUT, check=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,34 +128,49 @@ class Browser:
         self._process: asyncio.subprocess.Process | None = None
         self._session: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._page_session: str | None = None
+        self._drain: asyncio.Task[None] | None = None
         self._next_id = 0
 
-    async def start(self, width: int = 900, height: int = 1200) -> None:
+    async def start(self, width: int = 900, height: int = 1200, *, dark: bool = False) -> None:
+        """Start Chromium with a ``width`` by ``height`` window and attach to its page;
+        ``dark`` asks for the dark colour scheme (``prefers-color-scheme: dark``)."""
         self.profile.mkdir(parents=True, exist_ok=True)
-        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-                 "--remote-debugging-port=0", f"--window-size={width},{height}",
-                 f"--user-data-dir={self.profile}", "about:blank"]
+        flags = [*FLAGS, "--hide-scrollbars", "--remote-debugging-port=0",
+                 f"--window-size={width},{height}", f"--user-data-dir={self.profile}"]
+        if dark:
+            flags.append("--force-dark-mode")
         self._process = await asyncio.create_subprocess_exec(
-            str(CHROMIUM), *flags, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        port_file = self.profile / "DevToolsActivePort"
+            str(CHROMIUM), *flags, "about:blank", stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE)
+        stderr = self._process.stderr
+        assert stderr is not None
+        address = None
         async with asyncio.timeout(START_TIMEOUT):
-            while True:  # Chromium writes its port here once it listens
-                if port_file.exists() and port_file.read_text().strip():
-                    break
-                await asyncio.sleep(0.1)
-            port = int(port_file.read_text().split()[0])
-            self._session = aiohttp.ClientSession()
-            while True:
-                with contextlib.suppress(aiohttp.ClientError):
-                    async with self._session.get(f"http://127.0.0.1:{port}/json/list") as resp:
-                        pages = [t for t in await resp.json() if t.get("type") == "page"]
-                    if pages:
-                        break
-                await asyncio.sleep(0.1)
-            self._ws = await self._session.ws_connect(pages[0]["webSocketDebuggerUrl"],
-                                                      max_msg_size=0)
+            while address is None:  # Chromium says where it listens once it does
+                line = (await stderr.readline()).decode(errors="replace")
+                if not line:
+                    raise RuntimeError("Chromium exited before listening")
+                if found := _LISTENING.search(line):
+                    address = found.group(1)
+        # Nobody reads stderr from here on: drain it so Chromium never blocks on a full pipe.
+        self._drain = asyncio.create_task(self._discard(stderr))
+        self._session = aiohttp.ClientSession()
+        self._ws = await self._session.ws_connect(address, max_msg_size=0)
+        targets = await self.call("Target.getTargets")
+        page = next(t for t in targets["targetInfos"] if t["type"] == "page")
+        attached = await self.call("Target.attachToTarget", targetId=page["targetId"],
+                                   flatten=True)
+        self._page_session = attached["sessionId"]
+        await self.call("Page.enable")
+        if dark:
+            await self.call("Emulation.setEmulatedMedia", features=[
+                {"name": "prefers-color-scheme", "value": "dark"}])
+
+    @staticmethod
+    async def _discard(stream: asyncio.StreamReader) -> None:
+        while await stream.read(65536):
+            pass
 
     async def close(self) -> None:
         if self._ws is not None:
@@ -155,20 +185,28 @@ class Browser:
             except TimeoutError:
                 self._process.kill()
                 await self._process.wait()
+        if self._drain is not None:
+            self._drain.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._drain
 
     async def call(self, method: str, **params: Any) -> dict[str, Any]:
-        """Send one protocol command and wait for its answer (events are skipped)."""
+        """Send one protocol command (to the page, once attached) and wait for its answer
+        (events are skipped)."""
         assert self._ws is not None
         self._next_id += 1
         sent = self._next_id
-        await self._ws.send_str(json.dumps({"id": sent, "method": method, "params": params}))
+        message: dict[str, Any] = {"id": sent, "method": method, "params": params}
+        if self._page_session is not None:
+            message["sessionId"] = self._page_session
+        await self._ws.send_str(json.dumps(message))
         async with asyncio.timeout(CALL_TIMEOUT):
             while True:
-                message = json.loads((await self._ws.receive()).data)
-                if message.get("id") == sent:
-                    if "error" in message:
-                        raise RuntimeError(f"{method}: {message['error']}")
-                    return message.get("result", {})
+                answer = json.loads((await self._ws.receive()).data)
+                if answer.get("id") == sent:
+                    if "error" in answer:
+                        raise RuntimeError(f"{method}: {answer['error']}")
+                    return answer.get("result", {})
 
     async def evaluate(self, expression: str) -> Any:
         found = await self.call("Runtime.evaluate", expression=expression, returnByValue=True)
@@ -176,8 +214,12 @@ class Browser:
             raise RuntimeError(f"{expression}: {found['exceptionDetails']}")
         return found["result"].get("value")
 
-    async def open(self, page: Path) -> None:
-        """Load a file and wait until it is laid out."""
+    async def open(self, page: Path, width: int | None = None, height: int = 900) -> None:
+        """Load a file and wait until it is laid out; with ``width``, in a viewport that
+        many CSS pixels wide (and ``height`` high) instead of the window's."""
+        if width is not None:
+            await self.call("Emulation.setDeviceMetricsOverride", width=width,
+                            height=height, deviceScaleFactor=1, mobile=False)
         await self.call("Page.navigate", url=page.as_uri())
         async with asyncio.timeout(CALL_TIMEOUT):
             while True:
@@ -207,6 +249,22 @@ class Browser:
             "scale": 1})
         return decode_png(base64.b64decode(shot["data"]))
 
+    async def screenshot(self, path: Path, *, until: str | None = None) -> None:
+        """The whole page as a PNG file, or its top down to the element ``until`` (a
+        selector) and 24 pixels more."""
+        width, height = await self.evaluate("[document.documentElement.scrollWidth,"
+                                            " document.documentElement.scrollHeight]")
+        if until is not None:
+            bottom = await self.evaluate(
+                f"document.querySelector({json.dumps(until)}).getBoundingClientRect().bottom"
+                " + window.scrollY")
+            height = min(height, int(bottom) + 24)
+        shot = await self.call("Page.captureScreenshot", format="png",
+                               captureBeyondViewport=True,
+                               clip={"x": 0, "y": 0, "width": width, "height": height,
+                                     "scale": 1})
+        path.write_bytes(base64.b64decode(shot["data"]))
+
     async def click(self, x: float, y: float) -> None:
         for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
             await self.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left",
@@ -219,11 +277,12 @@ class Browser:
 
 
 @contextlib.asynccontextmanager
-async def browser(profile: Path) -> AsyncIterator[Browser]:
-    """A started browser, closed afterwards whatever happens."""
+async def browser(profile: Path, *, dark: bool = False) -> AsyncIterator[Browser]:
+    """A started browser (dark colour scheme if ``dark``), closed afterwards whatever
+    happens."""
     opened = Browser(profile)
     try:
-        await opened.start()
+        await opened.start(dark=dark)
         yield opened
     finally:
         await opened.close()

@@ -34,7 +34,7 @@ import pytest
 from aiohttp import web
 
 from bot.filmlookup import FilmLookup
-from tests.webserver import LoopbackForTests
+from tests.webserver import LoopbackForTests, listen
 
 TOKEN = "test-tmdb-read-token"
 
@@ -277,11 +277,7 @@ class FilmAPIs:
         app.router.add_get("/w/api.php", self._wikidata)
         app.router.add_get("/3/search/movie", self._tmdb_search)
         app.router.add_get("/3/movie/{id}", self._tmdb_movie)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await listen(app)
 
     async def close(self) -> None:
         if self._runner is not None:

@@ -1,8 +1,9 @@
 """The Bot class: what discord.py runs, the extensions it loads and the services it holds.
 
-It imports of ``cogs/`` only what imports nothing of it back (``cogs.support.history``):
-the extensions are loaded by name, and the log channels (``cogs.support.auditlog``) are
-handed in by :mod:`cogs.support.startup`, which starts and stops the bot.
+It imports of ``cogs/`` only what imports nothing of it back (``cogs.support.history``,
+``cogs.support.ui``): the extensions are loaded by name, and the log channels
+(``cogs.support.auditlog``) are handed in by :mod:`cogs.support.startup`, which starts and
+stops the bot.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from bot.services.catchup_runs import CatchUpRuns
 from bot.services.platform import Noticeboard
 from bot.store import Store
 from cogs.support.history import DiscordHistory
+from cogs.support.ui import GENERIC_ERROR, reply_ephemeral
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +81,7 @@ class FilmClubTree(app_commands.CommandTree["FilmClub"]):
                 json.dumps((interaction.data or {}).get("options", []), ensure_ascii=False),
                 exc_info=error,
             )
-            message = "Something went wrong on our side; the moderators can find it in the log."
+            message = GENERIC_ERROR
         await reply_ephemeral(interaction, message)
 
 
@@ -110,17 +112,6 @@ def expected_error_message(error: app_commands.AppCommandError) -> str | None:
     if isinstance(original, discord.NotFound):
         return "Discord says that channel or message no longer exists."
     return None
-
-
-async def reply_ephemeral(interaction: discord.Interaction[Any], message: str) -> None:
-    """Answer with a private one-liner, whether or not the interaction was answered already."""
-    try:
-        if interaction.response.is_done():
-            await interaction.followup.send(message, ephemeral=True)
-        else:
-            await interaction.response.send_message(message, ephemeral=True)
-    except discord.HTTPException:
-        log.warning("could not tell user %s: %s", interaction.user.id, message)
 
 
 class FilmClub(commands.Bot):

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
 from bot.card import DESCRIPTION_LIMIT, TITLE_LIMIT, fit
 from bot.errors import FilmclubError
-
-if TYPE_CHECKING:
-    from cogs.support.client import FilmClub
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +68,18 @@ def pages_of(title: str, lines: Sequence[str], *, intro: str = "", footer: str =
     return pages
 
 
+async def reply_ephemeral(interaction: discord.Interaction[Any], message: str) -> None:
+    """Answer with a private one-liner, whether or not the interaction was answered already;
+    an answer Discord refuses is logged, never raised (this is how errors are told)."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(message, ephemeral=True)
+        else:
+            await interaction.response.send_message(message, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not tell user %s: %s", interaction.user.id, message)
+
+
 async def reply(interaction: discord.Interaction[Any], content: str | None = None, *,
                 embed: discord.Embed | None = None, view: discord.ui.View | None = None,
                 file: discord.File | None = None) -> discord.Message | None:
@@ -105,7 +114,7 @@ class OwnedView(discord.ui.View):
                                                 ephemeral=True)
         return False
 
-    async def on_error(self, interaction: discord.Interaction[FilmClub], error: Exception,
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception,
                        item: discord.ui.Item[Any]) -> None:
         if isinstance(error, FilmclubError):
             message = str(error)
@@ -114,13 +123,7 @@ class OwnedView(discord.ui.View):
                       getattr(item, "custom_id", "?"), interaction.user.id,
                       interaction.guild_id, type(self).__name__, exc_info=error)
             message = GENERIC_ERROR
-        try:
-            if interaction.response.is_done():
-                await interaction.followup.send(message, ephemeral=True)
-            else:
-                await interaction.response.send_message(message, ephemeral=True)
-        except discord.HTTPException:
-            log.warning("could not tell user %s: %s", interaction.user.id, message)
+        await reply_ephemeral(interaction, message)
 
     def disable(self) -> None:
         for child in self.children:

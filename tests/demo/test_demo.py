@@ -26,6 +26,7 @@ from bot.demo import script
 from bot.demo.files import DATABASE
 from bot.models import Comment
 from bot.store import open_store
+from tests.chromium import CHROMIUM, headless
 from tests.demo.conftest import demo_env, filmclub_command
 
 SLUG = script.ARTICLE
@@ -327,7 +328,6 @@ def test_script_has_the_shapes_real_threads_have() -> None:
     assert "comment hide" in names
 
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = Path(__file__).parents[2] / "docs" / "demo-html.png"
 
 
@@ -335,17 +335,14 @@ SCREENSHOT = Path(__file__).parents[2] / "docs" / "demo-html.png"
 def test_demo_html_page_renders_in_a_browser(demo: DemoRun, tmp_path: Path) -> None:
     """Headless Chromium shows one element per comment the page holds, and pictures it;
     UPDATE_GOLDEN=1 (or no picture yet) keeps the picture as the README's screenshot."""
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}"]
+    profile = tmp_path / "profile"
     page = (demo.out / f"{SLUG}.html").as_uri()
-    dom = subprocess.run([str(CHROMIUM), *flags, "--dump-dom", page], capture_output=True,
-                         text=True, timeout=120, check=True).stdout
+    dom = headless(profile, "--dump-dom", page).stdout
     shown = re.findall(r'<li class="comment( deleted)?" id="comment-\d+">', dom)
     assert len(shown) == len(visible_keys()) + 1 and shown.count(" deleted") == 1
     png = tmp_path / "demo.png"
-    subprocess.run([str(CHROMIUM), *flags, "--hide-scrollbars", "--window-size=1200,1600",
-                    f"--screenshot={png}", page], capture_output=True, timeout=120, check=True)
+    headless(profile, "--hide-scrollbars", "--window-size=1200,1600", f"--screenshot={png}",
+             page)
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     if os.environ.get("UPDATE_GOLDEN") or not SCREENSHOT.exists():
         SCREENSHOT.parent.mkdir(exist_ok=True)

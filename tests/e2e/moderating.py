@@ -77,6 +77,18 @@ def buttons(msg: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return found
 
 
+async def forget_confirmed(world: World, user: Any) -> tuple[str, str]:
+    """Run /forget as ``user`` and press "Forget my data": the question's text and the
+    answer the confirmation ends with (the one starting "Done.")."""
+    forget = await run(world, user, world.lobby, "forget")
+    question = message(forget)
+    confirm = await world.emu.click(user.id, question["id"],
+                                    buttons(question)["Forget my data"]["custom_id"])
+    await confirm.wait_for(lambda r: r.original is not None
+                           and (r.original.get("content") or "").startswith("Done."))
+    return text(forget), (confirm.original or {}).get("content", "")
+
+
 def dump(db_path: Path) -> list[str]:
     """Everything in the database but the meta table, as SQL text (to compare states)."""
     with sqlite3.connect(db_path) as db:

@@ -16,7 +16,7 @@ from typing import Any
 from bot.emulator import DiscordEmulator
 from bot.records.visibility import EVERY_THREAD
 from tests.e2e.harness import RunningBot, World
-from tests.e2e.moderating import eventually, run, started, text
+from tests.e2e.moderating import eventually, forget_confirmed, run, started, text
 
 
 def polls_in(emu: DiscordEmulator, channel_id: int) -> list[dict[str, Any]]:
@@ -334,8 +334,6 @@ async def test_polls_that_end_while_the_bot_is_away(world: World) -> None:
 async def test_a_forgotten_vote_is_not_read_back(world: World) -> None:
     """/mydata and /forget count poll votes; after /forget the member's vote Discord still
     holds is not read back by catch-up nor counted at the end; a vote cast afterwards is."""
-    from tests.e2e.moderating import buttons, message
-
     emu = world.emu
     ana, ben, cy = world.members[:3]
     async with started(world) as runner:
@@ -347,13 +345,9 @@ async def test_a_forgotten_vote_is_not_read_back(world: World) -> None:
         await runner.settle()
         await votes_match(runner, emu, poll_id)
         assert "1 poll vote" in text(await run(world, ana, world.lobby, "mydata"))
-        forget = await run(world, ana, world.lobby, "forget")
-        assert "1 poll vote" in text(forget)
-        confirm = await emu.click(ana.id, message(forget)["id"],
-                                  buttons(message(forget))["Forget my data"]["custom_id"])
-        await confirm.wait_for(lambda r: r.original is not None
-                               and (r.original.get("content") or "").startswith("Done."))
-        assert "- 1 poll vote" in (confirm.original or {}).get("content", "")
+        asked, done = await forget_confirmed(world, ana)
+        assert "1 poll vote" in asked
+        assert "- 1 poll vote" in done
         assert await stored(runner, poll_id) == [(1, ben.id), (2, cy.id)]
 
     async with started(world) as runner:  # catch-up reads the voters: ana's is still there

@@ -13,7 +13,15 @@ from bot.emulator import DiscordEmulator
 from bot.ratings import RatingSummary
 from cogs.ratings import EDIT_INTERVAL
 from tests.e2e.harness import World
-from tests.e2e.moderating import buttons, eventually, message, post, run, started, text
+from tests.e2e.moderating import (
+    eventually,
+    forget_confirmed,
+    message,
+    post,
+    run,
+    started,
+    text,
+)
 
 
 def rating_field(emu: DiscordEmulator, message_id: int) -> str | None:
@@ -109,13 +117,9 @@ async def test_five_members_rate_change_and_remove(world: World) -> None:
         missing = await run(world, dee, world.lobby, "film ratings", {"film": "Jaws"})
         assert text(missing) == "No film called “Jaws” has ratings in this server."
 
-        forget = await run(world, eve, world.lobby, "forget")
-        assert "1 film rating" in text(forget)
-        confirm = await emu.click(eve.id, message(forget)["id"],
-                                  buttons(message(forget))["Forget my data"]["custom_id"])
-        await confirm.wait_for(lambda r: r.original is not None
-                               and (r.original.get("content") or "").startswith("Done."))
-        assert "- 1 film rating" in (confirm.original or {}).get("content", "")
+        asked, done = await forget_confirmed(world, eve)
+        assert "1 film rating" in asked
+        assert "- 1 film rating" in done
         assert runner.bot is not None
         assert await runner.bot.store.rating_of(thread, eve.id) is None
         assert (await runner.bot.store.rating_summary(thread)).count == 3

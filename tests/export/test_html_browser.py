@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,23 +19,14 @@ import pytest
 from bot.export import ExportOptions, export_thread
 from bot.store import Store
 from tests import discussion, hostile
+from tests.chromium import CHROMIUM, headless
 from tests.export.conftest import EXPORTED_AT
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = Path(__file__).parents[2] / "docs" / "export-html.png"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason="Chromium is not installed at /usr/bin/chromium")
-
-
-def chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run headless Chromium with networking features and first-run chores off."""
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={profile}"]
-    return subprocess.run([str(CHROMIUM), *flags, *args], capture_output=True, text=True,
-                          timeout=120, check=True)
 
 
 async def export_html(store: Store, folder: Path, thread: int,
@@ -59,7 +49,7 @@ async def test_browser_renders_every_comment(store: Store, tmp_path: Path, sampl
     build, thread, count = SAMPLES[sample]
     await build(store)
     page = await export_html(store, tmp_path, thread)
-    dom = chromium(tmp_path / "profile", "--dump-dom", page.as_uri()).stdout
+    dom = headless(tmp_path / "profile", "--dump-dom", page.as_uri()).stdout
     assert len(re.findall(r'<li class="comment( deleted)?" id="comment-\d+">', dom)) == count
     assert dom.count('<p class="placeholder">Comment deleted') == 1
     assert "<script" not in dom.lower()
@@ -71,7 +61,7 @@ async def test_browser_takes_a_screenshot(store: Store, tmp_path: Path) -> None:
     page = await export_html(store, tmp_path, discussion.THREAD,
                              ExportOptions(include_revisions=True))
     png = tmp_path / "page.png"
-    chromium(tmp_path / "profile", "--hide-scrollbars", "--window-size=900,1160",
+    headless(tmp_path / "profile", "--hide-scrollbars", "--window-size=900,1160",
              f"--screenshot={png}", page.as_uri())
     assert png.read_bytes().startswith(PNG_SIGNATURE)
     if os.environ.get("UPDATE_GOLDEN") or not SCREENSHOT.exists():

@@ -14,8 +14,14 @@ import pytest
 
 from bot.export import ExportOptions, export_thread
 from bot.store import Store
-from tests.chartcheck import LIVELY_THREAD, distinct_colours, lively_thread, png_image
-from tests.devtools import CHROMIUM, MEASURE_CHART, browser
+from tests.chartcheck import (
+    LIVELY_THREAD,
+    MEASURE_CHART,
+    distinct_colours,
+    lively_thread,
+    png_image,
+)
+from tests.chromium import CHROMIUM, browser
 from tests.export.conftest import EXPORTED_AT
 
 DOCS = Path(__file__).parents[2] / "docs"
