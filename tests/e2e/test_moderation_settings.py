@@ -208,6 +208,9 @@ async def test_club_and_chart_settings_are_part_of_the_one_family(
     club = text(await run(world, world.mod, world.lobby, "club settings"))
     assert club == "Film suggestions: moderators only. Polls run 72 hours unless told otherwise."
     await run(world, world.mod, world.lobby, "club settings", {"suggestions": "everyone"})
+    await running.settle()  # a completed command's audit entry is written after its answer
+    log = await running.bot.store.list_audit(world.guild.id, visible=EVERY_THREAD)
+    assert (log[0].action, log[0].target) == ("club settings", 'suggestions="everyone"')
     again = text(await run(world, admin, world.lobby, "filmclub settings charts",
                            {"members": "anonymised"}))
     assert again == "Charts already show members anonymised; nothing changed."
