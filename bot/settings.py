@@ -2,7 +2,8 @@
 place that checks a value before it goes into a server's settings.
 
 ``apply_changes`` takes what a moderator typed, checks every value (vote emoji, time zone,
-how long threads stay open, the default question, who may export) and returns the new
+how long threads stay open, the default question, who may export, who may suggest films,
+a poll's default length, whether charts name members) and returns the new
 record, or raises InvalidValue in one line and changes nothing. What only Discord can
 judge (may the bot post in that channel, is that role a real one) the adapter checks
 before it calls here. The record and its defaults are ``bot.records.server_settings``.
@@ -20,7 +21,10 @@ from bot.errors import FilmclubError, InvalidValue
 from bot.records.server_settings import (
     ARCHIVE_CHOICES,
     EXPORT_ACCESS,
+    MAX_POLL_HOURS,
+    MIN_POLL_HOURS,
     SETTING_FIELDS,
+    SUGGEST_ACCESS,
     GuildSettings,
     changed_settings,
 )
@@ -96,7 +100,8 @@ def apply_changes(current: GuildSettings, values: Mapping[str, Any], *,
 
     Typed values: ``upvote_emoji``/``downvote_emoji`` as text ("👍 🔥"), ``timezone`` as
     a name in any case, ``archive_minutes`` one of ARCHIVE_CHOICES' values,
-    ``default_question`` as text; ids as ints. InvalidValue names what is wrong;
+    ``default_question`` as text; ``suggest_access`` one of SUGGEST_ACCESS, ``poll_hours``
+    an int of hours, ``anonymise_members`` a bool; ids as ints. InvalidValue names what is wrong;
     FilmclubError when nothing would change or a setting is both set and reset.
     """
     changes: dict[str, Any] = {}
@@ -123,6 +128,15 @@ def apply_changes(current: GuildSettings, values: Mapping[str, Any], *,
             if not 0 <= value <= MAX_SPOILER_DAYS:
                 raise InvalidValue(f"Spoiler days are 0 (off) to {MAX_SPOILER_DAYS}, not {value}.")
             value = value or None
+        elif name == "suggest_access" and value not in SUGGEST_ACCESS:
+            raise InvalidValue(f"Who may suggest films is {' or '.join(SUGGEST_ACCESS)}, "
+                               f"not {value!r}.")
+        elif name == "poll_hours" and (isinstance(value, bool) or not isinstance(value, int)
+                                       or not MIN_POLL_HOURS <= value <= MAX_POLL_HOURS):
+            raise InvalidValue(f"Polls run {MIN_POLL_HOURS} to {MAX_POLL_HOURS} hours by "
+                               f"default, not {value!r}.")
+        elif name == "anonymise_members" and not isinstance(value, bool):
+            raise InvalidValue(f"Charts show members by name or anonymised, not {value!r}.")
         elif name not in {f for held in SETTING_FIELDS.values() for f in held}:
             raise ValueError(f"no setting is kept in {name!r}")
         changes[name] = value

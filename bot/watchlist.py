@@ -21,10 +21,7 @@ from typing import Literal
 from bot.errors import FilmclubError, InvalidValue, NotFound
 from bot.models import Article
 from bot.records.films import (
-    SUGGEST_ACCESS,
-    ClubSettings,
     Film,
-    SuggestAccess,
     WatchEntry,
     WatchlistInfo,
     film_key,
@@ -199,5 +196,5 @@ def _csv_safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-__all__ = ["SUGGEST_ACCESS", "ClubSettings", "Film", "SuggestAccess", "WatchEntry",
+__all__ = ["Film", "WatchEntry",
            "WatchlistInfo", "film_key", "film_label", "find_entry", "list_key", "same_film"]

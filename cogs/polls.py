@@ -304,7 +304,7 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Polls of wh
             raise FilmclubError("Post polls in a text channel or a thread.")
         if not channel.permissions_for(channel.guild.me).send_polls:
             raise FilmclubError("I need the Send Polls permission in this channel to post a poll.")
-        settings = await self.bot.store.get_club_settings(guild_id)
+        settings = await self.bot.store.get_settings(guild_id)
         hours = read_duration(duration, settings.poll_hours)
         name = list_name(list_)
         entries = await self.bot.store.watch_entries(guild_id, name)

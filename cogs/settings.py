@@ -1,7 +1,9 @@
 """/filmclub settings show|set|charts: the one family of a server's settings (issue 20):
 prompt channel, moderator role, vote emoji, time zone, who may export, log channel, how
 prompts are posted (archive, mention role, default question; /prompt settings sets those
-three too), spoiler days, and whether charts name members (``charts``). The Discord side of
+three too), spoiler days, who may suggest films and a poll's default length (/club settings
+sets those two too), and whether charts name members (``charts`` is its shortcut): one
+record, ``GuildSettings``. The Discord side of
 ``bot.settings``, which checks every value; what only Discord can judge (a channel the bot
 cannot post in, a role nobody is given) is refused here, saying why. Every change is
 recorded in the audit log."""
@@ -20,6 +22,9 @@ from bot.records.audit import AuditEntry
 from bot.records.server_settings import (
     ARCHIVE_CHOICES,
     DEFAULT_ARCHIVE_MINUTES,
+    DEFAULT_POLL_HOURS,
+    MAX_POLL_HOURS,
+    MIN_POLL_HOURS,
     SETTING_NAMES,
     GuildSettings,
 )
@@ -37,7 +42,8 @@ log = logging.getLogger(__name__)
 
 SettingName = Literal["prompt_channel", "moderator_role", "vote_emoji", "timezone",
                       "export_access", "log_channel", "archive", "mention_role",
-                      "default_question", "spoiler_days"]
+                      "default_question", "spoiler_days", "suggestions", "poll_hours",
+                      "chart_members"]
 LABELS: dict[str, str] = {
     "prompt_channel": "Prompt channel",
     "moderator_role": "Moderator role",
@@ -49,6 +55,9 @@ LABELS: dict[str, str] = {
     "mention_role": "Role mentioned in prompts",
     "default_question": "Default question",
     "spoiler_days": "Spoiler threads by default",
+    "suggestions": "Who may suggest films",
+    "poll_hours": "Polls run by default",
+    "chart_members": "Charts show the most active members",
 }
 assert tuple(LABELS) == SETTING_NAMES  # noqa: S101 - every setting is shown, in order
 #: What the bot needs in a channel to post prompts there, and to post the log.
@@ -101,6 +110,15 @@ def describe(settings: GuildSettings, name: str) -> str:
     if name == "spoiler_days":
         return (f"for films released fewer than {settings.spoiler_days} days ago"
                 if settings.spoiler_days else "off: only when a prompt or its article says so")
+    if name == "suggestions":
+        return ("every member (the default)" if settings.suggest_access == "everyone"
+                else "moderators only")
+    if name == "poll_hours":
+        return f"{settings.poll_hours} hours" + (
+            " (the default)" if settings.poll_hours == DEFAULT_POLL_HOURS else "")
+    if name == "chart_members":
+        return ("anonymised: Member 1, Member 2…" if settings.anonymise_members
+                else "by name (the default)")
     if name == "default_question":
         return (settings.default_question[:1000] if settings.default_question
                 else "none: an article that asks nothing gets no question")
@@ -146,6 +164,9 @@ class Settings(commands.GroupCog, group_name="filmclub",
         mention_role="A role to mention in every prompt",
         default_question="The question for articles that ask none",
         spoiler_days="Films released fewer than this many days ago get spoiler threads (0: off)",
+        suggestions="Who may add films to watchlists",
+        poll_hours="How long a film poll runs unless told (1 to 768 hours)",
+        chart_members="shown: /stats charts name the most active members; anonymised: Member 1…",
         reset="Put one setting back to its default",
     )
     @app_commands.choices(archive=[app_commands.Choice(name=n, value=v)
@@ -163,6 +184,10 @@ class Settings(commands.GroupCog, group_name="filmclub",
                   mention_role: discord.Role | None = None,
                   default_question: app_commands.Range[str, 1, 1000] | None = None,
                   spoiler_days: app_commands.Range[int, 0, MAX_SPOILER_DAYS] | None = None,
+                  suggestions: Literal["everyone", "moderators"] | None = None,
+                  poll_hours: app_commands.Range[int, MIN_POLL_HOURS, MAX_POLL_HOURS]
+                  | None = None,
+                  chart_members: Literal["shown", "anonymised"] | None = None,
                   reset: SettingName | None = None) -> None:
         assert_guild(interaction)
         current = await self.bot.store.get_settings(interaction.guild_id or 0)
@@ -192,11 +217,17 @@ class Settings(commands.GroupCog, group_name="filmclub",
             "archive_minutes": archive and archive.value,
             "mention_role_id": mention_role and mention_role.id,
             "default_question": default_question, "spoiler_days": spoiler_days,
+            "suggest_access": suggestions, "poll_hours": poll_hours,
+            "anonymise_members": chart_members and chart_members == "anonymised",
         }, reset=[reset] if reset else [], at=self.bot.clock(), by=interaction.user.id)
         if reset is not None:
             shown[reset] = "the default"
         for name, value in (("timezone", new.timezone), ("export_access", new.export_access),
-                            ("archive", archive and archive.name)):
+                            ("archive", archive and archive.name),
+                            ("suggestions", new.suggest_access),
+                            ("poll_hours", f"{new.poll_hours} hours"),
+                            ("chart_members", "anonymised" if new.anonymise_members
+                             else "shown")):
             if value and name not in shown:
                 shown[name] = value
         changed = changed_settings(current, new)
@@ -224,18 +255,19 @@ class Settings(commands.GroupCog, group_name="filmclub",
     @admins_only(SERVER, manage_guild=True)
     async def charts(self, interaction: discord.Interaction[FilmClub],
                      members: Literal["shown", "anonymised"]) -> None:
+        """A shortcut kept from issue 19: the same record and check as ``set``."""
         assert_guild(interaction)
-        guild_id = interaction.guild_id or 0
+        current = await self.bot.store.get_settings(interaction.guild_id or 0)
         anonymise = members == "anonymised"
-        if await self.bot.store.get_chart_anonymise(guild_id) == anonymise:
+        new = apply_changes(current, {"anonymise_members": anonymise}, at=self.bot.clock(),
+                            by=interaction.user.id)
+        if not changed_settings(current, new):
             await reply(interaction, f"Charts already show members {members}; nothing changed.")
             return
-        now = self.bot.clock()
-        await self.bot.store.set_chart_anonymise(guild_id, anonymise, at=now,
-                                                 by=interaction.user.id)
+        await self.bot.store.save_settings(new)
         await auditlog.record(self.bot, AuditEntry(
-            guild_id=guild_id, actor_id=interaction.user.id, action="settings",
-            target=f"chart members → {members}", at=now))
+            guild_id=new.guild_id, actor_id=interaction.user.id, action="settings",
+            target=f"chart members → {members}", at=new.updated_at or self.bot.clock()))
         await reply(interaction, f"Changed: /stats charts now show the most active members "
                                  f"{'as Member 1, Member 2…' if anonymise else 'by name'}.")
 

@@ -18,12 +18,13 @@ from discord.ext import commands
 
 from bot.errors import NotAllowed, NotFound
 from bot.models import Prompt
+from bot.records.server_settings import MAX_POLL_HOURS, MIN_POLL_HOURS
+from bot.settings import apply_changes, changed_settings
 from bot.watchlist import (
     LIST_NAME_LIMIT,
     MAX_YEAR,
     MIN_YEAR,
     TITLE_LIMIT,
-    ClubSettings,
     WatchEntry,
     autocomplete,
     clean_note,
@@ -120,7 +121,7 @@ class Watchlists(commands.Cog):
                   list_: ListName | None = None,
                   note: app_commands.Range[str, 1, 300] | None = None) -> None:
         guild_id = interaction.guild_id or 0
-        settings = await self.bot.store.get_club_settings(guild_id)
+        settings = await self.bot.store.get_settings(guild_id)
         if settings.suggest_access == "moderators":
             await judge(interaction, await SERVER.resolve(interaction), MODERATOR_PERMS)
         wanted, name, text = read_film(film, year), list_name(list_), clean_note(note)
@@ -280,7 +281,11 @@ def _probe(title: str, year: int | None) -> WatchEntry:
 @app_commands.default_permissions(manage_messages=True)
 class ClubSettingsCog(commands.GroupCog, group_name="club",
                       group_description="The film club's settings"):
-    """/club settings: who may suggest films, and how long polls run by default."""
+    """/club settings: who may suggest films, and how long polls run by default.
+
+    A shortcut kept from issue 17: the two settings are the server's one record (issue 20,
+    ``/filmclub settings``), checked by the same core function; moderators may change
+    these two here, as before."""
 
     def __init__(self, bot: FilmClub) -> None:
         self.bot = bot
@@ -293,13 +298,17 @@ class ClubSettingsCog(commands.GroupCog, group_name="club",
     @moderators_only(SERVER, manage_messages=True)
     async def settings(self, interaction: discord.Interaction[FilmClub],
                        suggestions: Literal["everyone", "moderators"] | None = None,
-                       poll_hours: app_commands.Range[int, 1, 768] | None = None) -> None:
+                       poll_hours: app_commands.Range[int, MIN_POLL_HOURS, MAX_POLL_HOURS]
+                       | None = None) -> None:
         store = self.bot.store
-        current = await store.get_club_settings(interaction.guild_id or 0)
+        current = await store.get_settings(interaction.guild_id or 0)
         if suggestions is not None or poll_hours is not None:
-            current = ClubSettings(current.guild_id, suggestions or current.suggest_access,
-                                   poll_hours or current.poll_hours)
-            await store.save_club_settings(current)
+            new = apply_changes(current, {"suggest_access": suggestions,
+                                          "poll_hours": poll_hours},
+                                at=self.bot.clock(), by=interaction.user.id)
+            if changed_settings(current, new):
+                await store.save_settings(new)
+                current = new
         who = "every member" if current.suggest_access == "everyone" else "moderators only"
         await reply(interaction, f"Film suggestions: {who}. Polls run {current.poll_hours} "
                                  "hours unless told otherwise.")

@@ -77,10 +77,9 @@ async def server_activity(store: Store, guild_id: int, *, title: str, visible: V
                if visible.allows(p.thread_id)]
     hours = await store.activity_hours(guild_id=guild_id, visible=visible)
     totals = rank_members(await store.member_totals(guild_id, visible=visible), "comments")
-    anonymise = await store.get_chart_anonymise(guild_id)
     return server_chart(title, prompts, hours.comments, [(t.name, t.comments) for t in totals],
-                        anonymised=anonymise, zone=settings.zone, zone_name=settings.timezone,
-                        now=now)
+                        anonymised=settings.anonymise_members, zone=settings.zone,
+                        zone_name=settings.timezone, now=now)
 
 
 async def stats_chart(store: Store, guild_id: int, *, visible: Visible, now: datetime,

@@ -28,8 +28,6 @@ def tidy(text: str) -> str:
     return " ".join(_CONTROL.sub("", text).split())
 
 
-SuggestAccess = Literal["everyone", "moderators"]
-SUGGEST_ACCESS: tuple[SuggestAccess, ...] = ("everyone", "moderators")
 
 _ARTICLES = ("the", "a", "an")
 _TRAILING_ARTICLE = re.compile(r",\s*(the|a|an)\s*$", re.IGNORECASE)
@@ -112,15 +110,6 @@ class WatchlistInfo:
     films: int
     watched: int
     created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class ClubSettings:
-    """The film club's own settings of a server (issue 17)."""
-
-    guild_id: int
-    suggest_access: SuggestAccess = "everyone"
-    poll_hours: int = 24  # a poll's default length
 
 
 def same_film(entry: WatchEntry, film: Film) -> bool:

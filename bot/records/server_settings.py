@@ -29,6 +29,13 @@ ARCHIVE_CHOICES: Mapping[str, int] = {"1 hour": 60, "1 day": 1440, "3 days": 432
                                       "1 week": 10080}
 DEFAULT_ARCHIVE_MINUTES = 10080
 
+#: Who may suggest films for the watchlists (issue 17).
+SuggestAccess = Literal["everyone", "moderators"]
+SUGGEST_ACCESS: tuple[SuggestAccess, ...] = ("everyone", "moderators")
+#: A film poll's length unless told (hours), and its bounds (Discord's: 1 hour to 32 days).
+DEFAULT_POLL_HOURS = 24
+MIN_POLL_HOURS, MAX_POLL_HOURS = 1, 768
+
 _SKIN_TONES = "".join(chr(c) for c in range(0x1F3FB, 0x1F400))
 _VARIATION = "\ufe0f\ufe0e"
 _NOT_IN_VOTE_KEY = {ord(c): None for c in _SKIN_TONES + _VARIATION}
@@ -71,6 +78,12 @@ class GuildSettings:
     #: Prompts about films released fewer than this many days ago are spoiler threads
     #: (issue 18); None: no such default.
     spoiler_days: int | None = None
+    #: The film club's (``/club settings`` until issue 20): who may suggest films, and
+    #: how long a poll runs unless told.
+    suggest_access: SuggestAccess = "everyone"
+    poll_hours: int = DEFAULT_POLL_HOURS
+    #: Whether charts show the most active members as "Member 1", "Member 2"… (issue 19).
+    anonymise_members: bool = False
 
     @property
     def custom_votes(self) -> bool:
@@ -105,6 +118,9 @@ SETTING_FIELDS: Mapping[str, tuple[str, ...]] = {
     "mention_role": ("mention_role_id",),
     "default_question": ("default_question",),
     "spoiler_days": ("spoiler_days",),
+    "suggestions": ("suggest_access",),
+    "poll_hours": ("poll_hours",),
+    "chart_members": ("anonymise_members",),
 }
 SETTING_NAMES = tuple(SETTING_FIELDS)
 _NOT_SETTINGS = {"guild_id", "updated_at", "updated_by"}

@@ -1,4 +1,5 @@
-"""The store's interface for issue 19 (charts): activity per hour, and the one setting.
+"""The store's interface for issue 19 (charts): activity per hour (whether charts name
+members is a server setting, ``GuildSettings.anonymise_members``).
 ``Store`` inherits it; the SQL lives in ``charts_sql``."""
 
 from __future__ import annotations
@@ -24,19 +25,10 @@ class ActivityHours:
 
 
 class ChartStore(ABC):
-    """What the charts read, and whether a server's charts name its members."""
+    """What the charts read."""
 
     @abstractmethod
     async def activity_hours(self, *, visible: Visible, thread_id: int | None = None,
                              guild_id: int | None = None) -> ActivityHours:
         """A thread's (``thread_id``) or a server's (``guild_id``) activity per hour, over
         the threads ``visible`` allows (nothing when it leaves the thread out)."""
-
-    @abstractmethod
-    async def get_chart_anonymise(self, guild_id: int) -> bool:
-        """Whether the server's charts show its members as "Member N" (default: no)."""
-
-    @abstractmethod
-    async def set_chart_anonymise(self, guild_id: int, anonymise: bool, *, at: datetime,
-                                  by: int | None) -> None:
-        """Set it (committed when this returns)."""

@@ -1,15 +1,12 @@
-"""The SQLite side of issue 19: activity per hour for the charts, and their setting.
+"""The SQLite side of issue 19: activity per hour for the charts.
 
-``ChartsSQL`` is mixed into ``SQLiteStore`` like ``ClubSQL``: the write goes through
-``_call`` (in order with the gateway's events), reads through the reader ``_db``.
+``ChartsSQL`` is mixed into ``SQLiteStore`` like ``ClubSQL``: it reads through the reader
+``_db``.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.records.counts import parse_hour_bucket
 from bot.records.visibility import Visible
@@ -47,20 +44,11 @@ ACTIVITY = {scope: _ACTIVITY.format(scope=scope,
                                     visible=counts_sql.VISIBLE_THREAD.format(column="c.thread_id"))
             for scope in (counts_sql.GUILD_SCOPE, counts_sql.THREAD_SCOPE)}
 
-_SAVE = """
-INSERT INTO chart_settings (guild_id, anonymise_members, updated_at, updated_by)
-VALUES (?, ?, ?, ?)
-ON CONFLICT (guild_id) DO UPDATE SET anonymise_members = excluded.anonymise_members,
-    updated_at = excluded.updated_at, updated_by = excluded.updated_by
-"""
-
 
 class ChartsSQL:
     """Issue 19's methods of the SQLite store (see ``bot.store.charts_base.ChartStore``)."""
 
     if TYPE_CHECKING:
-        _call: Callable[[Callable[[sqlite3.Connection], Any]], Awaitable[Any]]
-
         @property
         def _db(self) -> aiosqlite.Connection: ...
 
@@ -75,22 +63,3 @@ class ChartsSQL:
             async for kind, hour, count in cur:
                 (found.votes if kind else found.comments)[parse_hour_bucket(hour)] = count
         return found
-
-    async def get_chart_anonymise(self, guild_id: int) -> bool:
-        async with self._db.execute(
-            "SELECT anonymise_members FROM chart_settings WHERE guild_id = ?", (guild_id,)
-        ) as cur:
-            row = await cur.fetchone()
-        return bool(row and row[0])
-
-    async def set_chart_anonymise(self, guild_id: int, anonymise: bool, *, at: datetime,
-                                  by: int | None) -> None:
-        if at.tzinfo is None:
-            raise ValueError("naive datetime given to the store")
-        row = (guild_id, int(anonymise), at.astimezone(UTC).isoformat(timespec="microseconds"),
-               by)
-
-        def write(conn: sqlite3.Connection) -> None:
-            conn.execute(_SAVE, row)
-
-        await self._call(write)

@@ -1,5 +1,6 @@
-"""The store's interface for issue 17 (the film club's own loop): club settings,
-watchlists and ratings. ``Store`` inherits it; SQL lives in ``club_sql``."""
+"""The store's interface for issue 17 (the film club's own loop): watchlists, ratings and
+polls (the club's settings are the server's, ``Store.get_settings``). ``Store`` inherits
+it; SQL lives in ``club_sql``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from datetime import datetime
 
 from bot.models import Prompt
 from bot.records.films import (
-    ClubSettings,
     Film,
     FilmPoll,
     Rating,
@@ -21,13 +21,6 @@ from bot.records.films import (
 
 class ClubStore(ABC):
     """Watchlists per server, and one rating per member per prompt."""
-
-    @abstractmethod
-    async def get_club_settings(self, guild_id: int) -> ClubSettings: ...
-
-    @abstractmethod
-    async def save_club_settings(self, settings: ClubSettings) -> None:
-        """Store the server's club settings (committed when this returns)."""
 
     # -- watchlists ---------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The SQLite side of issue 17: club settings, watchlists and ratings.
+"""The SQLite side of issue 17: watchlists, ratings and polls.
 
 ``ClubSQL`` is mixed into ``SQLiteStore``: writes are functions of the writer's
 connection run through ``_call`` (in order with the gateway's events), reads go
@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from bot.models import Prompt
 from bot.records.films import (
-    ClubSettings,
     Film,
     FilmPoll,
     PollAnswer,
@@ -132,25 +131,6 @@ class ClubSQL:
     async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         async with self._db.execute(sql, params) as cur:
             return list(await cur.fetchall())
-
-    # -- settings -----------------------------------------------------------------------------
-
-    async def get_club_settings(self, guild_id: int) -> ClubSettings:
-        rows = await self._rows("SELECT suggest_access, poll_hours FROM club_settings"
-                                " WHERE guild_id = ?", (guild_id,))
-        if not rows:
-            return ClubSettings(guild_id)
-        return ClubSettings(guild_id, rows[0][0], rows[0][1])
-
-    async def save_club_settings(self, settings: ClubSettings) -> None:
-        def write(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT INTO club_settings (guild_id, suggest_access, poll_hours)"
-                " VALUES (?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET"
-                " suggest_access = excluded.suggest_access, poll_hours = excluded.poll_hours",
-                (settings.guild_id, settings.suggest_access, settings.poll_hours))
-
-        await self._call(write)
 
     # -- watchlists ---------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ DEFAULTS = GuildSettings(0)
 SETTINGS_COLUMNS = (
     "prompt_channel_id, moderator_role_id, vote_emoji, timezone, export_access,"
     " log_channel_id, archive_minutes, mention_role_id, default_question, spoiler_days,"
-    " updated_at, updated_by"
+    " suggest_access, poll_hours, anonymise_members, updated_at, updated_by"
 )
 _NAMES = [c.strip() for c in SETTINGS_COLUMNS.split(",")]
 
@@ -58,7 +58,10 @@ def settings_row(settings: GuildSettings, updated_at: str | None) -> tuple[Any, 
         votes_to_json(settings), _or_null(settings.timezone, DEFAULTS.timezone),
         _or_null(settings.export_access, DEFAULTS.export_access), settings.log_channel_id,
         _or_null(settings.archive_minutes, DEFAULTS.archive_minutes), settings.mention_role_id,
-        settings.default_question, settings.spoiler_days, updated_at, settings.updated_by,
+        settings.default_question, settings.spoiler_days,
+        _or_null(settings.suggest_access, DEFAULTS.suggest_access),
+        _or_null(settings.poll_hours, DEFAULTS.poll_hours), int(settings.anonymise_members) or None,
+        updated_at, settings.updated_by,
     )
 
 
@@ -66,7 +69,7 @@ def settings_from_row(guild_id: int, row: Sequence[Any] | None) -> GuildSettings
     if row is None:
         return GuildSettings(guild_id)
     (prompt, role, votes, zone, access, log_channel, archive, mention, question, spoiler_days,
-     updated_at, updated_by) = row
+     suggest, poll_hours, anonymise, updated_at, updated_by) = row
     up, down = votes_from_json(votes)
     return GuildSettings(
         guild_id=guild_id, prompt_channel_id=prompt, moderator_role_id=role, upvote_emoji=up,
@@ -74,6 +77,8 @@ def settings_from_row(guild_id: int, row: Sequence[Any] | None) -> GuildSettings
         export_access=access or DEFAULTS.export_access, log_channel_id=log_channel,
         archive_minutes=archive or DEFAULTS.archive_minutes, mention_role_id=mention,
         default_question=question, spoiler_days=spoiler_days,
+        suggest_access=suggest or DEFAULTS.suggest_access,
+        poll_hours=poll_hours or DEFAULTS.poll_hours, anonymise_members=bool(anonymise),
         updated_at=None if updated_at is None else datetime.fromisoformat(updated_at),
         updated_by=updated_by,
     )

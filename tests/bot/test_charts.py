@@ -128,10 +128,11 @@ async def test_chart_leaves_out_threads_the_member_cannot_see(store: Store) -> N
 async def test_server_setting_anonymises_the_chart(store: Store) -> None:
     """Once the server turns it on, the chart names nobody; the setting is stored."""
     await known_thread(store)
-    assert await store.get_chart_anonymise(GUILD) is False
-    await store.set_chart_anonymise(GUILD, True, at=T0, by=99)
+    assert (await store.get_settings(GUILD)).anonymise_members is False
+    await store.save_settings((await store.get_settings(GUILD)).changes(
+        anonymise_members=True, updated_at=T0, updated_by=99))
     chart = await stats_chart(store, GUILD, visible=EVERY_THREAD, now=T0)
-    assert await store.get_chart_anonymise(GUILD) is True
+    assert (await store.get_settings(GUILD)).anonymise_members is True
     assert [label for label, _ in chart.members] == ["Member 1", "Member 2", "Member 3",
                                                      "Member 4"]
     svg = render(chart, "svg", "page").decode()

@@ -76,3 +76,29 @@ def test_default_votes_are_defined_once() -> None:
     """The store's default vote values are the record's default emoji, keyed."""
     defaults = GuildSettings(1)
     assert {vote_key(e): v for e, v in defaults.vote_values().items()} == DEFAULT_VOTE_VALUES
+
+
+def test_club_and_chart_settings_are_checked_and_kept() -> None:
+    """Who may suggest, a poll's default length and chart anonymising go into the one
+    record, named as /filmclub settings names them, and reset to their defaults."""
+    new = apply({"suggest_access": "moderators", "poll_hours": 768,
+                 "anonymise_members": True})
+    assert (new.suggest_access, new.poll_hours, new.anonymise_members) == (
+        "moderators", 768, True)
+    assert changed_settings(BASE, new) == ["suggestions", "poll_hours", "chart_members"]
+    back = apply_changes(new, {}, reset=("poll_hours",), at=NOW, by=42)
+    assert back.poll_hours == 24 and back.suggest_access == "moderators"
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"suggest_access": "admins"}, "Who may suggest films is everyone or moderators"),
+    ({"poll_hours": 0}, "Polls run 1 to 768 hours"),
+    ({"poll_hours": 769}, "Polls run 1 to 768 hours"),
+    ({"poll_hours": True}, "Polls run 1 to 768 hours"),
+    ({"anonymise_members": "yes"}, "Charts show members by name or anonymised"),
+])
+def test_bad_club_and_chart_values_are_refused(values: dict[str, object], message: str) -> None:
+    """A value outside what the old tables allowed is one line, and nothing changes."""
+    with pytest.raises(InvalidValue, match=message) as refused:
+        apply(values)
+    assert "\n" not in str(refused.value)

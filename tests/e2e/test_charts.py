@@ -54,14 +54,14 @@ async def test_stats_server_chart_and_its_anonymising_setting(world: World,
     assert png_image(the_png(before)).size == (1080, 600)
     refused = await run(world, world.members[1], world.lobby, "filmclub settings charts",
                         {"members": "anonymised"})
-    assert refused.files == [] and await running.bot.store.get_chart_anonymise(
-        world.guild.id) is False
+    assert refused.files == [] and (await running.bot.store.get_settings(
+        world.guild.id)).anonymise_members is False
     admin = emu.add_member(world.guild.id, "Ada Admin",
                            permissions=Permissions.DEFAULT | Permissions.MANAGE_GUILD)
     changed = await run(world, admin, world.lobby, "filmclub settings charts",
                         {"members": "anonymised"})
     assert "Member 1, Member 2" in text(changed)
-    assert await running.bot.store.get_chart_anonymise(world.guild.id) is True
+    assert (await running.bot.store.get_settings(world.guild.id)).anonymise_members is True
     log = await running.bot.store.list_audit(world.guild.id, visible=EVERY_THREAD)
     assert log[0].target == "chart members → anonymised"
     after = await run(world, world.members[1], world.lobby, "stats")

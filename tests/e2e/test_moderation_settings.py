@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bot.emulator import Permissions
+from bot.records.visibility import EVERY_THREAD
 from tests.e2e.harness import RunningBot, World
 from tests.e2e.moderating import dump, one_line_refusal, post, run, text
 
@@ -178,3 +179,42 @@ async def test_the_schedule_and_the_settings_share_one_time_zone(
     await run(world, admin, world.lobby, "filmclub settings set", {"timezone": "Europe/Paris"})
     schedule = await running.bot.store.get_schedule(world.guild.id)
     assert schedule is not None and schedule.describe() == "daily at 19:30 (Europe/Paris)"
+
+
+async def test_club_and_chart_settings_are_part_of_the_one_family(
+        world: World, running: RunningBot, admin: Any) -> None:
+    """Issue 20: who may suggest, a poll's default length and chart anonymising are
+    /filmclub settings too, audited; /club settings and /filmclub settings charts read and
+    write the same record."""
+    shown = text(await run(world, admin, world.lobby, "filmclub settings show"))
+    for line in ("Who may suggest films: every member (the default)",
+                 "Polls run by default: 24 hours (the default)",
+                 "Charts show the most active members: by name (the default)"):
+        assert line in shown, shown
+    inter = await run(world, admin, world.lobby, "filmclub settings set", {
+        "suggestions": "moderators", "poll_hours": 72, "chart_members": "anonymised"})
+    assert text(inter).startswith("Changed: who may suggest films, polls run by default, "
+                                  "charts show the most active members.")
+    stored = await running.bot.store.get_settings(world.guild.id)
+    assert (stored.suggest_access, stored.poll_hours, stored.anonymise_members) == (
+        "moderators", 72, True)
+    log = await running.bot.store.list_audit(world.guild.id, visible=EVERY_THREAD)
+    assert log[0].target == ("who may suggest films → moderators; polls run by default → "
+                             "72 hours; charts show the most active members → anonymised")
+    shown = text(await run(world, admin, world.lobby, "filmclub settings show"))
+    for line in ("Who may suggest films: moderators only", "Polls run by default: 72 hours",
+                 "Charts show the most active members: anonymised: Member 1, Member 2…"):
+        assert line in shown, shown
+    club = text(await run(world, world.mod, world.lobby, "club settings"))
+    assert club == "Film suggestions: moderators only. Polls run 72 hours unless told otherwise."
+    await run(world, world.mod, world.lobby, "club settings", {"suggestions": "everyone"})
+    await running.settle()  # a completed command's audit entry is written after its answer
+    log = await running.bot.store.list_audit(world.guild.id, visible=EVERY_THREAD)
+    assert (log[0].action, log[0].target) == ("club settings", 'suggestions="everyone"')
+    again = text(await run(world, admin, world.lobby, "filmclub settings charts",
+                           {"members": "anonymised"}))
+    assert again == "Charts already show members anonymised; nothing changed."
+    await run(world, admin, world.lobby, "filmclub settings set", {"reset": "chart_members"})
+    stored = await running.bot.store.get_settings(world.guild.id)
+    assert (stored.suggest_access, stored.poll_hours, stored.anonymise_members) == (
+        "everyone", 72, False)

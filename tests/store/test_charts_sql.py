@@ -75,14 +75,20 @@ async def test_a_vote_counts_in_the_hour_of_the_latest_one(store: Store) -> None
     assert hours.votes == {discussion.T0: 3, discussion.T0 + timedelta(hours=2): 1}
 
 
+async def anonymised(store: Store, guild_id: int) -> bool:
+    return (await store.get_settings(guild_id)).anonymise_members
+
+
 async def test_chart_setting_round_trip(store: Store) -> None:
-    """Off by default; on and off again per server, the other servers untouched."""
-    assert await store.get_chart_anonymise(1) is False
-    await store.set_chart_anonymise(1, True, at=LATER, by=5)
-    await store.set_chart_anonymise(2, False, at=LATER, by=5)
-    assert (await store.get_chart_anonymise(1), await store.get_chart_anonymise(2)) == (
-        True, False)
-    await store.set_chart_anonymise(1, False, at=LATER, by=5)
-    assert await store.get_chart_anonymise(1) is False
-    with pytest.raises(ValueError, match="naive"):
-        await store.set_chart_anonymise(1, True, at=datetime(2026, 1, 1), by=5)  # noqa: DTZ001
+    """Off by default; on and off again per server in the one settings record, the other
+    servers untouched, when and by whom kept."""
+    assert await anonymised(store, 1) is False
+    on = (await store.get_settings(1)).changes(anonymise_members=True, updated_at=LATER,
+                                              updated_by=5)
+    await store.save_settings(on)
+    await store.save_settings((await store.get_settings(2)).changes(anonymise_members=False))
+    assert (await anonymised(store, 1), await anonymised(store, 2)) == (True, False)
+    kept = await store.get_settings(1)
+    assert (kept.updated_at, kept.updated_by) == (LATER, 5)
+    await store.save_settings(on.changes(anonymise_members=False))
+    assert await anonymised(store, 1) is False

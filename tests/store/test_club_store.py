@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from bot.models import Article, Prompt
 from bot.records.member_data import REMOVED_NAME
+from bot.records.server_settings import GuildSettings
 from bot.store import Store
-from bot.watchlist import ClubSettings, read_film
+from bot.watchlist import read_film
 
 T0 = datetime(2026, 11, 1, 20, 0, tzinfo=UTC)
 GUILD, OTHER_GUILD = 10, 11
@@ -63,10 +64,16 @@ async def test_watched_by_hand_and_by_prompt(store: Store) -> None:
 
 
 async def test_club_settings_round_trip(store: Store) -> None:
-    """Defaults until saved; saved values come back."""
-    assert await store.get_club_settings(GUILD) == ClubSettings(GUILD, "everyone", 24)
-    await store.save_club_settings(ClubSettings(GUILD, "moderators", 72))
-    assert await store.get_club_settings(GUILD) == ClubSettings(GUILD, "moderators", 72)
+    """The club's settings are the server's record: defaults until saved, saved values
+    come back, the other server untouched."""
+    current = await store.get_settings(GUILD)
+    assert (current.suggest_access, current.poll_hours) == ("everyone", 24)
+    await store.save_settings(current.changes(suggest_access="moderators", poll_hours=72))
+    assert await store.get_settings(GUILD) == GuildSettings(GUILD, suggest_access="moderators",
+                                                            poll_hours=72)
+    assert await store.get_settings(OTHER_GUILD) == GuildSettings(OTHER_GUILD)
+    await store.save_settings(GuildSettings(GUILD))
+    assert await store.get_settings(GUILD) == GuildSettings(GUILD)
 
 
 async def test_ratings_one_per_member_changeable_removable(store: Store) -> None:
