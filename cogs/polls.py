@@ -1,4 +1,5 @@
 """Polls (issue 17): /poll next-film posts a Discord native poll of films; /poll end.
+The Discord side of ``bot.polls`` (which chooses the answers and the winner).
 
 Votes arrive as raw poll vote events and are stored per member; after downtime the
 bot reads each open poll's voters through the API (``catch_up``). A poll ends when

@@ -1,4 +1,5 @@
 """Ratings (issue 17): a "Rate the film" menu on every prompt, /film top and /film ratings.
+The Discord side of ``bot.ratings`` (half stars, the Bayesian table) and ``bot.films``.
 
 The menu is a ``DynamicItem``: its custom id encodes the prompt (``filmclub:rate:<thread
 id>``), so it works after restarts with no view kept in memory. One rating per member,
