@@ -31,6 +31,14 @@ def command() -> list[str]:
     return [sys.executable, "-m", "bot"]
 
 
+def forget_settings(monkeypatch: Any) -> None:
+    """Take this process's filmclub and Discord settings away for one test (an in-process
+    CLI run then reads only what the test sets)."""
+    for key in list(os.environ):
+        if key.startswith(("DISCORD_", "FILMCLUB_")):
+            monkeypatch.delenv(key)
+
+
 def clean_env(**settings: str) -> dict[str, str]:
     """The process environment without filmclub's settings, plus ``settings``."""
     env = {k: v for k, v in os.environ.items()

@@ -17,6 +17,7 @@ from bot.models import MessageCreated
 from bot.store import SQLiteStore
 from tests import discussion, hostile
 from tests.bot.test_cli import filmclub
+from tests.clirun import forget_settings
 
 #: A server id as Discord makes them (the CLI refuses ids that are not snowflake-shaped).
 GUILD = 1_200_000_000_000_000_010
@@ -41,9 +42,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             await build(store)
 
     asyncio.run(fill())
-    for key in list(os.environ):
-        if key.startswith(("DISCORD_", "FILMCLUB_")):
-            monkeypatch.delenv(key)
+    forget_settings(monkeypatch)
     monkeypatch.setenv("FILMCLUB_DB", str(path))
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
     monkeypatch.chdir(tmp_path)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 from bot.cli import main
 from bot.store import SQLiteStore
 from bot.watchlist import read_film
+from tests.clirun import forget_settings
 
 GUILD = 4242
 AT = datetime(2026, 12, 1, 19, 0, tzinfo=UTC)
@@ -34,9 +34,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
                                             user_id=len(who), user_name=who, at=AT)
 
     asyncio.run(fill())
-    for key in list(os.environ):
-        if key.startswith(("DISCORD_", "FILMCLUB_")):
-            monkeypatch.delenv(key)
+    forget_settings(monkeypatch)
     monkeypatch.setenv("FILMCLUB_DB", str(path))
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
     monkeypatch.chdir(tmp_path)

@@ -17,6 +17,7 @@ from bot.models import Article, MessageCreated, Prompt, utcnow
 from bot.store import SQLiteStore
 from bot.store.maintenance import backup, check
 from bot.store.migrations import APPLICATION_ID, SCHEMA_VERSION
+from tests.clirun import forget_settings
 
 ROOT = Path(__file__).parents[2]
 THREAD = 1_300_000_000_000_000_000
@@ -25,9 +26,7 @@ THREAD = 1_300_000_000_000_000_000
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No filmclub settings from the environment; a folder of our own."""
-    for key in list(os.environ):
-        if key.startswith(("DISCORD_", "FILMCLUB_")):
-            monkeypatch.delenv(key)
+    forget_settings(monkeypatch)
     monkeypatch.chdir(tmp_path)
 
 

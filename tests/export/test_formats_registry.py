@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
 import zipfile
@@ -22,7 +21,7 @@ from bot.export.base import Exporter, file_slug
 from bot.records.visibility import EVERY_THREAD
 from bot.store import Store
 from tests import discussion, hostile
-from tests.clirun import ROOT, clean_env, sample_database
+from tests.clirun import ROOT, clean_env, forget_settings, sample_database
 from tests.export.conftest import EXPORTED_AT
 from tests.export.throwaway import ThrowawayExporter
 
@@ -103,9 +102,7 @@ def test_throwaway_format_is_a_cli_choice_and_exports(
         capsys: pytest.CaptureFixture[str]) -> None:
     """`filmclub export --help` lists it, and `--format rst` writes a .rst file."""
     database = sample_database(tmp_path / "filmclub.db", discussion)
-    for key in list(os.environ):
-        if key.startswith(("DISCORD_", "FILMCLUB_")):
-            monkeypatch.delenv(key)
+    forget_settings(monkeypatch)
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit):
         main(["export", "--help"])
