@@ -9,6 +9,7 @@ import pytest
 
 from bot.store import SQLiteStore, Store
 from tests.filmfake import film_apis  # noqa: F401 - fixture: fake Wikidata and TMDB (issue 18)
+from tests.pgserver import postgres_server, postgres_url  # noqa: F401 - fixtures (issue 15)
 from tests.webserver import web_server  # noqa: F401 - fixture: pages and feeds on 127.0.0.1
 
 BACKENDS = ["sqlite"]
