@@ -27,6 +27,7 @@ from bot.store.lock import BotLock
 from cogs.support.auditlog import LogChannels
 from cogs.support.client import FilmClub, point_at
 from cogs.support.history import DiscordHistory
+from cogs.support.metrics import serve_metrics
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +194,7 @@ async def _serve(config: Config, token: str, stop: asyncio.Event, library: Artic
             await asyncio.to_thread(check_database, config)
             async with SQLiteStore(config.db_path) as store:
                 bot = FilmClub(config, store, library, log_channels=LogChannels)
+                await serve_metrics(config, bot)  # issue 15; stops as the bot closes
                 if on_start is not None:
                     on_start(bot)
                 async with bot:
