@@ -9,7 +9,7 @@ commands that end in an error (``FilmClubTree.on_error``), the export cog times 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -17,10 +17,6 @@ from discord import app_commands
 from bot.config import Config
 from bot.errors import FilmclubError
 from bot.metrics import Metrics, MetricsServer, ShardState
-from cogs.support.checks import Refused
-
-if TYPE_CHECKING:
-    from cogs.support.client import FilmClub
 
 
 def _seconds(value: float) -> float | None:
@@ -56,13 +52,14 @@ def command_outcome(error: app_commands.AppCommandError, expected: str | None) -
     is the one-line answer it got, None for an unexpected failure."""
     if expected is None:
         return "failed"
-    if isinstance(error, app_commands.CheckFailure | Refused):
-        return "refused"  # permissions on the target, the wrong place, a cooldown
-    return "invalid"
+    if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
+        return "invalid"  # raised by the command itself, or an option's value
+    return "refused"  # a check: permissions on the target, the wrong place, a cooldown
 
 
-def observe(bot: FilmClub, metrics: Metrics) -> None:
-    """Feed ``metrics`` from ``bot``: its store, its shards, its completed commands.
+def observe(bot: Any, metrics: Metrics) -> None:
+    """Feed ``metrics`` from ``bot`` (the FilmClub; not imported here, which imports this
+    module): its store, its shards, its completed commands.
 
     Called before the bot starts, so the capture cog finds ``bot.metrics`` as it loads.
     """
@@ -78,7 +75,7 @@ def observe(bot: FilmClub, metrics: Metrics) -> None:
     bot.add_listener(completed, "on_app_command_completion")
 
 
-async def serve_metrics(config: Config, bot: FilmClub) -> None:
+async def serve_metrics(config: Config, bot: Any) -> None:
     """With FILMCLUB_METRICS_PORT set: feed a new registry from ``bot`` and serve it with
     the health answer (stopped by ``bot.close``). One line when the port cannot be had."""
     if config.metrics_port is None:
