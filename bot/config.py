@@ -56,14 +56,14 @@ class Config:
     #: Where exports are written before they are sent; None: the system's temporary folder.
     export_tmp_dir: Path | None = None
     connect_attempts: int = 8  # tries to reach Discord at start before giving up (issue 14)
-    #: Issue 18: TMDB's API read-access token (films are looked up on Wikidata without it),
-    #: and whether films are looked up at all (FILMCLUB_FILM_LOOKUP=off: never).
-    tmdb_token: str | None = None
-    film_lookup: bool = True
     #: Issue 15: the port of the Prometheus and health endpoint (None: none), and the
     #: address it listens on (this machine only unless FILMCLUB_METRICS_HOST widens it).
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
+    #: Issue 18: TMDB's API read-access token (films are looked up on Wikidata without it),
+    #: and whether films are looked up at all (FILMCLUB_FILM_LOOKUP=off: never).
+    tmdb_token: str | None = None
+    film_lookup: bool = True
 
     @property
     def catchup_window(self) -> timedelta:
@@ -247,12 +247,12 @@ def from_env(env: Mapping[str, str] | None = None, *, discord: bool = True) -> C
         fetch_timeout=_number(env, "FILMCLUB_FETCH_TIMEOUT", 20.0, 1, 300, problems),
         fetch_allow_hosts=_allow_hosts(env, problems),
         fetch_ports=_ports(env, problems),
+        metrics_port=metrics_port,
+        metrics_host=metrics_host,
         export_tmp_dir=Path(raw_tmp) if (raw_tmp := env.get("FILMCLUB_EXPORT_TMP", "").strip())
         else None,
         tmdb_token=tmdb_token,
         film_lookup=raw_lookup != "off",
-        metrics_port=metrics_port,
-        metrics_host=metrics_host,
     )
     if discord:
         problems = discord_problems + problems

@@ -194,9 +194,9 @@ async def _serve(config: Config, token: str, stop: asyncio.Event, library: Artic
             await asyncio.to_thread(check_database, config)
             async with SQLiteStore(config.db_path) as store:
                 bot = FilmClub(config, store, library, log_channels=LogChannels)
-                await serve_metrics(config, bot)  # issue 15; stops as the bot closes
                 if on_start is not None:
                     on_start(bot)
+                await serve_metrics(config, bot)  # issue 15; stops as the bot closes
                 async with bot:
                     if not await reach_discord(config, stop):
                         log.info("stopped before Discord could be reached")
