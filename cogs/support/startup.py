@@ -196,8 +196,11 @@ async def _serve(config: Config, token: str, stop: asyncio.Event, library: Artic
                 bot = FilmClub(config, store, library, log_channels=LogChannels)
                 if on_start is not None:
                     on_start(bot)
-                await serve_metrics(config, bot)  # issue 15; stops as the bot closes
                 async with bot:
+                    # Issue 15: /metrics and /healthz (503 until connected), stopped as the
+                    # bot closes. Inside `async with`: whoever waits for the bot to be
+                    # ready (on_start's caller) may do so from here on.
+                    await serve_metrics(config, bot)
                     if not await reach_discord(config, stop):
                         log.info("stopped before Discord could be reached")
                         return 0
