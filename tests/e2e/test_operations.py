@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.errors import FilmclubError
 from tests.e2e.harness import RunningBot, World
 from tests.e2e.test_discussion import ARTICLE, post_prompt
 from tests.store.test_storage_trouble import grow, small_filesystem
@@ -263,3 +265,19 @@ async def test_the_bot_works_through_a_rest_proxy(world: World) -> None:
     assert sorted((m, "/api/v10" + p) for m, p, _body in emu.requests) == sorted(
         (m, p.partition("?")[0]) for m, p in proxy.seen)
     assert ("GET", "/api/v10/gateway") in proxy.seen
+
+
+async def test_a_metrics_port_in_use_is_one_line(world: World) -> None:
+    """Another program on FILMCLUB_METRICS_PORT: the bot stops at start, in one line."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        world.extra_env["FILMCLUB_METRICS_PORT"] = str(port)
+        runner = RunningBot(world)
+        with pytest.raises(FilmclubError) as caught:
+            await runner.start()
+    message = str(caught.value)
+    assert message.startswith(f"cannot serve metrics on 127.0.0.1:{port} (FILMCLUB_METRICS_PORT)")
+    assert "\n" not in message
+    assert world.emu.identify_count == 0  # it never connected to the gateway
