@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.config import DISCORD_API_BASE, ConfigError, from_env
@@ -67,3 +69,13 @@ def test_rest_proxy_and_api_base_together_are_refused() -> None:
     assert caught.value.problems == [
         "set FILMCLUB_REST_PROXY or DISCORD_API_BASE, not both (both say where Discord's "
         "REST API is reached)"]
+
+
+def test_the_new_settings_are_documented() -> None:
+    """.env.example and the README's settings name each of issue 15's settings."""
+    root = Path(__file__).parents[2]
+    example = root.joinpath(".env.example").read_text(encoding="utf-8")
+    readme = root.joinpath("README.md").read_text(encoding="utf-8")
+    for key in ("FILMCLUB_METRICS_PORT", "FILMCLUB_METRICS_HOST", "FILMCLUB_REST_PROXY"):
+        assert f"# {key}=" in example, key
+        assert f"`{key}`" in readme, key
