@@ -165,6 +165,10 @@ async def real_bot(info: dict[str, Any], thread: int, folder: Path) -> AsyncIter
         "FILMCLUB_ARTICLES": str(ROOT / "data" / "articles"),
         "DISCORD_API_BASE": info["api_base"], "DISCORD_GATEWAY_URL": info["gateway_url"],
         "FILMCLUB_GUILD_READY_TIMEOUT": "0.05", "LOG_LEVEL": "WARNING",
+        # issue 15: FILMCLUB_METRICS_PORT=9464 python -m benchmarks.ingest times the bot
+        # with its metrics endpoint on (counting every event and every commit).
+        **({"FILMCLUB_METRICS_PORT": port}
+           if (port := os.environ.get("FILMCLUB_METRICS_PORT", "").strip()) else {}),
     })
     stop = asyncio.Event()
     bots: list[FilmClub] = []

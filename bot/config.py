@@ -56,6 +56,10 @@ class Config:
     #: Where exports are written before they are sent; None: the system's temporary folder.
     export_tmp_dir: Path | None = None
     connect_attempts: int = 8  # tries to reach Discord at start before giving up (issue 14)
+    #: Issue 15: the port of the Prometheus and health endpoint (None: none), and the
+    #: address it listens on (this machine only unless FILMCLUB_METRICS_HOST widens it).
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
     #: Issue 18: TMDB's API read-access token (films are looked up on Wikidata without it),
     #: and whether films are looked up at all (FILMCLUB_FILM_LOOKUP=off: never).
     tmdb_token: str | None = None
@@ -81,6 +85,47 @@ def _url(env: Mapping[str, str], key: str, default: str, schemes: tuple[str, ...
     if parsed.scheme not in schemes or not parsed.netloc:
         problems.append(f"{key} must be a {' or '.join(schemes)} URL, got {value!r}")
     return value.rstrip("/") if key == "DISCORD_API_BASE" else value
+
+
+def _api_base(env: Mapping[str, str], problems: list[str]) -> str:
+    """Discord's REST base: DISCORD_API_BASE, or FILMCLUB_REST_PROXY's (issue 15).
+
+    A rate-limit proxy (nirn-proxy, twilight's http-proxy) answers Discord's paths, so a
+    proxy given as a bare address gets ``/api/v10`` added; both settings at once would
+    leave it unclear where requests go, so that is a problem line.
+    """
+    proxy = env.get("FILMCLUB_REST_PROXY", "").strip()
+    if not proxy:
+        return _url(env, "DISCORD_API_BASE", DISCORD_API_BASE, ("http", "https"), problems)
+    if env.get("DISCORD_API_BASE", "").strip():
+        problems.append("set FILMCLUB_REST_PROXY or DISCORD_API_BASE, not both "
+                        "(both say where Discord's REST API is reached)")
+    parsed = urlparse(proxy)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        problems.append(f"FILMCLUB_REST_PROXY must be an http or https URL, got {proxy!r}")
+        return DISCORD_API_BASE
+    base = proxy.rstrip("/")
+    return base if parsed.path.strip("/") else base + "/api/v10"
+
+
+def _metrics(env: Mapping[str, str], problems: list[str]) -> tuple[int | None, str]:
+    """FILMCLUB_METRICS_PORT and FILMCLUB_METRICS_HOST (issue 15)."""
+    from bot.netguard import ip_literal
+
+    raw = env.get("FILMCLUB_METRICS_PORT", "").strip()
+    port: int | None = None
+    if raw:
+        if raw.isdigit() and 0 < int(raw) < 65536:
+            port = int(raw)
+        else:
+            problems.append(f"FILMCLUB_METRICS_PORT must be a port number (1 to 65535), "
+                            f"got {raw!r}")
+    host = env.get("FILMCLUB_METRICS_HOST", "").strip() or "127.0.0.1"
+    if ip_literal(host) is None and (
+            not host.replace("-", "").replace(".", "").isalnum() or host.startswith("-")):
+        problems.append(f"FILMCLUB_METRICS_HOST must be an IP address or a host name, "
+                        f"got {host!r}")
+    return port, host
 
 
 def _number(env: Mapping[str, str], key: str, default: float, low: float, high: float,
@@ -181,12 +226,12 @@ def from_env(env: Mapping[str, str] | None = None, *, discord: bool = True) -> C
     if raw_lookup not in ("on", "off"):
         problems.append(f"FILMCLUB_FILM_LOOKUP must be on or off, got {raw_lookup!r}")
 
+    metrics_port, metrics_host = _metrics(env, discord_problems)
     config = Config(
         token=token,
         db_path=Path(env.get("FILMCLUB_DB", "").strip() or "data/filmclub.db"),
         articles_dir=Path(env.get("FILMCLUB_ARTICLES", "").strip() or "data/articles"),
-        api_base=_url(env, "DISCORD_API_BASE", DISCORD_API_BASE, ("http", "https"),
-                      discord_problems),
+        api_base=_api_base(env, discord_problems),
         gateway_url=_url(env, "DISCORD_GATEWAY_URL", DISCORD_GATEWAY_URL, ("ws", "wss"),
                          discord_problems),
         dev_guild_id=dev_guild,
@@ -202,6 +247,8 @@ def from_env(env: Mapping[str, str] | None = None, *, discord: bool = True) -> C
         fetch_timeout=_number(env, "FILMCLUB_FETCH_TIMEOUT", 20.0, 1, 300, problems),
         fetch_allow_hosts=_allow_hosts(env, problems),
         fetch_ports=_ports(env, problems),
+        metrics_port=metrics_port,
+        metrics_host=metrics_host,
         export_tmp_dir=Path(raw_tmp) if (raw_tmp := env.get("FILMCLUB_EXPORT_TMP", "").strip())
         else None,
         tmdb_token=tmdb_token,

@@ -36,6 +36,9 @@ class Capture(commands.Cog):
     def __init__(self, bot: FilmClub) -> None:
         self.bot = bot
         self.store = bot.store
+        #: The store's submit; counting what it is handed when the process keeps metrics.
+        self.submit: Callable[[Any], None] = (
+            bot.store.submit if bot.metrics is None else bot.metrics.counting(bot.store.submit))
         self.threads = bot.prompt_threads  # the bot's own set: prompts posted later show up
         self._handlers: dict[str, Callable[..., None]] = {
             "message": self.message,
@@ -58,7 +61,7 @@ class Capture(commands.Cog):
 
     def message(self, message: discord.Message) -> None:
         if message.channel.id in self.threads and is_member_message(message):
-            self.store.submit(comment_event(message))
+            self.submit(comment_event(message))
 
     def edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         if payload.channel_id not in self.threads:
@@ -69,20 +72,20 @@ class Capture(commands.Cog):
             return  # an embed unfolding or a pin: not an edit of the text
         if not is_member_message(payload.message):
             return
-        self.store.submit(MessageEdited(
+        self.submit(MessageEdited(
             id=payload.message_id, thread_id=payload.channel_id, content=data["content"],
             edited_at=datetime.fromisoformat(edited),
         ))
 
     def delete(self, payload: discord.RawMessageDeleteEvent) -> None:
         if payload.channel_id in self.threads:
-            self.store.submit(MessageDeleted(payload.message_id, payload.channel_id, utcnow()))
+            self.submit(MessageDeleted(payload.message_id, payload.channel_id, utcnow()))
 
     def bulk_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
         if payload.channel_id in self.threads:
             now = utcnow()
             for message_id in sorted(payload.message_ids):
-                self.store.submit(MessageDeleted(message_id, payload.channel_id, now))
+                self.submit(MessageDeleted(message_id, payload.channel_id, now))
 
     def _counts(self, payload: discord.RawReactionActionEvent) -> bool:
         return (
@@ -93,25 +96,25 @@ class Capture(commands.Cog):
     def reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         if self._counts(payload):
             member = payload.member  # Discord sends it with reactions in servers
-            self.store.submit(ReactionAdded(
+            self.submit(ReactionAdded(
                 payload.message_id, payload.channel_id, payload.user_id, str(payload.emoji),
                 utcnow(), member.display_name if member is not None else None,
             ))
 
     def reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
         if self._counts(payload):
-            self.store.submit(ReactionRemoved(
+            self.submit(ReactionRemoved(
                 payload.message_id, payload.channel_id, payload.user_id, str(payload.emoji),
                 utcnow(),
             ))
 
     def reaction_clear(self, payload: discord.RawReactionClearEvent) -> None:
         if payload.channel_id in self.threads:
-            self.store.submit(ReactionsCleared(payload.message_id, payload.channel_id, utcnow()))
+            self.submit(ReactionsCleared(payload.message_id, payload.channel_id, utcnow()))
 
     def reaction_clear_emoji(self, payload: discord.RawReactionClearEmojiEvent) -> None:
         if payload.channel_id in self.threads:
-            self.store.submit(ReactionsCleared(
+            self.submit(ReactionsCleared(
                 payload.message_id, payload.channel_id, utcnow(), emoji=str(payload.emoji)
             ))
 

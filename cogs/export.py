@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import tempfile
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -221,14 +222,20 @@ class Export(commands.Cog):
         # The file is made in FILMCLUB_EXPORT_TMP (or the system's temporary folder); the
         # folder and whatever is in it go when the export ends, failed or not.
         with temporary_folder(self.bot.config.export_tmp_dir) as folder:
+            started, made = time.perf_counter(), False
             try:
                 result = await run_export(
                     store, request, Path(folder) / filename, exported_by=interaction.user.id,
                     timezone=settings.zone, guild_name=guild.name if guild else None,
                     channel_names=names, visible=visible)
+                made = True
             except ExportError as exc:  # no path of the bot's machine in the answer
                 shown = str(exc).replace(str(Path(folder) / "_")[:-1], "")
                 raise ExportError(shown.replace(str(folder), "the export folder")) from exc
+            finally:
+                if self.bot.metrics is not None:  # issue 15: export durations
+                    self.bot.metrics.exported(request.scope, request.fmt,
+                                              time.perf_counter() - started, ok=made)
             nothing = not result.threads if request.scope == "guild" else not result.entries
             if request.since_last and result.previous is not None and nothing:
                 when = format_time(result.previous.exported_at, settings.zone)

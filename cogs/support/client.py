@@ -1,9 +1,9 @@
 """The Bot class: what discord.py runs, the extensions it loads and the services it holds.
 
 It imports of ``cogs/`` only what imports nothing of it back (``cogs.support.history``,
-``cogs.support.ui``): the extensions are loaded by name, and the log channels
-(``cogs.support.auditlog``) are handed in by :mod:`cogs.support.startup`, which starts and
-stops the bot.
+``cogs.support.metrics``, ``cogs.support.ui``): the extensions are loaded by name, and the
+log channels (``cogs.support.auditlog``) are handed in by :mod:`cogs.support.startup`,
+which starts and stops the bot.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from bot.config import Config
 from bot.errors import FilmclubError
 from bot.filmlookup import FilmLookup, make_lookup
 from bot.limits import Cooldowns
+from bot.metrics import Metrics, MetricsServer
 from bot.models import utcnow
 from bot.netguard import FetchPolicy
 from bot.records.audit import AuditEntry
@@ -34,6 +35,7 @@ from bot.services.catchup_runs import CatchUpRuns
 from bot.services.platform import Noticeboard
 from bot.store import Store
 from cogs.support.history import DiscordHistory
+from cogs.support.metrics import command_outcome
 from cogs.support.ui import GENERIC_ERROR, reply_ephemeral
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,9 @@ class FilmClubTree(app_commands.CommandTree["FilmClub"]):
     async def on_error(self, interaction: discord.Interaction[FilmClub],
                        error: app_commands.AppCommandError) -> None:
         message = expected_error_message(error)
+        metrics = getattr(interaction.client, "metrics", None)
+        if metrics is not None and interaction.command is not None:
+            metrics.command(interaction.command.qualified_name, command_outcome(error, message))
         if message is None:
             command = interaction.command.qualified_name if interaction.command else "?"
             log.error(
@@ -148,6 +153,10 @@ class FilmClub(commands.Bot):
         self.prompt_threads: set[int] = set()
         #: Uses of expensive commands per member (cogs.support.checks.limited), by ``clock``.
         self.cooldowns = Cooldowns()
+        #: The process's metrics (``bot.metrics``), when FILMCLUB_METRICS_PORT asks for them;
+        #: set by ``cogs.support.metrics.observe`` before the bot starts.
+        self.metrics: Metrics | None = None
+        self.metrics_server: MetricsServer | None = None
         self._inline_listeners: dict[str, list[Callable[..., None]]] = {}
         #: The servers' log channels (``cogs.support.auditlog.LogChannels``, handed in by
         #: the start-up); without them (a test that only loads the extensions), the log.
@@ -229,6 +238,8 @@ class FilmClub(commands.Bot):
 
     async def close(self) -> None:
         await super().close()
+        if self.metrics_server is not None:
+            await self.metrics_server.stop()
         if self.film_lookup is not None:
             await self.film_lookup.close()
 

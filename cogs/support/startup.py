@@ -27,6 +27,7 @@ from bot.store.lock import BotLock
 from cogs.support.auditlog import LogChannels
 from cogs.support.client import FilmClub, point_at
 from cogs.support.history import DiscordHistory
+from cogs.support.metrics import serve_metrics
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +197,10 @@ async def _serve(config: Config, token: str, stop: asyncio.Event, library: Artic
                 if on_start is not None:
                     on_start(bot)
                 async with bot:
+                    # Issue 15: /metrics and /healthz (503 until connected), stopped as the
+                    # bot closes. Inside `async with`: whoever waits for the bot to be
+                    # ready (on_start's caller) may do so from here on.
+                    await serve_metrics(config, bot)
                     if not await reach_discord(config, stop):
                         log.info("stopped before Discord could be reached")
                         return 0
