@@ -18,6 +18,8 @@ from urllib.parse import urlparse
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
+from bot.shards import EVERYWHERE, MAX_SHARDS, Shards, check_ids, parse_ids
+
 log = logging.getLogger(__name__)
 
 DISCORD_API_BASE = "https://discord.com/api/v10"
@@ -60,6 +62,9 @@ class Config:
     #: and whether films are looked up at all (FILMCLUB_FILM_LOOKUP=off: never).
     tmdb_token: str | None = None
     film_lookup: bool = True
+    #: Issue 15: the shards this process runs (FILMCLUB_SHARD_COUNT, FILMCLUB_SHARD_IDS);
+    #: the default is one process with one connection, not sharded.
+    shards: Shards = EVERYWHERE
 
     @property
     def catchup_window(self) -> timedelta:
@@ -131,6 +136,34 @@ def _ports(env: Mapping[str, str], problems: list[str]) -> tuple[int, ...]:
         else:
             problems.append(f"FILMCLUB_FETCH_PORTS must be port numbers (1 to 65535), got {item!r}")
     return tuple(ports)
+
+
+def _shards(env: Mapping[str, str], problems: list[str]) -> Shards:
+    """FILMCLUB_SHARD_COUNT and FILMCLUB_SHARD_IDS (``0-3``, ``4,5``); neither: not sharded."""
+    raw_count = env.get("FILMCLUB_SHARD_COUNT", "").strip()
+    raw_ids = env.get("FILMCLUB_SHARD_IDS", "").strip()
+    if not raw_count:
+        if raw_ids:
+            problems.append(f"FILMCLUB_SHARD_IDS={raw_ids} needs FILMCLUB_SHARD_COUNT too "
+                            "(how many shards the bot runs in all)")
+        return EVERYWHERE
+    if not raw_count.isdigit() or not 1 <= int(raw_count) <= MAX_SHARDS:
+        problems.append(f"FILMCLUB_SHARD_COUNT must be a number of shards from 1 to "
+                        f"{MAX_SHARDS}, got {raw_count!r}")
+        return EVERYWHERE
+    count = int(raw_count)
+    if not raw_ids:
+        return Shards(count)  # this process runs them all
+    try:
+        ids = parse_ids(raw_ids)
+    except ValueError as exc:
+        problems.append(f"FILMCLUB_SHARD_IDS: {exc}")
+        return EVERYWHERE
+    wrong = check_ids(ids, count)
+    if wrong:
+        problems.append(f"FILMCLUB_SHARD_IDS={raw_ids}: {'; '.join(wrong)}")
+        return EVERYWHERE
+    return Shards(count, ids)
 
 
 def from_env(env: Mapping[str, str] | None = None, *, discord: bool = True) -> Config:
@@ -206,6 +239,7 @@ def from_env(env: Mapping[str, str] | None = None, *, discord: bool = True) -> C
         else None,
         tmdb_token=tmdb_token,
         film_lookup=raw_lookup != "off",
+        shards=_shards(env, discord_problems),
     )
     if discord:
         problems = discord_problems + problems

@@ -25,7 +25,7 @@ from bot.errors import FilmclubError, Unreachable
 from bot.store import SQLiteStore
 from bot.store.lock import BotLock
 from cogs.support.auditlog import LogChannels
-from cogs.support.client import FilmClub, point_at
+from cogs.support.client import FilmClub, make_bot, point_at
 from cogs.support.history import DiscordHistory
 
 log = logging.getLogger(__name__)
@@ -192,7 +192,7 @@ async def _serve(config: Config, token: str, stop: asyncio.Event, library: Artic
         async with BotLock(config.db_path):
             await asyncio.to_thread(check_database, config)
             async with SQLiteStore(config.db_path) as store:
-                bot = FilmClub(config, store, library, log_channels=LogChannels)
+                bot = make_bot(config, store, library, log_channels=LogChannels)
                 if on_start is not None:
                     on_start(bot)
                 async with bot:
