@@ -299,6 +299,7 @@ class DiscordEmulator:
     guild_create_payload = _Forward("model")
     members_chunk_payload = _Forward("model")
     ready_payload = _Forward("gateway")
+    connected_shards = _Forward("gateway")
     render_message = _Forward("model")
     event_message = _Forward("model")
     make_attachment = _Forward("model")
