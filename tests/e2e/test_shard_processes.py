@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.emulator import DiscordEmulator
 from bot.models import utcnow
 from bot.schedule import make_schedule
@@ -31,6 +33,8 @@ from tests.e2e.sharding import (
     world_of,
 )
 from tests.e2e.test_crash import BotProcess
+
+pytest.importorskip("bot.store.postgres", reason="the PostgreSQL store (branch pgstore)")
 
 SCHEDULED = "stalker-the-room"
 CAUGHT_UP = "catch-up: 1 threads caught up"
