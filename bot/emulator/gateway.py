@@ -450,10 +450,13 @@ class Gateway:
         return [c for c in self.connections if c.session is not None and not c.ws.closed]
 
     async def disconnect(
-        self, code: int | None, resumable: bool, timeout: float | None
+        self, code: int | None, resumable: bool, timeout: float | None,
+        shard: tuple[int, int] | None = None,
     ) -> None:
-        """Drop the bot's connection(s) the way Discord does; optionally wait for it to return."""
-        conns = self.live_connections()
+        """Drop the bot's connection(s) the way Discord does (only ``shard``'s when given);
+        optionally wait for it to return."""
+        conns = [c for c in self.live_connections()
+                 if shard is None or (c.session is not None and c.session.shard == shard)]
         if not conns:
             raise RuntimeError("the bot is not connected")
         before = (self.model.identify_count, self.model.resume_count)

@@ -15,6 +15,7 @@ import pytest
 from bot.emulator import DiscordEmulator
 from bot.schedule import make_schedule
 from bot.store import SQLiteStore
+from tests.e2e.catchup_helpers import caught_up
 from tests.e2e.harness import RunningBot
 from tests.e2e.prompting import FIRST_SLOT, MONDAY, Clock, cog, prompts_in
 from tests.e2e.sharding import (
@@ -115,3 +116,32 @@ async def test_a_process_looks_after_its_own_shards_only(
             assert posted == (1 if server.shard <= shard else 0), (shard, server.shard, posted)
         assert commands_synced(emu) - synced == (1 if shard == 0 else 0)
         assert await runner.stop() == 0
+
+
+async def test_a_shard_starting_a_fresh_session_alone_is_caught_up(
+        emu: DiscordEmulator, tmp_path: Path, runners: list[RunningBot]) -> None:
+    """Shard 1's session invalidated, shard 0's kept: what its servers said meanwhile is
+    read back by a catch-up after shard 1 identifies again (discord.py says only
+    shard_ready then, not ready)."""
+    servers = add_servers(emu)
+    world = world_of(emu, servers, tmp_path / "filmclub.db",
+                     FILMCLUB_SHARD_COUNT="2", FILMCLUB_SHARD_IDS="0-1")
+    runner = RunningBot(world)
+    runners.append(runner)
+    bot = await runner.start(timeout=30)
+    second = servers[1]
+    thread = await post_prompt(emu, second)
+    await caught_up(runner)
+    runs = bot.catch_ups.runs
+    identified = emu.identify_count
+    await emu.disconnect_bot(resumable=False, wait=False, shard=(1, 2))
+    missed = [await emu.say(second.members[0].id, thread, f"while shard 1 was away {n}")
+              for n in range(3)]  # no session of shard 1: Discord keeps these from the bot
+    await emu.wait_until(lambda: emu.identify_count > identified, 30)
+    await caught_up(runner, runs=runs + 1, timeout=60)
+    await barrier(emu, bot.store)
+    stored = await comments_of(bot.store, thread)
+    assert [c.id for c in stored] == [int(m["id"]) for m in missed]
+    assert stored_once(emu, thread, stored) == []
+    assert emu.connected_shards() == {(0, 2), (1, 2)}
+    assert await runner.stop() == 0
