@@ -156,3 +156,27 @@ async def test_feeds_are_polled_by_the_process_owning_their_server(
     expected = [g for g in (ON_0, ON_1) if shards.owns(g)] + ([None] if shards.holds_first
                                                                else [])
     assert sorted(polled, key=str) == sorted(expected, key=str)
+
+
+async def test_two_processes_claiming_the_same_slots_get_each_once(
+        postgres_url: str) -> None:
+    """Two stores on one PostgreSQL (two shard processes' connections) claim the same 40
+    slots side by side: each slot is won by exactly one, as the conditional write is one
+    statement PostgreSQL re-checks under the row's lock."""
+    import asyncio
+
+    from bot.store.postgres import PostgresStore
+
+    async with PostgresStore(postgres_url) as first, PostgresStore(postgres_url) as second:
+        await first.set_schedule(make_schedule(ON_0, CHANNEL[ON_0], "daily", "21:00", "UTC",
+                                               None, now=T0))
+        won = {id(first): 0, id(second): 0}
+        for day in range(40):
+            slot = T0 + timedelta(days=day, hours=1)
+            results = await asyncio.gather(first.claim_slot(ON_0, slot),
+                                           second.claim_slot(ON_0, slot))
+            assert sorted(results) == [False, True], (day, results)
+            won[id(first if results[0] else second)] += 1
+        schedule = await second.get_schedule(ON_0)
+        assert schedule is not None and schedule.last_slot == T0 + timedelta(days=39, hours=1)
+    assert sum(won.values()) == 40
