@@ -70,6 +70,7 @@ async def test_one_process_runs_two_shards(emu: DiscordEmulator, tmp_path: Path,
         comments = await comments_of(bot.store, thread)
         assert len(comments) == 3
         assert stored_once(emu, thread, comments) == []
+        assert [len(c.revisions) for c in comments] == [0, 1, 0]  # the edit, seen live
 
     # A schedule in the server on shard 1: its slot posts one prompt, in that server.
     second = servers[1]
