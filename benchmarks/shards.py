@@ -70,9 +70,9 @@ def postgres() -> Iterator[Any]:
 
 @contextlib.asynccontextmanager
 async def pg_store(url: str) -> AsyncIterator[Any]:
-    from bot.store.postgres import PostgresStore
+    from bot.store import make_store
 
-    async with PostgresStore(url) as store:
+    async with make_store(url) as store:
         yield store
 
 

@@ -16,11 +16,10 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from bot.emulator import DiscordEmulator
 from bot.models import utcnow
 from bot.schedule import make_schedule
+from bot.store import make_store
 from bot.store.base import Store
 from tests.e2e.catchup_helpers import eventually
 from tests.e2e.sharding import (
@@ -34,18 +33,14 @@ from tests.e2e.sharding import (
 )
 from tests.e2e.test_crash import BotProcess
 
-pytest.importorskip("bot.store.postgres", reason="the PostgreSQL store (branch pgstore)")
-
 SCHEDULED = "stalker-the-room"
 CAUGHT_UP = "catch-up: 2 threads caught up"  # shard 1 owns two: prompted, scheduled
 
 
 @contextlib.asynccontextmanager
 async def opened(url: str) -> AsyncIterator[Store]:
-    """The PostgreSQL store at ``url``, as the bot opens it."""
-    from bot.store.postgres import PostgresStore
-
-    async with PostgresStore(url) as store:
+    """The PostgreSQL store at ``url``, as the bot opens it (FILMCLUB_DB's factory)."""
+    async with make_store(url) as store:
         yield store
 
 
