@@ -46,11 +46,13 @@ async def opened(url: str) -> AsyncIterator[Store]:
 
 @contextlib.asynccontextmanager
 async def shard_processes(emu: DiscordEmulator, servers: list[Server], url: str,
-                          tmp_path: Path) -> AsyncIterator[dict[int, BotProcess]]:
-    """Shard 0 and shard 1 of 2, each `python -m bot run`, started and connected."""
+                          tmp_path: Path, shards: tuple[int, ...] = (0, 1)
+                          ) -> AsyncIterator[dict[int, BotProcess]]:
+    """Shard 0 and shard 1 of 2 (or ``shards``), each `python -m bot run`, started and
+    connected."""
     processes: dict[int, BotProcess] = {}
     try:
-        for shard in (0, 1):
+        for shard in shards:
             folder = tmp_path / f"shard{shard}"
             folder.mkdir()
             world = world_of(emu, servers, folder / "unused.db", FILMCLUB_DB=url,
@@ -59,7 +61,10 @@ async def shard_processes(emu: DiscordEmulator, servers: list[Server], url: str,
             await start(processes[shard], emu, shard)
         yield processes
     finally:
-        for process in processes.values():
+        for process in processes.values():  # as SIGTERM stops them; a test that failed
+            if process.proc is not None and process.proc.returncode is None:  # may leave one
+                with contextlib.suppress(Exception):
+                    await process.stop(signal.SIGTERM)
             await process.ensure_dead()
 
 
@@ -142,3 +147,29 @@ async def test_two_shard_processes_on_one_postgresql(
             for process in processes.values():
                 assert await process.stop(signal.SIGTERM) == 0
     assert emu.problems == []
+
+
+async def test_a_shard_already_running_elsewhere_is_refused(
+        emu: DiscordEmulator, postgres_url: str, tmp_path: Path) -> None:
+    """Shard 0 of 2 runs; a process for shards 0-1 of 2 on the same database stops at start
+    with one line naming shard 0 (the store's lock of each shard it would run)."""
+    import os
+    import sys
+
+    from tests.e2e.harness import ROOT
+
+    servers = add_servers(emu)
+    async with shard_processes(emu, servers, postgres_url, tmp_path, shards=(0,)):
+        identified = emu.identify_count
+        world = world_of(emu, servers, tmp_path / "unused.db", FILMCLUB_DB=postgres_url,
+                         FILMCLUB_SHARD_COUNT="2", FILMCLUB_SHARD_IDS="0-1")
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=str(tmp_path),
+            env={**os.environ, **world.env(), "PYTHONPATH": str(ROOT)},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        assert proc.returncode == 2 and out == b""
+        line = err.decode()
+        assert line.startswith("filmclub: shard 0 is already running on "), line
+        assert line.count("\n") == 1 and "Traceback" not in line
+        assert emu.identify_count == identified  # it never connected
