@@ -47,10 +47,14 @@ class EmulatorProcess:
 
 
 @asynccontextmanager
-async def emulator_process(threads: int, members: int = 50) -> AsyncIterator[EmulatorProcess]:
+async def emulator_process(threads: int, members: int = 50,
+                           shards: int = 0) -> AsyncIterator[EmulatorProcess]:
+    """The emulator process; ``shards``: a server on each of that many shards (each with
+    ``threads`` threads), else one server."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "benchmarks.emulator_process", str(threads), str(members),
+        str(shards),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env, cwd=ROOT,
         limit=2**24)
     try:

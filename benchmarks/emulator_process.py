@@ -8,6 +8,10 @@ timed; ``send`` only writes them to the socket.
 Commands (one JSON object a line on stdin; one JSON answer a line on stdout):
   {"op": "build", "thread": ID, "messages": N, "reactions": R, "edits": E, "deletes": D}
   {"op": "send"}                      send what was built, as fast as the socket takes it
+  {"op": "build_many", "threads": [ID, ...], "messages": N, ...}
+                                      a burst in each thread, interleaved (benchmarks.shards)
+  {"op": "send_many"}                 send it; each frame goes to its server's shard
+  {"op": "shards"}                    the shards connected now
   {"op": "pace", "thread": ID, "rate": per_second, "seconds": S}
                                       steady MESSAGE_CREATEs stamped with their send time
   {"op": "quit"}
@@ -16,11 +20,13 @@ Commands (one JSON object a line on stdin; one JSON answer a line on stdout):
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import random
 import sys
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -154,16 +160,28 @@ WORDS = ("vertigo", "spiral", "tower", "judy", "madeleine", "scottie", "dream", 
          "light", "fall", "obsession", "mirror", "bay", "bridge", "portrait", "museum")
 
 
-async def main(threads: int, members: int) -> None:
+async def main(threads: int, members: int, shards: int = 0) -> None:
+    """``shards`` > 0 (benchmarks.shards): a server on each of that many shards, each with
+    its channel, members and ``threads`` threads; 0: one server, as before."""
     async with DiscordEmulator(token=TOKEN) as emu:
-        guild = emu.add_guild("Benchmark Club")
-        channel = emu.add_text_channel(guild.id, "films")
-        people = [emu.add_member(guild.id, f"Member {i}") for i in range(members)]
-        made = [emu.add_thread(channel.id, f"Prompt {i}").id for i in range(threads)]
-        driver = Driver(emu, guild, people)
+        servers = []
+        for shard in range(max(shards, 1)):
+            guild = emu.add_guild(f"Benchmark Club {shard}",
+                                  shard=(shard, shards) if shards else None)
+            channel = emu.add_text_channel(guild.id, "films")
+            people = [emu.add_member(guild.id, f"Member {i}") for i in range(members)]
+            made = [emu.add_thread(channel.id, f"Prompt {i}").id for i in range(threads)]
+            servers.append({"guild": guild.id, "channel": channel.id, "threads": made,
+                            "members": [p.id for p in people]})
+        first = servers[0]
+        drivers = {}  # thread -> its server's driver (one server: one driver, as before)
+        for server in servers:
+            server_driver = Driver(emu, server["guild"], [_Member(m) for m in server["members"]])
+            drivers.update(dict.fromkeys(server["threads"], server_driver))
+        driver = drivers[first["threads"][0]]
         emit({"api_base": emu.api_base, "gateway_url": emu.gateway_url, "token": emu.token,
-              "guild": guild.id, "channel": channel.id, "threads": made,
-              "bot_user_id": emu.bot_user_id})
+              "guild": first["guild"], "channel": first["channel"], "threads": first["threads"],
+              "bot_user_id": emu.bot_user_id, "servers": servers})
         reader = asyncio.StreamReader()
         loop = asyncio.get_running_loop()
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -173,13 +191,45 @@ async def main(threads: int, members: int) -> None:
             if op == "quit":
                 break
             if op == "build":
+                driver = drivers[command["thread"]]
                 emit(driver.build(**command))
+            elif op == "build_many":
+                emit(build_many(drivers, command.pop("threads"), command))
             elif op == "send":
                 emit(await driver.send())
+            elif op == "send_many":
+                started = time.perf_counter()
+                sent = await emu.dispatch_many(MANY)
+                emit({"sent": sent, "seconds": time.perf_counter() - started})
             elif op == "pace":
                 emit(await driver.pace(**command))
+            elif op == "shards":
+                emit({"connected": sorted(list(s) if s else [] for s in emu.connected_shards())})
             elif op == "problems":
                 emit({"problems": list(emu.problems)})
+
+
+#: The frames of the last build_many, threads interleaved.
+MANY: list[tuple[str, Any]] = []
+
+
+@dataclass(frozen=True)
+class _Member:
+    id: int
+
+
+def build_many(drivers: dict[int, Driver], threads: list[int],
+               sizes: dict[str, int]) -> dict[str, Any]:
+    """A burst in each of ``threads`` (each in its own server), their frames interleaved so
+    that every shard is sent its share all along."""
+    answers, bursts = [], []
+    for thread in threads:
+        answers.append(drivers[thread].build(thread=thread, **sizes))
+        bursts.append(drivers[thread].frames)
+    MANY.clear()
+    MANY.extend(frame for group in itertools.zip_longest(*bursts) for frame in group
+                if frame is not None)
+    return {"frames": len(MANY), "threads": dict(zip(map(str, threads), answers, strict=True))}
 
 
 def emit(answer: dict[str, Any]) -> None:
@@ -189,4 +239,4 @@ def emit(answer: dict[str, Any]) -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    asyncio.run(main(int(sys.argv[1]), int(sys.argv[2])))
+    asyncio.run(main(*(int(arg) for arg in sys.argv[1:4])))

@@ -25,7 +25,7 @@ it on Discord's events.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -182,10 +182,14 @@ class CatchUp:
     """Compares the store with a :class:`HistorySource`, one thread at a time."""
 
     def __init__(self, store: Store, source: HistorySource, *,
-                 window: timedelta = DEFAULT_WINDOW) -> None:
+                 window: timedelta = DEFAULT_WINDOW,
+                 owns: Callable[[int], bool] | None = None) -> None:
         self.store = store
         self.source = source
         self.window = window
+        #: Issue 15: the servers whose threads a run of every thread looks at (a shard
+        #: process: its shards' servers; None: every server, as `filmclub catch-up`).
+        self.owns = owns
 
     async def run(self, only: Collection[int] | None = None) -> CatchUpReport:
         """Catch up every prompt thread in reach, or just ``only`` (whatever their state)."""
@@ -196,6 +200,8 @@ class CatchUp:
             if unknown:
                 raise NotFound(f"thread {unknown[0]} is not a filmclub prompt thread")
             prompts = [p for p in prompts if p.thread_id in only]
+        elif self.owns is not None:
+            prompts = [p for p in prompts if self.owns(p.guild_id)]
         statuses = await self.store.thread_statuses()
         now = utcnow()
         window_start = now - self.window

@@ -10,13 +10,15 @@ import io
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
+
+from bot.shards import EVERYWHERE, MAX_SHARDS, Shards, check_ids, parse_ids
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,22 @@ class Config:
     #: and whether films are looked up at all (FILMCLUB_FILM_LOOKUP=off: never).
     tmdb_token: str | None = None
     film_lookup: bool = True
+    #: Issue 15: the shards this process runs (FILMCLUB_SHARD_COUNT, FILMCLUB_SHARD_IDS);
+    #: the default is one process with one connection, not sharded.
+    shards: Shards = EVERYWHERE
+    #: Issue 15: FILMCLUB_DB as a PostgreSQL URL (``postgresql://...``); None: SQLite at db_path.
+    db_url: str | None = None
+
+    @property
+    def database(self) -> Path | str:
+        """Where the store is: the PostgreSQL URL, else the SQLite file (bot.store.factory)."""
+        return self.db_url if self.db_url is not None else self.db_path
+
+    def with_database(self, target: Path | str) -> Config:
+        """This configuration on another database (``--db``)."""
+        if isinstance(target, str):
+            return replace(self, db_url=target)
+        return replace(self, db_path=target, db_url=None)
 
     @property
     def catchup_window(self) -> timedelta:
@@ -178,6 +196,34 @@ def _ports(env: Mapping[str, str], problems: list[str]) -> tuple[int, ...]:
     return tuple(ports)
 
 
+def _shards(env: Mapping[str, str], problems: list[str]) -> Shards:
+    """FILMCLUB_SHARD_COUNT and FILMCLUB_SHARD_IDS (``0-3``, ``4,5``); neither: not sharded."""
+    raw_count = env.get("FILMCLUB_SHARD_COUNT", "").strip()
+    raw_ids = env.get("FILMCLUB_SHARD_IDS", "").strip()
+    if not raw_count:
+        if raw_ids:
+            problems.append(f"FILMCLUB_SHARD_IDS={raw_ids} needs FILMCLUB_SHARD_COUNT too "
+                            "(how many shards the bot runs in all)")
+        return EVERYWHERE
+    if not raw_count.isdigit() or not 1 <= int(raw_count) <= MAX_SHARDS:
+        problems.append(f"FILMCLUB_SHARD_COUNT must be a number of shards from 1 to "
+                        f"{MAX_SHARDS}, got {raw_count!r}")
+        return EVERYWHERE
+    count = int(raw_count)
+    if not raw_ids:
+        return Shards(count)  # this process runs them all
+    try:
+        ids = parse_ids(raw_ids)
+    except ValueError as exc:
+        problems.append(f"FILMCLUB_SHARD_IDS: {exc}")
+        return EVERYWHERE
+    wrong = check_ids(ids, count)
+    if wrong:
+        problems.append(f"FILMCLUB_SHARD_IDS={raw_ids}: {'; '.join(wrong)}")
+        return EVERYWHERE
+    return Shards(count, ids)
+
+
 def from_env(env: Mapping[str, str] | None = None, *, discord: bool = True) -> Config:
     """Build the configuration from ``env`` (default: the process environment).
 
@@ -227,9 +273,20 @@ def from_env(env: Mapping[str, str] | None = None, *, discord: bool = True) -> C
         problems.append(f"FILMCLUB_FILM_LOOKUP must be on or off, got {raw_lookup!r}")
 
     metrics_port, metrics_host = _metrics(env, discord_problems)
+    db_text = env.get("FILMCLUB_DB", "").strip()
+    db_url = db_text if db_text.split("://", 1)[0] in ("postgresql", "postgres") \
+        and "://" in db_text else None
+    if db_url is not None:
+        from bot.store.factory import postgres_available  # issue 15
+
+        if not postgres_available():
+            problems.append("FILMCLUB_DB is a PostgreSQL URL and the PostgreSQL driver is not "
+                            "installed: pip install -e '.[postgres]'")
+
     config = Config(
         token=token,
-        db_path=Path(env.get("FILMCLUB_DB", "").strip() or "data/filmclub.db"),
+        db_path=Path("data/filmclub.db" if db_url is not None else db_text or "data/filmclub.db"),
+        db_url=db_url,
         articles_dir=Path(env.get("FILMCLUB_ARTICLES", "").strip() or "data/articles"),
         api_base=_api_base(env, discord_problems),
         gateway_url=_url(env, "DISCORD_GATEWAY_URL", DISCORD_GATEWAY_URL, ("ws", "wss"),
@@ -253,6 +310,7 @@ def from_env(env: Mapping[str, str] | None = None, *, discord: bool = True) -> C
         else None,
         tmdb_token=tmdb_token,
         film_lookup=raw_lookup != "off",
+        shards=_shards(env, discord_problems),
     )
     if discord:
         problems = discord_problems + problems

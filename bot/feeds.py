@@ -149,11 +149,14 @@ class FeedPoller:
         return feed.polled_at is None or \
             feed.polled_at + timedelta(minutes=feed.interval_minutes) <= now
 
-    async def poll_due(self) -> list[PollOutcome]:
-        """Poll every feed whose interval has passed, a few side by side."""
+    async def poll_due(self, *, owned: Callable[[int | None], bool] | None = None
+                       ) -> list[PollOutcome]:
+        """Poll every feed whose interval has passed, a few side by side; with ``owned``,
+        only the feeds of the servers it accepts (a shard process's, issue 15)."""
         now = self.clock()
         return await self._poll_many([feed for feed in await self.store.list_feeds()
-                                      if self.is_due(feed, now)])
+                                      if self.is_due(feed, now)
+                                      and (owned is None or owned(feed.guild_id))])
 
     async def poll_all(self) -> list[PollOutcome]:
         """Poll every feed now (``filmclub feeds poll``), a few side by side."""

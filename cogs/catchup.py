@@ -46,6 +46,13 @@ class CatchUpCog(commands.Cog):
     async def on_ready(self) -> None:
         self.runs.schedule("a new gateway session")
 
+    @commands.Cog.listener()
+    async def on_shard_ready(self, shard_id: int) -> None:
+        """One shard of a sharded bot started a fresh session after the bot was ready (the
+        others kept theirs): discord.py says ``ready`` only once, when all are up."""
+        if self.bot.is_ready():
+            self.runs.schedule(f"a new gateway session of shard {shard_id}")
+
     def storage_notice(self, notice: StorageNotice) -> None:
         """The store cannot write, or can again: tell the log channels (once each way) and
         catch up the threads whose events it could not keep."""

@@ -58,7 +58,8 @@ class Discussion(commands.GroupCog, group_name="discussion",
                  group_description="Moderate prompt threads"):
     def __init__(self, bot: FilmClub) -> None:
         self.bot = bot
-        self.timers = CloseTimers(bot.store, DiscordThreads(bot), bot.audit, clock=bot.now)
+        self.timers = CloseTimers(bot.store, DiscordThreads(bot), bot.audit, clock=bot.now,
+                                  shards=bot.config.shards)
         self._timers: asyncio.Task[None] | None = None
         super().__init__()
 

@@ -121,7 +121,10 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Polls of wh
         self._spawn(self.catch_up(), "filmclub-poll-catch-up")
 
     async def catch_up(self) -> None:
+        owns = self.bot.config.shards.owns  # issue 15: another shard's polls are not ours
         for poll in await self.bot.store.list_film_polls(open_only=True):
+            if not owns(poll.guild_id):
+                continue
             try:
                 changed = await self.read_voters(poll)
                 message = await self._fetch(poll)
@@ -165,7 +168,8 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Polls of wh
         """End polls whose time is up when Discord's own notice did not reach the bot."""
         await self.bot.wait_until_ready()
         while True:
-            polls = await self.bot.store.list_film_polls(open_only=True)
+            polls = [p for p in await self.bot.store.list_film_polls(open_only=True)
+                     if self.bot.config.shards.owns(p.guild_id)]
             now = self.bot.clock()
             sleep = TIMER_SLEEP
             for poll in polls:

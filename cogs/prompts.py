@@ -220,7 +220,8 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Film pr
         self.scheduler = PromptScheduler(bot.store, self.catalog, self.poller,
                                          DiscordPrompts(bot), clock=self.now,
                                          prompt_threads=lambda: bot.prompt_threads,
-                                         film_lookup=bot.film_lookup)
+                                         film_lookup=bot.film_lookup,
+                                         shards=bot.config.shards)
         self._tasks: list[asyncio.Task[None]] = []
         super().__init__()
 

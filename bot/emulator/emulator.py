@@ -299,6 +299,7 @@ class DiscordEmulator:
     guild_create_payload = _Forward("model")
     members_chunk_payload = _Forward("model")
     ready_payload = _Forward("gateway")
+    connected_shards = _Forward("gateway")
     render_message = _Forward("model")
     event_message = _Forward("model")
     make_attachment = _Forward("model")
@@ -382,11 +383,12 @@ class DiscordEmulator:
 
     async def disconnect_bot(
         self, code: int | None = 4000, resumable: bool = True, *, wait: bool = True,
-        timeout: float = 10,
+        timeout: float = 10, shard: tuple[int, int] | None = None,
     ) -> None:
         """Drop the gateway: close with ``code``, or op 7 when None; op 9 when not resumable.
 
         With ``wait`` (the default) return once the bot has resumed or identified again;
-        events sent while it is away are replayed on RESUME.
+        events sent while it is away are replayed on RESUME. ``shard`` (``(id, count)``):
+        drop only that shard's session.
         """
-        await self.gateway.disconnect(code, resumable, timeout if wait else None)
+        await self.gateway.disconnect(code, resumable, timeout if wait else None, shard)

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
+import re
 import secrets
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -49,6 +51,37 @@ REPLAY_BUFFER = 100_000
 _TRACE = ['["gateway-emulator",{"micros":0}]']
 # Application flags of a bot in under 100 servers with the privileged intents switched on.
 _APPLICATION_FLAGS = (1 << 13) | (1 << 15) | (1 << 19) | (1 << 23)
+#: Servers one shard may hold: more, and Discord closes the session with 4011.
+MAX_GUILDS_PER_SHARD = 2500
+#: Servers per shard Discord recommends in GET /gateway/bot.
+GUILDS_PER_RECOMMENDED_SHARD = 1000
+_GUILD_ID = re.compile(r'"guild_id"\s*:\s*"(\d+)"')
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard Discord sends a guild's events to."""
+    return (guild_id >> 22) % shard_count
+
+
+def valid_shard(shard: Any) -> tuple[int, int] | None:
+    """IDENTIFY's ``shard`` as Discord accepts it, ``[shard_id, num_shards]``; else None."""
+    if not isinstance(shard, list) or len(shard) != 2:
+        return None
+    shard_id, count = shard
+    if type(shard_id) is not int or type(count) is not int:
+        return None
+    if count < 1 or not 0 <= shard_id < count:
+        return None
+    return shard_id, count
+
+
+def guild_of_payload(data: Any) -> int | None:
+    """The guild a raw dispatch payload belongs to (None: a DM or no guild)."""
+    if type(data) is RawJSON:
+        found = _GUILD_ID.search(data)
+        return int(found.group(1)) if found else None
+    raw = data.get("guild_id") if isinstance(data, dict) else None
+    return int(raw) if raw is not None else None
 
 
 @dataclass(eq=False)
@@ -79,10 +112,17 @@ class Session:
         needed = EVENT_INTENTS.get(event)
         if needed is not None and not self.intents & needed:
             return False
-        if self.shard is not None and guild_id is not None:
-            shard_id, count = self.shard
-            return (guild_id >> 22) % count == shard_id
-        return True
+        return self.routes(guild_id)
+
+    def routes(self, guild_id: int | None) -> bool:
+        """Whether a guild's events come to this session: those of its shard; what has no
+        guild (direct messages) goes to shard 0, as Discord sends it."""
+        if self.shard is None:
+            return True
+        shard_id, count = self.shard
+        if guild_id is None:
+            return shard_id == 0
+        return shard_of(guild_id, count) == shard_id
 
 
 class Gateway:
@@ -95,6 +135,8 @@ class Gateway:
         self.closing = False
         self.ready = asyncio.Event()
         self._reconnected = asyncio.Event()
+        #: What ``GET /gateway/bot`` recommends; None: one shard per 1,000 guilds, as Discord.
+        self.recommended_shards: int | None = None
 
     def routes(self, add: Callable[..., None]) -> None:
         """Register the REST routes that say where the gateway is."""
@@ -109,13 +151,22 @@ class Gateway:
     async def rest_get_gateway_bot(self, req: ApiRequest) -> Any:
         return {
             "url": self.model.gateway_url,
-            "shards": 1,
+            "shards": self.recommended_shards or max(
+                1, math.ceil(len(self.model.guilds) / GUILDS_PER_RECOMMENDED_SHARD)),
             "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 86_400_000,
                                     "max_concurrency": 1},
         }
 
+    def shard_guilds(self, shard: tuple[int, int] | None) -> list[int]:
+        """The guilds a session on ``shard`` is given (None: not sharded, every one)."""
+        if shard is None:
+            return list(self.model.guilds)
+        shard_id, count = shard
+        return [g for g in self.model.guilds if shard_of(g, count) == shard_id]
+
     def ready_payload(self, session_id: str, shard: Any) -> dict[str, Any]:
-        """READY for a new session."""
+        """READY for a new session (the guilds of its shard only)."""
+        guilds = self.shard_guilds(valid_shard(shard))
         bot = self.model.bot_user.payload()
         bot.update(verified=True, mfa_enabled=False, email=None, locale="en-US",
                    premium_type=0)
@@ -126,7 +177,7 @@ class Gateway:
             "session_id": session_id,
             "session_type": "normal",
             "resume_gateway_url": self.model.gateway_url,
-            "guilds": [{"id": str(g), "unavailable": True} for g in self.model.guilds],
+            "guilds": [{"id": str(g), "unavailable": True} for g in guilds],
             "application": {"id": str(self.model.application_id), "flags": _APPLICATION_FLAGS},
             "private_channels": [],
             "relationships": [],
@@ -247,7 +298,16 @@ class Gateway:
             await conn.ws.close(code=4013, message=b"Invalid intent(s).")
             return
         shard = data.get("shard")
-        shard_tuple = (int(shard[0]), int(shard[1])) if isinstance(shard, list) else None
+        shard_tuple = valid_shard(shard)
+        if shard is not None and shard_tuple is None:
+            self.model.problem(f"gateway: IDENTIFY with an invalid shard {shard!r}")
+            await conn.ws.close(code=4010, message=b"Invalid shard.")
+            return
+        if len(self.shard_guilds(shard_tuple)) > MAX_GUILDS_PER_SHARD:
+            self.model.problem(f"gateway: IDENTIFY as shard {shard!r} would hold more than "
+                               f"{MAX_GUILDS_PER_SHARD} guilds")
+            await conn.ws.close(code=4011, message=b"Sharding required.")
+            return
         for stale in [s for s in self.sessions.values()
                       if s.conn is None and s.shard == shard_tuple]:
             log.info("gateway: dropping session %s, replaced by a new IDENTIFY", stale.id)
@@ -260,11 +320,11 @@ class Gateway:
         async with session.lock:
             ready = self.ready_payload(session.id, shard)
             await self._write(session, "READY", ready)
-            for guild_id in list(self.model.guilds):
-                if session.shard is None or session.wants("GUILD_CREATE", guild_id):
-                    payload = self.model.guild_create_payload(guild_id)
-                    await self._write(session, "GUILD_CREATE", payload)
-        log.info("gateway: session %s identified (intents %s)", session.id, session.intents)
+            for guild_id in self.shard_guilds(shard_tuple):
+                payload = self.model.guild_create_payload(guild_id)
+                await self._write(session, "GUILD_CREATE", payload)
+        log.info("gateway: session %s identified (intents %s, shard %s)", session.id,
+                 session.intents, shard)
         self.ready.set()
         self._pulse_reconnected()
         self.model.pulse()
@@ -338,22 +398,32 @@ class Gateway:
         self, event: str, data: Any, *, guild_id: int | None = None, raw: bool = False,
         transform: Callable[[Session, Any], Any] | None = None,
     ) -> None:
-        """Send ``event`` to every session that wants it (``raw`` skips the intent filter)."""
+        """Send ``event`` to every session that wants it (``raw`` skips the intent filter,
+        not the shard's: a guild's events go to its shard's session only)."""
+        if raw and guild_id is None:
+            guild_id = guild_of_payload(data)
         for session in list(self.sessions.values()):
-            if not raw and not session.wants(event, guild_id):
+            if not (session.routes(guild_id) if raw else session.wants(event, guild_id)):
                 continue
             payload = transform(session, data) if transform is not None else data
             async with session.lock:
                 await self._write(session, event, payload)
 
     async def dispatch_many(self, items: Iterable[tuple[str, Any]]) -> int:
-        """Send many raw events back to back; returns how many frames were written."""
+        """Send many raw events back to back, each to its guild's shard; returns how many
+        frames were written."""
         items = list(items)
         written = 0
+        sharded = any(s.shard is not None for s in self.sessions.values())
+        guilds = [guild_of_payload(data) for _, data in items] if sharded else []
         for session in list(self.sessions.values()):
+            mine = items
+            if session.shard is not None:
+                mine = [item for item, guild in zip(items, guilds, strict=True)
+                        if session.routes(guild)]
             async with session.lock:
                 conn = session.conn
-                for event, data in items:
+                for event, data in mine:
                     session.seq += 1
                     if type(data) is RawJSON:
                         frame = f'{{"op":0,"t":"{event}","s":{session.seq},"d":{data}}}'
@@ -371,15 +441,22 @@ class Gateway:
         self._reconnected.set()
         self._reconnected = asyncio.Event()
 
+    def connected_shards(self) -> set[tuple[int, int] | None]:
+        """The shards (None: not sharded) of the sessions connected now."""
+        return {c.session.shard for c in self.live_connections() if c.session is not None}
+
     def live_connections(self) -> list[Connection]:
         """Connections that carry an identified session."""
         return [c for c in self.connections if c.session is not None and not c.ws.closed]
 
     async def disconnect(
-        self, code: int | None, resumable: bool, timeout: float | None
+        self, code: int | None, resumable: bool, timeout: float | None,
+        shard: tuple[int, int] | None = None,
     ) -> None:
-        """Drop the bot's connection(s) the way Discord does; optionally wait for it to return."""
-        conns = self.live_connections()
+        """Drop the bot's connection(s) the way Discord does (only ``shard``'s when given);
+        optionally wait for it to return."""
+        conns = [c for c in self.live_connections()
+                 if shard is None or (c.session is not None and c.session.shard == shard)]
         if not conns:
             raise RuntimeError("the bot is not connected")
         before = (self.model.identify_count, self.model.resume_count)

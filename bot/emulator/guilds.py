@@ -54,10 +54,12 @@ class Guilds:
 
     # ---- scene setup (tests) -------------------------------------------------------------------
 
-    def add_guild(self, name: str) -> GuildRef:
-        """A server with an @everyone role, the bot as a member, and an owner (not a member)."""
+    def add_guild(self, name: str, *, shard: tuple[int, int] | None = None) -> GuildRef:
+        """A server with an @everyone role, the bot as a member, and an owner (not a member).
+
+        ``shard`` (``(shard_id, shard_count)``): give it an id on that shard."""
         model = self.model
-        guild_id = model.ids.next()
+        guild_id = model.ids.next() if shard is None else model.ids.next_on_shard(*shard)
         owner = self._new_user("Server Owner")
         guild = GuildRecord(guild_id, name, owner.id, snowflake_iso(guild_id))
         guild.roles[guild_id] = role_payload(guild_id, "@everyone", Permissions.DEFAULT, 0)

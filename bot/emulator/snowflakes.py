@@ -26,6 +26,15 @@ class SnowflakeFactory:
         self._last = value
         return value
 
+    def next_on_shard(self, shard_id: int, shard_count: int) -> int:
+        """A new snowflake that, as a guild id, belongs to ``shard_id`` of ``shard_count``
+        (``(id >> 22) % count``): the next one, moved up to ``count - 1`` ms on."""
+        value = self.next()
+        while (value >> 22) % shard_count != shard_id:
+            value += 1 << 22
+        self._last = value
+        return value
+
 
 def snowflake_datetime(snowflake: int) -> datetime:
     """When a snowflake was made, as an aware UTC datetime."""

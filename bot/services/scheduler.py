@@ -29,6 +29,7 @@ from bot.films import released_on
 from bot.models import Article, Prompt, QueueItem
 from bot.records.posting_schedule import Schedule
 from bot.services.platform import PromptPoster, Published
+from bot.shards import EVERYWHERE, Shards
 from bot.spoilers import prompt_spoilers
 from bot.store.base import Store
 
@@ -51,8 +52,12 @@ class PromptScheduler:
     def __init__(self, store: Store, catalog: Catalog, poller: FeedPoller, poster: PromptPoster,
                  *, clock: Callable[[], datetime],
                  prompt_threads: Callable[[], set[int]],
-                 film_lookup: FilmLookup | None = None) -> None:
+                 film_lookup: FilmLookup | None = None,
+                 shards: Shards = EVERYWHERE) -> None:
         self.store = store
+        #: Issue 15: this process posts and polls for the servers its shards own only
+        #: (feeds whose server is not known yet: the process running shard 0).
+        self.shards = shards
         #: Finds an article's film (issue 18); None: the films already known only.
         self.film_lookup = film_lookup
         self.catalog = catalog
@@ -94,7 +99,7 @@ class PromptScheduler:
         """Seconds until the next slot of any server (at most a tick, at least half a second)."""
         now = self.clock()
         delay = TICK_SECONDS
-        for schedule in await self.store.list_schedules():
+        for schedule in await self._schedules():
             until = (schedule.next_slot(now) - now).total_seconds()
             delay = min(delay, until + 0.05)
         return max(delay, 0.5)
@@ -107,7 +112,7 @@ class PromptScheduler:
             self._feeds_wake.clear()
             try:
                 await self.resolve_channels()
-                outcomes = await self.poller.poll_due()
+                outcomes = await self.poller.poll_due(owned=self.shards.owns)
                 if any(item.post_now for o in outcomes for item in o.queued):
                     self.wake()
             except Exception:
@@ -122,11 +127,15 @@ class PromptScheduler:
         """Post what is due: feed entries to post at once, then each server's slot."""
         await self.resolve_channels()
         await self._post_pending()
-        for schedule in await self.store.list_schedules():
+        for schedule in await self._schedules():
             try:
                 await self._run_schedule(schedule)
             except Exception:
                 log.exception("scheduler: server %d failed", schedule.guild_id)
+
+    async def _schedules(self) -> list[Schedule]:
+        """The schedules of the servers this process owns."""
+        return [s for s in await self.store.list_schedules() if self.shards.owns(s.guild_id)]
 
     async def resolve_channels(self) -> None:
         """Feeds added offline know their channel only: learn its server from the platform."""
@@ -138,7 +147,8 @@ class PromptScheduler:
 
     async def _post_pending(self) -> None:
         for item in await self.store.pending_posts():
-            if item.guild_id is None or not self.poster.knows_server(item.guild_id):
+            if item.guild_id is None or not self.shards.owns(item.guild_id) \
+                    or not self.poster.knows_server(item.guild_id):
                 continue
             await self._post_item(item.guild_id, item, item.channel_id)
 

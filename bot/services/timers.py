@@ -20,6 +20,7 @@ from bot.moderation import format_duration
 from bot.records.audit import AuditEntry, CloseTimer
 from bot.services.audit import AuditTrail
 from bot.services.platform import ThreadCloser, TryLater
+from bot.shards import EVERYWHERE, Shards
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,10 @@ class CloseTimers:
     """Set, cancel and fire close timers; :meth:`run` is the loop."""
 
     def __init__(self, store: Store, closer: ThreadCloser, audit: AuditTrail,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], *, shards: Shards = EVERYWHERE) -> None:
         self.store = store
+        #: Issue 15: only the timers of servers this process's shards own are fired here.
+        self.shards = shards
         self.closer = closer
         self.audit = audit
         self.clock = clock
@@ -90,6 +93,8 @@ class CloseTimers:
         now = self.clock()
         soonest = TIMER_POLL_SECONDS
         for timer in await self.store.close_timers():
+            if not self.shards.owns(timer.guild_id):
+                continue
             if timer.due_at > now:
                 soonest = min(soonest, (timer.due_at - now).total_seconds())
                 continue

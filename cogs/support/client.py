@@ -166,7 +166,8 @@ class FilmClub(commands.Bot):
         #: Catch-up of prompt threads from Discord's history (``bot.services.catchup_runs``):
         #: started by ``cogs.catchup``, asked for by ``/discussion resync``.
         self.catch_ups = CatchUpRuns(
-            CatchUp(store, DiscordHistory(self), window=config.catchup_window),
+            CatchUp(store, DiscordHistory(self), window=config.catchup_window,
+                    owns=config.shards.owns),
             self.log_channels, prompt_threads=lambda: self.prompt_threads, clock=utcnow)
 
     def now(self) -> datetime:
@@ -218,7 +219,12 @@ class FilmClub(commands.Bot):
         await self.sync_commands()
 
     async def sync_commands(self) -> None:
-        """Dev guild: sync there on every start. Otherwise globally, only when changed."""
+        """Dev guild: sync there on every start. Otherwise globally, only when changed.
+
+        With shards in several processes, only the one running shard 0 syncs (issue 15)."""
+        if not self.config.shards.holds_first:
+            log.info("application commands are synced by the process running shard 0")
+            return
         if self.config.dev_guild_id:
             guild = discord.Object(self.config.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -244,10 +250,33 @@ class FilmClub(commands.Bot):
             await self.film_lookup.close()
 
     async def on_ready(self) -> None:
-        log.info("connected as %s (%s) to %d servers", self.user, getattr(self.user, "id", "?"),
-                 len(self.guilds))
+        sharding = f", {self.config.shards.describe()}" if self.config.shards.sharded else ""
+        log.info("connected as %s (%s) to %d servers%s", self.user,
+                 getattr(self.user, "id", "?"), len(self.guilds), sharding)
 
 
+
+
+class ShardedFilmClub(FilmClub, commands.AutoShardedBot):
+    """The bot on several gateway sessions: the shards ``config.shards`` names (issue 15).
+
+    discord.py's AutoShardedBot opens one session per shard id, each given only the
+    servers of its shard; the work done once per server follows ``config.shards.owns``.
+    """
+
+    def __init__(self, config: Config, store: Store, library: ArticleLibrary,
+                 **options: Any) -> None:
+        shards = config.shards
+        super().__init__(config, store, library, shard_count=shards.count,
+                         shard_ids=list(shards.ids) if shards.ids is not None else None,
+                         **options)
+
+
+def make_bot(config: Config, store: Store, library: ArticleLibrary, **options: Any) -> FilmClub:
+    """The bot for ``config``: sharded when the settings name shards, else one connection
+    (a plain Bot: it never asks ``GET /gateway/bot``, as before)."""
+    kind = ShardedFilmClub if config.shards.sharded else FilmClub
+    return kind(config, store, library, **options)
 
 
 class LogOnly:

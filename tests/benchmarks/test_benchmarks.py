@@ -30,3 +30,18 @@ def test_benchmark_runs_quick_and_reports(module: str, expected: str) -> None:
                           text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     assert re.search(expected, done.stdout), done.stdout
+
+
+def test_shards_benchmark_runs_quick_and_reports(postgres_server: object) -> None:
+    """`python -m benchmarks.shards --quick` on the tests' PostgreSQL: exits 0, prints both
+    sides' rates and their ratio, and found every event stored once (issue 15)."""
+    url = postgres_server.url()  # type: ignore[attr-defined]
+    done = subprocess.run([sys.executable, "-m", "benchmarks.shards", "--quick"], cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT),
+                               "FILMCLUB_TEST_POSTGRES": url},
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert re.search(r"one process, both shards: [\d,]+ events/s stored\n"
+                     r"  two processes, a shard each: [\d,]+ events/s stored\n"
+                     r"  ratio: \d+\.\d\d", done.stdout), done.stdout
+    assert "every event of every burst found in the database exactly once" in done.stdout
