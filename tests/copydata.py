@@ -1,0 +1,63 @@
+"""A database with a bit of everything filmclub keeps, for the copy tests (issue 15).
+
+Two prompt threads (tests/discussion.py and tests/hostile.py: replies, edits, a deletion,
+attachments, votes and other reactions), and around them what the other tables hold:
+server settings with their own vote emoji, a hidden comment, a member who used /forget,
+ratings, a watchlist with a film, a film poll, an article, a feed and a queue, an audit
+entry, an export remembered for `since_last`, and the names of places and members.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.models import Article, ExportRecord, StoredArticle
+from bot.records.audit import AuditEntry, HiddenComment
+from bot.records.films import FilmRecord
+from bot.records.names import MemberName, PlaceName
+from bot.records.server_settings import GuildSettings
+from bot.store import Store
+from bot.watchlist import read_film
+from tests import discussion, hostile
+
+GUILD = 10  # the server tests/discussion.py posts in
+LATER = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+async def build(store: Store) -> None:
+    """Fill ``store``: every table that a server in use fills has rows."""
+    await store.save_settings(GuildSettings(
+        GUILD, moderator_role_id=12, timezone="Europe/Paris", spoiler_days=3,
+        suggest_access="moderators", poll_hours=24, updated_at=LATER, updated_by=99))
+    await discussion.build(store)
+    await hostile.build(store)
+    await store.hide_comment(HiddenComment(discussion.CY.id, 99, LATER, "spoiler", 77))
+    await store.forget_member(discussion.BEN.author_id, LATER)
+    await store.rate(discussion.THREAD, 1, 8, LATER)
+    await store.rate(discussion.THREAD, 3, 5, LATER + timedelta(minutes=1))
+    film = await store.save_film(
+        FilmRecord("Vertigo", 1958, directors=("Alfred Hitchcock",), runtime=128,
+                   genres=("thriller",), wikidata_id="Q202548"), LATER)
+    await store.set_prompt_film(discussion.THREAD, film.id)
+    await store.add_watch_entry(GUILD, "Watchlist", read_film("Rear Window (1954)"),
+                                note="after Vertigo", user_id=1, user_name="Ana", at=LATER)
+    await store.add_audit(AuditEntry(GUILD, 99, "hide", "Cy's comment", LATER,
+                                     thread_id=discussion.THREAD, reason="spoiler"))
+    await store.record_export(ExportRecord(
+        scope_key="thread:md", scope="thread", target_id=discussion.THREAD, format="md",
+        mark=1, exported_at=LATER, comments=5, exported_by=99))
+    await store.save_names(
+        places=[PlaceName(GUILD, "guild", GUILD, "Film Club", LATER)],
+        members=[MemberName(GUILD, 1, "Ana B.", LATER)])
+    await store.add_article(_stored_article())
+    await store.enqueue(GUILD, "rear-window", added_at=LATER, added_by=99)
+    await store.add_feed("https://filmclub.example/feed.xml", 20, guild_id=GUILD, mode="queue",
+                         interval_minutes=60, added_at=LATER, seen=("entry:1", "entry:2"))
+
+
+def _stored_article() -> StoredArticle:
+    article = Article(slug="rear-window", title="Rear Window, looking back",
+                      url="https://filmclub.example/articles/rear-window", film="Rear Window",
+                      year=1954, questions=("Who is watching whom?",))
+    return StoredArticle(article=article, origin="page", source=article.url,
+                         keys=("slug:rear-window", f"url:{article.url}"), added_at=LATER)
