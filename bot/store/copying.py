@@ -509,11 +509,12 @@ def blame(label: str) -> Iterator[None]:
         raise CopyError(f"{label}: {exc.strerror or exc}") from exc
 
 
-async def _digest(store: Store, thread_id: int, fmt: str, options: ExportOptions,
-                  include_hidden: bool) -> str:
+async def _digest(store: Store, label: str, thread_id: int, fmt: str,
+                  options: ExportOptions, include_hidden: bool) -> str:
     buffer = io.BytesIO()
-    await export_thread(store, thread_id, fmt, buffer, options=options,
-                        exported_at=EXPORTED_AT, include_hidden=include_hidden)
+    with blame(label):
+        await export_thread(store, thread_id, fmt, buffer, options=options,
+                            exported_at=EXPORTED_AT, include_hidden=include_hidden)
     return hashlib.sha256(buffer.getvalue()).hexdigest()
 
 
@@ -533,8 +534,8 @@ async def verify_exports(src: Source, dst: Destination, progress: Progress = _qu
         for done, thread_id in enumerate(threads, 1):
             for fmt in names:
                 for options, hidden in VARIANTS:
-                    if (await _digest(before, thread_id, fmt, options, hidden)
-                            != await _digest(after, thread_id, fmt, options, hidden)):
+                    if (await _digest(before, src.label, thread_id, fmt, options, hidden)
+                            != await _digest(after, dst.label, thread_id, fmt, options, hidden)):
                         raise CopyError(f"thread {thread_id} exports differently as {fmt} from "
                                         "the copy; the copy was not kept")
                     exports += 1
