@@ -2,19 +2,21 @@
 
 Two prompt threads (tests/discussion.py and tests/hostile.py: replies, edits, a deletion,
 attachments, votes and other reactions), and around them what the other tables hold:
-server settings with their own vote emoji, a hidden comment, a member who used /forget,
-ratings, a watchlist with a film, a film poll, an article, a feed and a queue, an audit
-entry, an export remembered for `since_last`, and the names of places and members.
+server settings, a hidden comment, a member who used /forget, ratings and a rating
+control, a watchlist with a film, a film poll with votes, a schedule and a close timer,
+an article, a feed and a queue, an audit entry, an export remembered for `since_last`,
+and the names of places and members.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from bot.models import Article, ExportRecord, StoredArticle
-from bot.records.audit import AuditEntry, HiddenComment
-from bot.records.films import FilmRecord
+from bot.records.audit import AuditEntry, CloseTimer, HiddenComment
+from bot.records.films import FilmPoll, FilmRecord, PollAnswer
 from bot.records.names import MemberName, PlaceName
+from bot.records.posting_schedule import Schedule
 from bot.records.server_settings import GuildSettings
 from bot.store import Store
 from bot.watchlist import read_film
@@ -51,6 +53,17 @@ async def build(store: Store) -> None:
         members=[MemberName(GUILD, 1, "Ana B.", LATER)])
     await store.add_article(_stored_article())
     await store.enqueue(GUILD, "rear-window", added_at=LATER, added_by=99)
+    await store.set_schedule(Schedule(GUILD, 20, "weekly", (4,), time(20, 30), "Europe/Paris",
+                                      LATER, empty_notified=True))
+    await store.set_close_timer(CloseTimer(hostile.THREAD, GUILD, LATER + timedelta(days=2),
+                                           99, LATER, "a week is enough"))
+    await store.note_rating_control(discussion.THREAD, "added", LATER)
+    await store.add_film_poll(FilmPoll(
+        555, GUILD, 20, "Next film?", 99, LATER, LATER + timedelta(hours=24),
+        (PollAnswer(1, "Rear Window", 1954, LATER), PollAnswer(2, "Psycho", 1960, LATER)),
+        list_name="Watchlist", multiple=True))
+    await store.poll_vote(555, 1, 1, LATER, added=True)
+    await store.poll_vote(555, 2, 3, LATER, added=True)
     await store.add_feed("https://filmclub.example/feed.xml", 20, guild_id=GUILD, mode="queue",
                          interval_minutes=60, added_at=LATER, seen=("entry:1", "entry:2"))
 

@@ -80,7 +80,7 @@ async def test_tracking_rows_are_copied_not_made_by_triggers(source: Path,
     await copy_database(source, tmp_path / "copy.db")
     before, after = contents(source), contents(tmp_path / "copy.db")
     for table in ("comment_changes", "prompt_changes", "member_names", "export_state",
-                  "comments", "versions", "attachments", "reactions"):
+                  "comments", "versions", "attachments", "reactions", "film_poll_votes"):
         assert after[table] == before[table], table
     assert {generation for _, generation in after["comment_changes"]} == {1}
     assert ("Ana, renamed later" in {row[2] for row in after["member_names"]})
