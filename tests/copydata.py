@@ -19,6 +19,7 @@ from bot.records.names import MemberName, PlaceName
 from bot.records.posting_schedule import Schedule
 from bot.records.server_settings import GuildSettings
 from bot.store import Store
+from bot.store.base import ThreadStatus
 from bot.watchlist import read_film
 from tests import discussion, hostile
 
@@ -52,6 +53,10 @@ async def build(store: Store) -> None:
         places=[PlaceName(GUILD, "guild", GUILD, "Film Club", LATER)],
         members=[MemberName(GUILD, 1, "Ana B.", LATER)])
     await store.add_article(_stored_article())
+    await store.set_article_film("rear-window", "set", film.id, by=99, at=LATER)
+    await store.cache_lookup("vertigo 1958", '[{"title": "Vertigo"}]', LATER)
+    await store.save_thread_status(ThreadStatus(hostile.THREAD, archived_at=LATER,
+                                                caught_up_at=LATER))
     await store.enqueue(GUILD, "rear-window", added_at=LATER, added_by=99)
     await store.set_schedule(Schedule(GUILD, 20, "weekly", (4,), time(20, 30), "Europe/Paris",
                                       LATER, empty_notified=True))
