@@ -507,6 +507,11 @@ def blame(label: str) -> Iterator[None]:
         raise CopyError(f"{label}: {error_text(exc)}") from exc
     except OSError as exc:
         raise CopyError(f"{label}: {exc.strerror or exc}") from exc
+    except Exception as exc:
+        if not type(exc).__module__.startswith("asyncpg"):
+            raise
+        # PostgreSQL's own error, met through a store (which may not translate them all)
+        raise CopyError(f"{label}: {error_text(exc)}") from exc
 
 
 async def _digest(store: Store, label: str, thread_id: int, fmt: str,
