@@ -9,10 +9,14 @@ import pytest
 
 from bot.store import SQLiteStore, Store
 from tests.filmfake import film_apis  # noqa: F401 - fixture: fake Wikidata and TMDB (issue 18)
-from tests.pgserver import postgres_server, postgres_url  # noqa: F401 - fixtures (issue 15)
+from tests.pgserver import (  # noqa: F401 - fixtures (issue 15)
+    fresh_database,
+    postgres_server,
+    postgres_url,
+)
 from tests.webserver import web_server  # noqa: F401 - fixture: pages and feeds on 127.0.0.1
 
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgresql"]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -20,7 +24,12 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     """An open, empty store of each backend."""
     if request.param == "sqlite":
         backend: Store = SQLiteStore(tmp_path / "filmclub.db")
-    else:  # pragma: no cover - future backends
-        raise NotImplementedError(request.param)
-    async with backend:
-        yield backend
+        async with backend:
+            yield backend
+        return
+    # PostgreSQL (issue 15): a database of its own on the session's throw-away server.
+    from bot.store.postgres import PostgresStore
+
+    with fresh_database(request.getfixturevalue("postgres_server")) as url:
+        async with PostgresStore(url) as backend:
+            yield backend

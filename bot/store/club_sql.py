@@ -82,11 +82,12 @@ def _add_entry(conn: sqlite3.Connection, guild_id: int, name: str, film: Film,
         return found, False
     cur = conn.execute(
         "INSERT INTO watch_entries (list_id, title, year, film_key, note, suggested_by,"
-        " suggested_by_name, suggested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        " suggested_by_name, suggested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (list_id, film.title, film.year, film.key, note, user_id, user_name, at))
+    entry_id = cur.fetchone()[0]
     conn.execute("UPDATE watch_entries SET film_id = ? WHERE id = ?",
-                 (known_film(conn, film.key, film.year), cur.lastrowid))
-    return _entries(conn, "e.id = ?", (cur.lastrowid,))[0], True
+                 (known_film(conn, film.key, film.year), entry_id))
+    return _entries(conn, "e.id = ?", (entry_id,))[0], True
 
 
 def known_film(conn: sqlite3.Connection, key: str, year: int | None) -> int | None:

@@ -78,8 +78,9 @@ def _save(conn: sqlite3.Connection, film: FilmRecord, at: str) -> int:
         cur = conn.execute(
             "INSERT INTO films (title, original_title, year, release_date, directors, runtime,"
             " genres, poster_url, wikidata_id, imdb_id, tmdb_id, film_key, added_at,"
-            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*values, at, at))
-        film_id = int(cur.lastrowid or 0)
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (*values, at, at))
+        film_id = int(cur.fetchone()[0])
     else:
         film_id = found
         conn.execute(
