@@ -34,6 +34,8 @@ async def build(store: Store) -> None:
         suggest_access="moderators", poll_hours=24, updated_at=LATER, updated_by=99))
     await discussion.build(store)
     await hostile.build(store)
+    store.submit(discussion.say(40, 6, "Gus", "A NUL \x00 here, and \uffff0 that is not one"))
+    await store.flush()
     await store.hide_comment(HiddenComment(discussion.CY.id, 99, LATER, "spoiler", 77))
     await store.forget_member(discussion.BEN.author_id, LATER)
     await store.rate(discussion.THREAD, 1, 8, LATER)
