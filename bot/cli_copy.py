@@ -1,4 +1,4 @@
-"""``filmclub db copy SRC DST``: the command's face on :mod:`bot.store.copying`.
+"""``filmclub db copy SRC DST``: the command's face on :mod:`bot.dbcopy.run`.
 
 At a terminal, a progress bar on stderr (rows copied, then threads verified); piped or
 redirected, a line as each stage starts instead. The result is one line on stdout; any
@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import sys
 
+from bot.dbcopy.run import copy_database, shown
 from bot.export.progress import ProgressBar
-from bot.store.copying import copy_database, shown
 
 
 def _say(line: str) -> None:

@@ -10,10 +10,13 @@ from typing import Any
 
 import pytest
 
+from bot.dbcopy.base import VARIANTS, CopyError, code_schema, is_url, shown
+from bot.dbcopy.run import copy_database
+from bot.dbcopy.sqlite import SQLiteDestination
+from bot.export import formats
 from bot.models import Article, MessageCreated, Prompt
-from bot.store import SQLiteStore, copying
-from bot.store.copying import CopyError, SQLiteDestination, code_schema, copy_database
-from bot.store.migrations import SCHEMA_VERSION
+from bot.store import SQLiteStore
+from bot.store.migrations import SCHEMA_VERSION, migrate
 from tests import copydata
 
 THREAD = 1_439_000_000_000_000_000  # a third, long thread
@@ -61,7 +64,7 @@ async def test_copy_is_exact_and_verified(source: Path, tmp_path: Path) -> None:
     assert sum(1 for kind, *_ in after["schema"] if kind == "trigger") > 10
     assert result.rows == {name: len(before[name]) for name in code_schema().names}
     assert result.total > 60 and result.threads == 2
-    assert result.exports == 2 * len(copying.formats.names()) * len(copying.VARIANTS)
+    assert result.exports == 2 * len(formats.names()) * len(VARIANTS)
     assert steps[0] == ("copying", 0, result.total)
     assert ("copying", result.total, result.total) in steps
     assert steps[-1] == ("verifying", 2, 2)
@@ -237,18 +240,18 @@ def test_unwritable_folder_is_one_line(source: Path, tmp_path: Path) -> None:
 
 def test_urls_hide_their_password() -> None:
     """A PostgreSQL URL is shown without its password."""
-    assert copying.shown("postgresql://club:secret@db.example:5432/filmclub") == (
+    assert shown("postgresql://club:secret@db.example:5432/filmclub") == (
         "postgresql://club:***@db.example:5432/filmclub")
-    assert copying.shown("postgresql://db.example/filmclub") == "postgresql://db.example/filmclub"
-    assert copying.shown(Path("club.db")) == "club.db"
-    assert copying.is_url("postgres://x/y") and not copying.is_url(Path("postgresql:"))
+    assert shown("postgresql://db.example/filmclub") == "postgresql://db.example/filmclub"
+    assert shown(Path("club.db")) == "club.db"
+    assert is_url("postgres://x/y") and not is_url(Path("postgresql:"))
 
 
 def test_tables_come_after_those_they_refer_to() -> None:
     """The copy order puts every table after the tables its foreign keys name."""
     schema = code_schema()
     conn = sqlite3.connect(":memory:")
-    copying.migrate(conn, ":memory:")
+    migrate(conn, ":memory:")
     position = {name: i for i, name in enumerate(schema.names)}
     for name in schema.names:
         for row in conn.execute(f'PRAGMA foreign_key_list("{name}")'):

@@ -8,11 +8,12 @@ from typing import Any
 
 import asyncpg
 import pytest
-from bot.store.postgres import PostgresStore
 
+from bot.dbcopy.base import CopyError
+from bot.dbcopy.postgres import PostgresDestination
+from bot.dbcopy.run import copy_database
 from bot.store import SQLiteStore
-from bot.store.copying import CopyError, copy_database
-from bot.store.copying_pg import PostgresDestination
+from bot.store.postgres import PostgresStore
 from tests import copydata, discussion
 from tests.pgserver import PostgresServer, fresh_database
 from tests.store.test_copying import contents, leftovers

@@ -1,4 +1,4 @@
-"""The PostgreSQL ends of ``filmclub db copy`` (see :mod:`bot.store.copying`).
+"""The PostgreSQL ends of ``filmclub db copy`` (see :mod:`bot.dbcopy.run`).
 
 A source is read in one ``REPEATABLE READ`` read-only transaction: one snapshot, however
 long the copy takes and whatever the bots write meanwhile. A destination is written in
@@ -24,10 +24,10 @@ from typing import Any
 
 import asyncpg
 
+from bot.dbcopy.base import SEEDED, CopyError, Schema, Table, live, names, same_tables, shown
 from bot.errors import FilmclubError, StoreError
 from bot.store import postgres
 from bot.store.base import Store
-from bot.store.copying import SEEDED, CopyError, Schema, Table, _names, _same_tables, shown
 from bot.store.migrations import CONSTANTS
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ async def _tables(conn: asyncpg.Connection) -> set[str]:
         "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
 
 
-def _same_version(label: str, version: int) -> None:
+def same_version(label: str, version: int) -> None:
     wanted = postgres.SCHEMA_VERSION
     if version != wanted:
         raise CopyError(
@@ -97,18 +97,18 @@ class PostgresSource:
             if version is None:
                 raise CopyError(f"{self.label} is not a filmclub database"
                                 + ("" if tables else " (it is empty)") + "; not copying it")
-            _same_version(self.label, version)
-            _same_tables(self.label, await _tables(conn), schema)
+            same_version(self.label, version)
+            same_tables(self.label, await _tables(conn), schema)
 
     async def count(self, table: Table) -> int:
         with blame(self.label):
-            return int(await _live(self._conn).fetchval(
+            return int(await live(self._conn).fetchval(
                 f'SELECT count(*) FROM "{table.name}"{_filter(table)}', *_args(table)))  # noqa: S608
 
     async def batches(self, table: Table, size: int) -> AsyncIterator[list[tuple[Any, ...]]]:
-        conn = _live(self._conn)
-        query = (f'SELECT {_names(table.columns)} FROM "{table.name}"{_filter(table)}'  # noqa: S608
-                 f" ORDER BY {_names(table.key)}")
+        conn = live(self._conn)
+        query = (f'SELECT {names(table.columns)} FROM "{table.name}"{_filter(table)}'  # noqa: S608
+                 f" ORDER BY {names(table.key)}")
         with blame(self.label):
             cursor = await conn.cursor(query, *_args(table))
             rows = _read(await cursor.fetch(size))
@@ -155,15 +155,15 @@ class PostgresDestination:
                 raise CopyError(f"{self.label} is not a filmclub database (it has other "
                                 "tables); not writing into it")
             if version is not None:
-                _same_version(self.label, version)
-                _same_tables(self.label, await _tables(conn), schema)
+                same_version(self.label, version)
+                same_tables(self.label, await _tables(conn), schema)
                 await self._refuse_data(schema)
             self._transaction = conn.transaction()
             await self._transaction.start()
             await conn.execute("SET LOCAL lock_timeout = '10s'")
             await postgres.migrate(conn, self.label)
             if version is None:
-                _same_tables(self.label, await _tables(conn), schema)
+                same_tables(self.label, await _tables(conn), schema)
             else:  # a bot may have started on it since: look again, under the lock
                 await self._refuse_data(schema)
             self._triggered = [row[0] for row in await conn.fetch(
@@ -180,7 +180,7 @@ class PostgresDestination:
 
     async def _refuse_data(self, schema: Schema) -> None:
         """A CopyError when the database holds anything a bot or a member wrote."""
-        conn = _live(self._conn)
+        conn = live(self._conn)
         for table in schema.tables:
             if table.name in SEEDED:
                 continue
@@ -195,12 +195,12 @@ class PostgresDestination:
 
     async def write(self, table: Table, rows: list[tuple[Any, ...]]) -> None:
         with blame(self.label):
-            await _live(self._conn).copy_records_to_table(
+            await live(self._conn).copy_records_to_table(
                 table.name, records=[tuple(_written(v) for v in row) for row in rows],
                 columns=list(table.columns))
 
     async def commit(self) -> None:
-        conn = _live(self._conn)
+        conn = live(self._conn)
         with blame(self.label):
             for name in self._triggered:
                 await conn.execute(f'ALTER TABLE "{name}" ENABLE TRIGGER USER')
@@ -211,7 +211,7 @@ class PostgresDestination:
 
     async def count(self, table: Table) -> int:
         with blame(self.label):
-            return int(await _live(self._conn).fetchval(
+            return int(await live(self._conn).fetchval(
                 f'SELECT count(*) FROM "{table.name}"{_filter(table)}', *_args(table)))  # noqa: S608
 
     @contextlib.asynccontextmanager
@@ -237,7 +237,7 @@ class PostgresDestination:
 
     async def _empty(self) -> None:
         """Take the copied rows out again, in one transaction: as a bot's first start left it."""
-        conn = _live(self._conn)
+        conn = live(self._conn)
         with blame(self.label):
             async with conn.transaction():
                 names = ", ".join(f'"{n}"' for n in await _tables(conn)
@@ -269,9 +269,3 @@ def _written(value: Any) -> Any:
     if isinstance(value, str):
         return postgres.escape_text(value)
     return int(value) if isinstance(value, bool) else value
-
-
-def _live(conn: asyncpg.Connection | None) -> asyncpg.Connection:
-    if conn is None:  # pragma: no cover - a method called out of order
-        raise RuntimeError("the database is not open")
-    return conn
