@@ -131,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _say(problem)
         return EXIT_USAGE
     setup_logging(log_level(args, config), service=args.command == "run")
-    database = getattr(args, "db", None) or config.db_path
+    database = getattr(args, "db", None) or config.database
     try:
         return _command(config, args)
     except Unreachable as exc:
@@ -148,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.store.maintenance import describe_failure
 
         log.debug("database error", exc_info=exc)
-        _say(describe_failure(Path(database), exc))
+        _say(describe_failure(database, exc))
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
@@ -208,14 +208,17 @@ def _catch_up_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def _catch_up_commands(config: Config, args: argparse.Namespace) -> int:
     from bot.store import maintenance
+    from bot.store.factory import is_postgres
 
     if args.command == "db" and args.db_command == "copy":
         from bot.cli_copy import copy
 
         return copy(args.source, args.destination)
-    database = args.db or config.db_path
+    database = args.db or config.database
     if args.command == "catch-up":
         return _catch_up(config, database, args.thread)
+    if is_postgres(database):  # issue 15: the same commands on PostgreSQL
+        from bot.store import pg_maintenance as maintenance  # type: ignore[no-redef]
     if args.db_command == "backup":
         result = maintenance.backup(database, args.path)
         sys.stdout.write(f"{result.path} (schema {result.schema}, {result.prompts} prompts, "
@@ -231,13 +234,11 @@ def _catch_up_commands(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def _catch_up(config: Config, database: Path, threads: list[int] | None) -> int:
-    import dataclasses
-
+def _catch_up(config: Config, database: Path | str, threads: list[int] | None) -> int:
     config.require_token()
     from cogs.support.startup import catch_up  # imported here: only this needs discord.py
 
-    report = asyncio.run(catch_up(dataclasses.replace(config, db_path=database), threads))
+    report = asyncio.run(catch_up(config.with_database(database), threads))
     for thread_id, why in report.unavailable.items():
         _say(f"thread {thread_id}: {why}")
     for thread_id, error in report.failed.items():

@@ -83,7 +83,18 @@ feed_id = bounded(1, MAX_ID, "a feed number")
 score = bounded(-MAX_SCORE, MAX_SCORE, "a score")
 
 
+def database(text: str) -> Path | str:
+    """``--db``'s value: a SQLite file, or a PostgreSQL URL (issue 15)."""
+    text = text.strip()
+    if not text:
+        raise argparse.ArgumentTypeError("an empty --db names no database")
+    if text.split("://", 1)[0] in ("postgresql", "postgres") and "://" in text:
+        return text
+    return Path(text)
+
+
 def database_option(parser: argparse.ArgumentParser) -> None:
-    """``--db PATH``, worded the same on every command."""
-    parser.add_argument("--db", type=Path, metavar="PATH",
-                        help="database file (default: FILMCLUB_DB or data/filmclub.db)")
+    """``--db PATH|URL``, declared here only, worded the same on every command."""
+    parser.add_argument("--db", type=database, metavar="PATH|URL",
+                        help="the database: a SQLite file or a postgresql:// URL "
+                             "(default: FILMCLUB_DB or data/filmclub.db)")

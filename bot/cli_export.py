@@ -36,7 +36,7 @@ from bot.export.progress import ProgressBar
 from bot.export.request import build_options
 from bot.files import check_destination
 from bot.records.visibility import EVERY_THREAD
-from bot.store import SQLiteStore, Store
+from bot.store import Store, make_store
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -94,7 +94,7 @@ async def run(config: Config, args: argparse.Namespace) -> int:
     to_stdout = args.out == "-"
     if to_stdout and args.force:
         raise InvalidValue("--force replaces a file; with --out - there is none")
-    async with SQLiteStore(args.db or config.db_path, create=False) as store:
+    async with make_store(args.db or config.database, create=False) as store:
         scope, target = await resolve_scope(store, thread=args.thread, prompt=args.prompt,
                                             guild=args.guild)
         request = ExportRequest(scope, target, args.format, options,

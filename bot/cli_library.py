@@ -100,12 +100,12 @@ async def run(config: Config, args: argparse.Namespace, *,
     from bot.feeds import FeedPoller
     from bot.fetch import Fetcher
     from bot.netguard import FetchPolicy
-    from bot.store import SQLiteStore
+    from bot.store import make_store
 
     # Each feed's outcome is reported as one line below; the poller's log would repeat it.
     logging.getLogger("bot.feeds").setLevel(max(logging.ERROR, log.getEffectiveLevel()))
     read_only = (args.command, args.verb) in READ_ONLY
-    async with SQLiteStore(args.db or config.db_path, create=not read_only) as store, \
+    async with make_store(args.db or config.database, create=not read_only) as store, \
             Fetcher(timeout=config.fetch_timeout,
                     policy=policy or FetchPolicy.from_config(config)) as fetcher:
         catalog = Catalog(ArticleLibrary(config.articles_dir), store)

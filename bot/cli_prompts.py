@@ -22,7 +22,7 @@ from bot.models import utcnow
 from bot.records.names import GuildNames
 from bot.records.visibility import EVERY_THREAD
 from bot.stats import StatsReport, stats_report
-from bot.store import SQLiteStore, Store
+from bot.store import Store, make_store
 
 COMMANDS = ("prompts", "stats")
 
@@ -66,7 +66,7 @@ def chart_path(value: str) -> Path:
 
 async def run(config: Config, args: argparse.Namespace) -> int:
     """Run ``filmclub prompts list`` or ``filmclub stats``; returns the exit status."""
-    async with SQLiteStore(args.db or config.db_path, create=False) as store:
+    async with make_store(args.db or config.database, create=False) as store:
         if args.command == "prompts":
             return await _prompts_list(store, args.guild)
         if args.chart is not None:

@@ -12,10 +12,11 @@ import os
 import sys
 from pathlib import Path
 
+from bot.cli_args import database_option
 from bot.config import Config
 from bot.errors import ExportError, NotFound
 from bot.models import utcnow
-from bot.store import SQLiteStore
+from bot.store import Store, make_store
 from bot.watchlist import EXPORT_FORMATS, list_key, to_csv, to_markdown
 
 
@@ -31,11 +32,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                         help="md (default) or csv")
     export.add_argument("--out", metavar="PATH", help="a file (default: standard output)")
     export.add_argument("--force", action="store_true", help="replace PATH if it exists")
-    export.add_argument("--db", type=Path, metavar="PATH",
-                        help="database file (default: FILMCLUB_DB or data/filmclub.db)")
+    database_option(export)
 
 
-async def _guild(store: SQLiteStore, given: int | None) -> int:
+async def _guild(store: Store, given: int | None) -> int:
     if given is not None:
         return given
     guilds = await store.watchlist_guilds()
@@ -52,7 +52,7 @@ async def run(config: Config, args: argparse.Namespace) -> int:
     out = None if args.out in (None, "-") else Path(args.out)
     if out is not None:
         check_target(out, force=args.force)  # before the database is opened
-    async with SQLiteStore(args.db or config.db_path, create=False) as store:
+    async with make_store(args.db or config.database, create=False) as store:
         guild_id = await _guild(store, args.guild)
         lists = [info.name for info in await store.watchlists(guild_id)]
         if args.list_name is not None:

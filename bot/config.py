@@ -10,7 +10,7 @@ import io
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
@@ -60,6 +60,19 @@ class Config:
     #: and whether films are looked up at all (FILMCLUB_FILM_LOOKUP=off: never).
     tmdb_token: str | None = None
     film_lookup: bool = True
+    #: Issue 15: FILMCLUB_DB as a PostgreSQL URL (``postgresql://...``); None: SQLite at db_path.
+    db_url: str | None = None
+
+    @property
+    def database(self) -> Path | str:
+        """Where the store is: the PostgreSQL URL, else the SQLite file (bot.store.factory)."""
+        return self.db_url if self.db_url is not None else self.db_path
+
+    def with_database(self, target: Path | str) -> Config:
+        """This configuration on another database (``--db``)."""
+        if isinstance(target, str):
+            return replace(self, db_url=target)
+        return replace(self, db_path=target, db_url=None)
 
     @property
     def catchup_window(self) -> timedelta:
@@ -181,9 +194,20 @@ def from_env(env: Mapping[str, str] | None = None, *, discord: bool = True) -> C
     if raw_lookup not in ("on", "off"):
         problems.append(f"FILMCLUB_FILM_LOOKUP must be on or off, got {raw_lookup!r}")
 
+    db_text = env.get("FILMCLUB_DB", "").strip()
+    db_url = db_text if db_text.split("://", 1)[0] in ("postgresql", "postgres") \
+        and "://" in db_text else None
+    if db_url is not None:
+        from bot.store.factory import postgres_available  # issue 15
+
+        if not postgres_available():
+            problems.append("FILMCLUB_DB is a PostgreSQL URL and the PostgreSQL driver is not "
+                            "installed: pip install -e '.[postgres]'")
+
     config = Config(
         token=token,
-        db_path=Path(env.get("FILMCLUB_DB", "").strip() or "data/filmclub.db"),
+        db_path=Path("data/filmclub.db" if db_url is not None else db_text or "data/filmclub.db"),
+        db_url=db_url,
         articles_dir=Path(env.get("FILMCLUB_ARTICLES", "").strip() or "data/articles"),
         api_base=_url(env, "DISCORD_API_BASE", DISCORD_API_BASE, ("http", "https"),
                       discord_problems),

@@ -112,6 +112,18 @@ class Store(ClubStore, ChartStore, FilmStore, ABC):
     ) -> None:
         await self.close()
 
+    async def hold_shard_lock(self, shard_id: int) -> None:
+        """Claim shard ``shard_id`` for this process until the store closes (issue 15).
+
+        A second process claiming the same shard on the same database is refused with
+        ``bot.store.lock.AlreadyRunning`` (one line). PostgreSQL holds a session advisory
+        lock per shard; SQLite, one process per file, has the file lock beside it
+        (``bot.store.factory.process_lock``) and nothing more to do here.
+        """
+
+    async def release_shard_lock(self, shard_id: int) -> None:
+        """Let go of ``shard_id`` before the store closes (closing lets go of all)."""
+
     # -- writes --------------------------------------------------------------
     @abstractmethod
     def add_storage_listener(self, listener: StorageListener) -> None:

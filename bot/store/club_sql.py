@@ -305,7 +305,7 @@ class ClubSQL:
 
     async def list_film_polls(self, guild_id: int | None = None, *,
                               open_only: bool = False) -> list[FilmPoll]:
-        where, params = ["1"], []
+        where, params = ["TRUE"], []
         if guild_id is not None:
             where.append("guild_id = ?")
             params.append(guild_id)

@@ -105,7 +105,7 @@ def _link(conn: sqlite3.Connection, film_id: int, key: str, year: int | None) ->
     """
     others = conn.execute("SELECT count(*) FROM films WHERE film_key = ? AND id != ?",
                           (key, film_id)).fetchone()[0]
-    yearless = "year IS NULL" if not others else "0"
+    yearless = "year IS NULL" if not others else "FALSE"
     conn.execute(f"UPDATE watch_entries SET film_id = ? WHERE film_id IS NULL"  # noqa: S608
                  f" AND film_key = ? AND (year IS ? OR {yearless})", (film_id, key, year))
     rows = conn.execute("SELECT message_id, answer_id, title, year FROM film_poll_answers"

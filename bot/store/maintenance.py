@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 class CheckResult:
     """What ``filmclub db check`` found."""
 
-    path: Path
+    path: Path | str  # a file, or a PostgreSQL database as messages show it (issue 15)
     schema: int
     filmclub: bool
     problems: list[str] = field(default_factory=list)
@@ -146,12 +146,17 @@ def damage(path: Path) -> str | None:
     return found[0] if found else None
 
 
-def describe_failure(path: Path, exc: BaseException) -> str:
+def describe_failure(path: Path | str, exc: BaseException) -> str:
     """One line for a database error a command met: the file, and what the check says.
 
     Damage gets the check's first finding; anything else (a locked or read-only file,
     text that is not UTF-8) is said as it is.
     """
+    if _is_postgres(path):
+        from bot.store.postgres import describe
+
+        return f"{describe(str(path))}: {error_text(exc)}"
+    path = Path(path)
     try:
         found = damage(path)
     except StoreError as missing:
@@ -166,8 +171,15 @@ def describe_failure(path: Path, exc: BaseException) -> str:
     return f"{path}: {error_text(exc)}"
 
 
-def check(path: Path) -> CheckResult:
+def _is_postgres(target: object) -> bool:
+    return isinstance(target, str) and target.split("://", 1)[0] in ("postgresql", "postgres")
+
+
+def check(path: Path | str) -> CheckResult:
     """Integrity, owner and schema version of the database at ``path`` (read only)."""
+    if _is_postgres(path):
+        raise StoreError("PostgreSQL databases are checked by bot.store.pg_maintenance")
+    path = Path(path)
     conn = _open_read_only(path)
     try:
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
@@ -206,6 +218,9 @@ def _temp_name(destination: Path) -> Path:
     """``.<name>.<pid>.<random>.tmp`` beside ``destination``: the pid tells a stale one."""
     return destination.with_name(
         f".{destination.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+
+
+temp_name = _temp_name
 
 
 def _remove_with_companions(temp: Path) -> list[Path]:
@@ -253,14 +268,18 @@ def clear_stale_temporaries(destination: Path) -> list[Path]:
     return removed
 
 
-def backup(path: Path, destination: Path) -> CheckResult:
+def backup(path: Path | str, destination: Path) -> CheckResult:
     """Copy the database at ``path`` to a new file ``destination``, safely while in use.
 
     The copy is written to a temporary file next to ``destination``, checked, and
     linked into place; an existing file is never overwritten. Temporary copies that
     earlier backups left behind when they were killed are cleared first; a backup
-    that fails removes its own (and SQLite's journal beside it).
+    that fails removes its own (and SQLite's journal beside it). (PostgreSQL:
+    bot.store.pg_maintenance.)
     """
+    if _is_postgres(path):
+        raise StoreError("PostgreSQL databases are backed up by bot.store.pg_maintenance")
+    path = Path(path)
     if destination.exists() or destination.is_symlink():
         raise StoreError(f"{destination} already exists; give the backup a new file name")
     if not destination.parent.is_dir():

@@ -7,7 +7,8 @@ store uses become PostgreSQL's own:
 
 - ``INSERT OR IGNORE`` → ``ON CONFLICT DO NOTHING``; ``INSERT OR REPLACE`` → an upsert
   on the table's key; ``ON CONFLICT DO UPDATE`` without a target gets the key;
-- scalar ``max(a, b)`` / ``min(a, b)`` → ``GREATEST`` / ``LEAST``;
+- scalar ``max(a, b)`` / ``min(a, b)`` → ``GREATEST`` / ``LEAST`` (NULL when an argument is,
+  as in SQLite);
 - ``a IS b`` (SQLite's null-safe equality) → ``a IS NOT DISTINCT FROM b``;
 - ``SELECT value FROM json_each(p)`` (a JSON array of ids) → ``json_array_elements_text``;
 - ``json_extract(a, '$.k')`` → ``a::json ->> 'k'`` (``year``: as a number);
@@ -136,10 +137,8 @@ def _rewrite(text: str, strings: list[str]) -> str:
     text = re.sub(r"SELECT\s+value\s+FROM\s+json_each\(([^()]*)\)",
                   r"SELECT CAST(j.value AS BIGINT) FROM json_array_elements_text("
                   r"CAST(\1 AS json)) AS j(value)", text, flags=re.IGNORECASE)
-    text = _calls(text, "max", lambda args: f"GREATEST({', '.join(args)})"
-                  if len(args) > 1 else None)
-    text = _calls(text, "min", lambda args: f"LEAST({', '.join(args)})"
-                  if len(args) > 1 else None)
+    text = _calls(text, "max", lambda args: _scalar("GREATEST", args))
+    text = _calls(text, "min", lambda args: _scalar("LEAST", args))
     text = _calls(text, "printf", lambda args: _printf(args, strings))
     text = _calls(text, "json_extract", lambda args: _json_extract(args, strings))
     text = _calls(text, "ifnull", lambda args: f"coalesce({', '.join(args)})")
@@ -228,6 +227,14 @@ def _calls(text: str, name: str, rewrite: Callable[[list[str]], str | None]) -> 
         text = text[:match.start()] + replaced + text[close_at + 1:]
         start = match.start() + len(replaced)
     return text
+
+
+def _scalar(function: str, args: list[str]) -> str | None:
+    """SQLite's scalar max()/min(): NULL when any argument is (GREATEST skips NULLs)."""
+    if len(args) < 2:
+        return None  # the aggregate
+    nulls = " OR ".join(f"({arg}) IS NULL" for arg in args)
+    return f"(CASE WHEN {nulls} THEN NULL ELSE {function}({', '.join(args)}) END)"
 
 
 def _literal(arg: str, strings: list[str]) -> str | None:

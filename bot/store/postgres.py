@@ -277,6 +277,10 @@ class Cursor:
             yield row
 
 
+class Unreachable(StoreError):
+    """The server could not be reached (or refused the connection)."""
+
+
 #: How long a connection attempt may take.
 CONNECT_TIMEOUT = 10.0
 
@@ -287,7 +291,7 @@ async def connect(url: str) -> asyncpg.Connection:
         return await asyncpg.connect(url, timeout=CONNECT_TIMEOUT)
     except _FAULTS as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise StoreError(f"cannot connect to PostgreSQL at {describe(url)}: {reason}") from exc
+        raise Unreachable(f"cannot connect to PostgreSQL at {describe(url)}: {reason}") from exc
 
 
 _NULL_TEST = re.compile(r"\$(\d+)(\s+IS\s+(?:NOT\s+)?NULL\b)", re.IGNORECASE)
@@ -408,7 +412,7 @@ class WriterConnection:
                 self.in_transaction = False
                 self._loop.run_until_complete(self._session.drop())
             raise as_sqlite_error(exc) from exc
-        except StoreError as exc:  # could not (re)connect: the server is away
+        except Unreachable as exc:  # could not (re)connect: the server is away
             self.in_transaction = False
             error = sqlite3.OperationalError(str(exc))
             error.sqlite_errorcode = sqlite3.SQLITE_IOERR  # type: ignore[attr-defined]
@@ -642,10 +646,7 @@ class PostgresStore(SQLiteStore):
     def _open_writer(self) -> WriterConnection:  # type: ignore[override]
         conn = WriterConnection(self.url)
         try:
-            try:
-                conn.open()
-            except StoreError:
-                raise
+            conn.open()
             conn.run_async(lambda c: migrate(c, self.where, create=self.create))
             self._load_guild_votes(conn)  # type: ignore[arg-type]
         except BaseException:

@@ -2215,13 +2215,6 @@ def _revisions(versions: list[tuple[str, str]]) -> list[Revision]:
     ]
 
 
-async def open_store(path: Path | str, **options: Any) -> SQLiteStore:
-    """Open (create and migrate if needed) the store at ``path``."""
-    store = SQLiteStore(path, **options)
-    await store.open()
-    return store
-
-
 _KEY_ORDER = ("slug:", "url:", "entry:", "hash:")
 
 

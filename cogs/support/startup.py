@@ -22,8 +22,8 @@ from bot.articles import ArticleLibrary
 from bot.catchup import CatchUp, CatchUpReport
 from bot.config import Config
 from bot.errors import FilmclubError, Unreachable
-from bot.store import SQLiteStore
-from bot.store.lock import BotLock
+from bot.store import make_store
+from bot.store.factory import process_lock
 from cogs.support.auditlog import LogChannels
 from cogs.support.client import FilmClub, point_at
 from cogs.support.history import DiscordHistory
@@ -170,6 +170,8 @@ def check_database(config: Config) -> None:
     """
     from bot.store.maintenance import damage
 
+    if config.db_url is not None:  # PostgreSQL checks its own pages; `db check` reads the rest
+        return
     if not config.db_path.is_file():
         return
     found = damage(config.db_path)
@@ -189,9 +191,12 @@ async def _serve(config: Config, token: str, stop: asyncio.Event, library: Artic
     reconnects = OneLineReconnects()
     logging.getLogger("discord.client").addFilter(reconnects)
     try:
-        async with BotLock(config.db_path):
+        async with process_lock(config.database):
             await asyncio.to_thread(check_database, config)
-            async with SQLiteStore(config.db_path) as store:
+            async with make_store(config.database) as store:
+                # One process per shard on a shared database (issue 15); a process without
+                # shards runs them all, as shard 0. (SQLite: the file lock above.)
+                await store.hold_shard_lock(0)
                 bot = FilmClub(config, store, library, log_channels=LogChannels)
                 if on_start is not None:
                     on_start(bot)
@@ -252,7 +257,7 @@ async def catch_up(config: Config, thread_ids: list[int] | None = None) -> Catch
     """
     token = config.require_token()
     point_at(config)
-    async with SQLiteStore(config.db_path, create=False) as store:
+    async with make_store(config.database, create=False) as store:
         # No gateway session: the intents only keep discord.py from warning about none.
         client = discord.Client(intents=discord.Intents(guilds=True),
                                 allowed_mentions=discord.AllowedMentions.none())
