@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.pgserver import PostgresServer
+
 ROOT = Path(__file__).parents[2]
 
 
@@ -30,3 +32,16 @@ def test_benchmark_runs_quick_and_reports(module: str, expected: str) -> None:
                           text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     assert re.search(expected, done.stdout), done.stdout
+
+
+def test_postgres_ingest_benchmark_runs_quick(postgres_server: PostgresServer) -> None:
+    """`python -m benchmarks.ingest_postgres --quick` on the tests' server: both stores hold
+    the burst, and the ratio is printed (issue 15)."""
+    done = subprocess.run([sys.executable, "-m", "benchmarks.ingest_postgres", "--quick",
+                           "--postgres", postgres_server.url()], cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
+                          text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert re.search(r"ratio PostgreSQL / SQLite: \d+\.\d\d, .*goal >= 0\.50\)\n"
+                     r"(.|\n)*every event of every burst found in its store exactly once",
+                     done.stdout), done.stdout
