@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 
 
 def source_for(target: str | Path) -> Source:
+    """The end to read ``target`` from: a PostgreSQL URL's database, else a SQLite file."""
     if is_url(target):
         from bot.dbcopy.postgres import PostgresSource
 
@@ -69,6 +70,7 @@ def source_for(target: str | Path) -> Source:
 
 
 def destination_for(target: str | Path) -> Destination:
+    """The end to write ``target`` at: a PostgreSQL URL's database, else a new SQLite file."""
     if is_url(target):
         from bot.dbcopy.postgres import PostgresDestination
 
