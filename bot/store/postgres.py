@@ -32,6 +32,7 @@ import json
 import logging
 import re
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -342,24 +343,32 @@ async def _typed_nulls(conn: asyncpg.Connection, sql: str) -> str:
         sql)
 
 
+_MAX_STATEMENTS = 512
+
+
 class _Session:
     """One asyncpg connection with its prepared statements (either side's)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.conn: asyncpg.Connection | None = None
-        self._statements: dict[str, _Statement] = {}
+        #: Prepared statements, most recently used last. Lists of marks (``IN (?, ?)``)
+        #: make a text per length: the least used go past _MAX_STATEMENTS (asyncpg closes
+        #: them on the server once they are collected).
+        self._statements: OrderedDict[str, _Statement] = OrderedDict()
 
     async def open(self) -> asyncpg.Connection:
         if self.conn is None or self.conn.is_closed():
-            self._statements = {}
+            self._statements = OrderedDict()
             self.conn = await connect(self.url)
         return self.conn
 
     async def statement(self, sql: str) -> _Statement:
         translated = translate(sql)
         found = self._statements.get(translated.sql)
-        if found is None:
+        if found is not None:
+            self._statements.move_to_end(translated.sql)
+        else:
             conn = await self.open()
             try:
                 try:
@@ -371,6 +380,8 @@ class _Session:
                 raise
             found = _Statement(translated, prepared)
             self._statements[translated.sql] = found
+            if len(self._statements) > _MAX_STATEMENTS:
+                self._statements.popitem(last=False)
         return found
 
     async def run(self, sql: str, params: Any) -> Cursor:
@@ -387,7 +398,7 @@ class _Session:
     async def drop(self) -> None:
         """Forget the connection (lost, or closing)."""
         conn, self.conn = self.conn, None
-        self._statements = {}
+        self._statements = OrderedDict()
         if conn is not None and not conn.is_closed():
             try:
                 await asyncio.wait_for(conn.close(), 5)

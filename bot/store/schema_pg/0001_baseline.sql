@@ -325,10 +325,10 @@ CREATE TABLE server_settings (
     spoiler_days      BIGINT CHECK (spoiler_days IS NULL OR spoiler_days BETWEEN 1 AND 366),
     updated_at        TEXT COLLATE "C",
     updated_by        BIGINT,
-    suggest_access TEXT COLLATE "C"
-    CHECK (suggest_access IN ('everyone', 'moderators')), poll_hours BIGINT
-    CHECK (poll_hours BETWEEN 1 AND 768), anonymise_members BIGINT
-    CHECK (anonymise_members IN (0, 1)));
+    suggest_access    TEXT COLLATE "C" CHECK (suggest_access IN ('everyone', 'moderators')),
+    poll_hours        BIGINT CHECK (poll_hours BETWEEN 1 AND 768),
+    anonymise_members BIGINT CHECK (anonymise_members IN (0, 1))
+);
 
 CREATE TABLE article_films (
     slug     TEXT COLLATE "C" PRIMARY KEY,
