@@ -30,7 +30,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
+import socket
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -282,6 +284,10 @@ class Unreachable(StoreError):
     """The server could not be reached (or refused the connection)."""
 
 
+#: What the server shows of this process's connections (pg_stat_activity), and what a
+#: second process on a shard this one holds is told.
+APPLICATION_NAME = f"filmclub pid {os.getpid()} on {socket.gethostname()}"[:63]
+
 #: How long a connection attempt may take.
 CONNECT_TIMEOUT = 10.0
 
@@ -289,7 +295,8 @@ CONNECT_TIMEOUT = 10.0
 async def connect(url: str) -> asyncpg.Connection:
     """A connection to ``url``; a failure is one StoreError line."""
     try:
-        return await asyncpg.connect(url, timeout=CONNECT_TIMEOUT)
+        return await asyncpg.connect(url, timeout=CONNECT_TIMEOUT,
+                                     server_settings={"application_name": APPLICATION_NAME})
     except _FAULTS as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise Unreachable(f"cannot connect to PostgreSQL at {describe(url)}: {reason}") from exc
@@ -693,8 +700,7 @@ class PostgresStore(SQLiteStore):
             raise
         if not held:
             holder = await conn.fetchval(
-                "SELECT a.application_name || ' pid ' || l.pid || ' on '"
-                " || coalesce(a.client_addr::text, 'a local socket') FROM pg_locks l"
+                "SELECT nullif(a.application_name, '') FROM pg_locks l"
                 " JOIN pg_stat_activity a ON a.pid = l.pid"
                 " WHERE l.locktype = 'advisory' AND l.classid = $1::oid AND l.objid = $2::oid"
                 " AND l.granted LIMIT 1", LOCK_CLASS, shard_id)
