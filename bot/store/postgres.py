@@ -529,35 +529,46 @@ class AsyncCursor(Cursor):
 
 
 class Reader:
-    """Reads on the bot's event loop: one connection, one statement at a time (as aiosqlite)."""
+    """Reads on the bot's event loop, shaped like aiosqlite's connection.
 
-    def __init__(self, url: str) -> None:
-        self._session = _Session(url)
-        self._lock = asyncio.Lock()
+    A few connections (``size``), each with its prepared statements: a read takes a free
+    one, so /stats in one server does not wait for an export in another. Each read
+    fetches its rows at once (a cursor over a long thread streams from memory).
+    """
+
+    def __init__(self, url: str, size: int = 3) -> None:
+        self._sessions = [_Session(url) for _ in range(size)]
+        self._free: asyncio.Queue[_Session] = asyncio.Queue()
+        for session in self._sessions:
+            self._free.put_nowait(session)
 
     async def open(self) -> None:
-        await self._session.open()
+        await self._sessions[0].open()  # the others connect when first needed
 
     def execute(self, sql: str, params: Any = None) -> _Read:
         return _Read(self, sql, params)
 
     async def query(self, sql: str, params: Any) -> AsyncCursor:
-        async with self._lock:
+        session = await self._free.get()
+        try:
             for attempt in (1, 2):
                 try:
-                    found = await self._session.run(sql, params)
+                    found = await session.run(sql, params)
                     return AsyncCursor(found._rows, found.rowcount)
                 except _FAULTS as exc:
                     if _lost(exc):
-                        await self._session.drop()
+                        await session.drop()
                         if attempt == 1:  # a read is safe to repeat on a new connection
                             log.warning("reader: connection to PostgreSQL lost; reconnecting")
                             continue
                     raise as_sqlite_error(exc) from exc
+        finally:
+            self._free.put_nowait(session)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def close(self) -> None:
-        await self._session.drop()
+        for session in self._sessions:
+            await session.drop()
 
 
 # -- the schema ------------------------------------------------------------------------
