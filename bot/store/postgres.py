@@ -63,11 +63,6 @@ IDENTITY_TABLES = ("audit_log", "feeds", "queue", "export_history", "watchlists"
                    "watch_entries", "films")
 
 
-def is_postgres_url(target: object) -> bool:
-    """Whether ``target`` names a PostgreSQL database (``postgresql://`` or ``postgres://``)."""
-    return isinstance(target, str) and target.split("://", 1)[0] in ("postgresql", "postgres")
-
-
 def describe(url: str) -> str:
     """``url`` without its password, to show in messages and logs."""
     parts = urlsplit(url)
