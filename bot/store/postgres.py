@@ -526,12 +526,14 @@ class AsyncCursor(Cursor):
 class Reader:
     """Reads on the bot's event loop, shaped like aiosqlite's connection.
 
-    A few connections (``size``), each with its prepared statements: a read takes a free
-    one, so /stats in one server does not wait for an export in another. Each read
-    fetches its rows at once (a cursor over a long thread streams from memory).
+    ``size`` connections, each with its prepared statements; a read takes a free one.
+    One by default, as SQLite's reader: reads are answered in the order they were asked,
+    which the bot's concurrent tasks (two polls ending at once) rely on for the order of
+    what they post. Each read fetches its rows at once (a cursor over a long thread streams
+    from memory).
     """
 
-    def __init__(self, url: str, size: int = 3) -> None:
+    def __init__(self, url: str, size: int = 1) -> None:
         self._sessions = [_Session(url) for _ in range(size)]
         self._free: asyncio.Queue[_Session] = asyncio.Queue()
         for session in self._sessions:
