@@ -20,7 +20,7 @@ from tests.export.test_json import validator
 @pytest.fixture
 async def on_postgres(world: World, postgres_url: str) -> AsyncIterator[RunningBot]:
     """The bot on a PostgreSQL database of its own, stopped (exit 0) after the test."""
-    world.extra_env["FILMCLUB_DB"] = postgres_url
+    world.db_url = postgres_url
     runner = RunningBot(world)
     await runner.start()
     yield runner

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 
-from bot.config import from_env
+from bot.config import ConfigError, from_env
 from bot.errors import StoreError
 from bot.models import Article, MessageCreated, Prompt
 from bot.store import SQLiteStore, make_store
@@ -270,3 +270,16 @@ async def test_a_shard_is_held_by_one_process(postgres_url: str) -> None:
     async with third:  # closing the stores let go of every shard they held
         await third.hold_shard_lock(0)
         await third.hold_shard_lock(1)
+
+
+def test_a_postgresql_url_without_the_driver_is_one_config_line(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """FILMCLUB_DB a PostgreSQL URL and asyncpg not installed: one line saying what to install."""
+    import bot.config
+
+    monkeypatch.setattr(bot.config, "postgres_available", lambda: False)
+    with pytest.raises(ConfigError) as refused:
+        from_env({"FILMCLUB_DB": "postgresql://bot@db/filmclub"}, discord=False)
+    assert refused.value.problems == [
+        "FILMCLUB_DB is a PostgreSQL URL and the PostgreSQL driver is not installed: "
+        "pip install -e '.[postgres]'"]
