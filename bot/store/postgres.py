@@ -34,6 +34,7 @@ import os
 import re
 import socket
 import sqlite3
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -657,7 +658,6 @@ class PostgresStore(SQLiteStore):
         self._start_writer()
 
     def _start_writer(self) -> None:
-        import threading
         self._loop = asyncio.get_running_loop()
         self._closing = False
         self._writer = threading.Thread(target=self._write_forever, name="filmclub-writer",
