@@ -20,7 +20,7 @@ import discord
 
 from bot.config import from_env
 from bot.models import Article, Prompt, utcnow
-from bot.store import SQLiteStore
+from bot.store import make_store
 from cogs.support.client import FilmClub, intents
 from cogs.support.startup import serve
 
@@ -156,16 +156,18 @@ class BotRun:
 
 
 @asynccontextmanager
-async def real_bot(info: dict[str, Any], thread: int, folder: Path) -> AsyncIterator[BotRun]:
-    """The real bot, through serve(), with ``thread`` already a prompt in its database."""
+async def real_bot(info: dict[str, Any], thread: int, folder: Path,
+                   database: str | None = None) -> AsyncIterator[BotRun]:
+    """The real bot, through serve(), with ``thread`` already a prompt in its database:
+    a new SQLite file in ``folder``, or ``database`` (an empty PostgreSQL database's URL)."""
     db_path = folder / f"bench-{thread}.db"
-    async with SQLiteStore(db_path) as store:
+    async with make_store(database or db_path) as store:
         await store.add_prompt(Prompt(
             thread_id=thread, guild_id=info["guild"], channel_id=info["channel"],
             message_id=thread, article=Article(slug="benchmark", title="Benchmark"),
             posted_at=utcnow()))
     config = from_env({
-        "DISCORD_TOKEN": info["token"], "FILMCLUB_DB": str(db_path),
+        "DISCORD_TOKEN": info["token"], "FILMCLUB_DB": database or str(db_path),
         "FILMCLUB_ARTICLES": str(ROOT / "data" / "articles"),
         "DISCORD_API_BASE": info["api_base"], "DISCORD_GATEWAY_URL": info["gateway_url"],
         "FILMCLUB_GUILD_READY_TIMEOUT": "0.05", "LOG_LEVEL": "WARNING",

@@ -188,19 +188,32 @@ def _catch_up_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     catch.add_argument("--thread", type=discord_id("thread"), metavar="ID", action="append",
                        help="only this prompt thread (repeatable; default: every one in reach)")
     database_option(catch)
-    db = sub.add_parser("db", help="back up or check the database")
+    db = sub.add_parser("db", help="back up, check or copy the database")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     backup = db_sub.add_parser("backup", help="copy the database to a new file, safely while "
                                "the bot runs")
     backup.add_argument("path", type=Path, metavar="PATH", help="the new backup file")
     database_option(backup)
     database_option(db_sub.add_parser("check", help="check integrity and schema version"))
+    copy = db_sub.add_parser(
+        "copy", help="copy a database to a new, empty one (SQLite or PostgreSQL) and verify it",
+        description="Copy every table of a filmclub database into an empty one, in one "
+                    "transaction, then check that each table has as many rows and that every "
+                    "thread exports to the same bytes from both. Either end is a SQLite file "
+                    "or a postgresql:// URL. Nothing is ever overwritten.")
+    copy.add_argument("source", metavar="SRC", help="the database to copy: a file or a URL")
+    copy.add_argument("destination", metavar="DST",
+                      help="a new file, or the URL of an empty PostgreSQL database")
 
 
 def _catch_up_commands(config: Config, args: argparse.Namespace) -> int:
     from bot.store import maintenance
     from bot.store.factory import is_postgres
 
+    if args.command == "db" and args.db_command == "copy":
+        from bot.cli_copy import copy
+
+        return copy(args.source, args.destination)
     database = args.db or config.database
     if args.command == "catch-up":
         return _catch_up(config, database, args.thread)

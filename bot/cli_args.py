@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-from bot.config import FEED_INTERVAL_RANGE
+from bot.config import FEED_INTERVAL_RANGE, is_postgres_url
 
 #: A Discord id (a snowflake) written out: 15 to 20 digits, as `parse_bound` reads message ids.
 ID_DIGITS = (15, 20)
@@ -88,7 +88,7 @@ def database(text: str) -> Path | str:
     text = text.strip()
     if not text:
         raise argparse.ArgumentTypeError("an empty --db names no database")
-    if text.split("://", 1)[0] in ("postgresql", "postgres") and "://" in text:
+    if is_postgres_url(text):
         return text
     return Path(text)
 

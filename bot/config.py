@@ -6,6 +6,7 @@ their `.env` in one go instead of one crash at a time.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import logging
 import os
@@ -27,6 +28,18 @@ DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 #: Minutes between polls of a feed: what FILMCLUB_FEED_INTERVAL and `feeds add --every` allow.
 FEED_INTERVAL_RANGE = (1, 10080)
+
+
+def is_postgres_url(target: object) -> bool:
+    """Whether FILMCLUB_DB's or --db's value names a PostgreSQL database (issue 15):
+    ``postgresql://...`` or ``postgres://...``; anything else is a SQLite file."""
+    return isinstance(target, str) and "://" in target \
+        and target.split("://", 1)[0] in ("postgresql", "postgres")
+
+
+def postgres_available() -> bool:
+    """Whether the PostgreSQL driver (the ``postgres`` extra, asyncpg) is installed."""
+    return importlib.util.find_spec("asyncpg") is not None
 
 
 class ConfigError(Exception):
@@ -274,14 +287,10 @@ def from_env(env: Mapping[str, str] | None = None, *, discord: bool = True) -> C
 
     metrics_port, metrics_host = _metrics(env, discord_problems)
     db_text = env.get("FILMCLUB_DB", "").strip()
-    db_url = db_text if db_text.split("://", 1)[0] in ("postgresql", "postgres") \
-        and "://" in db_text else None
-    if db_url is not None:
-        from bot.store.factory import postgres_available  # issue 15
-
-        if not postgres_available():
-            problems.append("FILMCLUB_DB is a PostgreSQL URL and the PostgreSQL driver is not "
-                            "installed: pip install -e '.[postgres]'")
+    db_url = db_text if is_postgres_url(db_text) else None
+    if db_url is not None and not postgres_available():
+        problems.append("FILMCLUB_DB is a PostgreSQL URL and the PostgreSQL driver is not "
+                        "installed: pip install -e '.[postgres]'")
 
     config = Config(
         token=token,

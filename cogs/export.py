@@ -207,11 +207,20 @@ class Export(commands.Cog):
                 ephemeral=True)
 
         async with self.line.turn(guild_id, interaction.user.id, queued=queued):
-            await self._export(interaction, request, settings, label, filename, visible)
+            result = await self._export(interaction, request, settings, label, filename,
+                                        visible)
+        # Recorded once the member has the file and is out of the line: a member who asks
+        # again at once is not told their export is still running (with PostgreSQL the
+        # commit takes a round trip). A second export starting first reads the mark before
+        # this one: it gives more, never less.
+        if result.record is not None:
+            await self.bot.store.record_export(result.record)
+        log.info("export %s for user %s: %d comments, %d bytes", request.key,
+                 interaction.user.id, result.comments, result.size)
 
     async def _export(self, interaction: discord.Interaction[FilmClub], request: ExportRequest,
                       settings: GuildSettings, label: str, filename: str,
-                      visible: Visible) -> None:
+                      visible: Visible) -> ExportResult:
         store = self.bot.store
         await store.flush()  # what members just wrote belongs in the file
         guild = interaction.guild
@@ -257,10 +266,7 @@ class Export(commands.Cog):
                         f"{label}: part {number} of {len(package.files)}.")
                     await interaction.followup.send(
                         text, file=discord.File(part, filename=part.name), ephemeral=True)
-        if result.record is not None:
-            await store.record_export(result.record)
-        log.info("export %s for user %s: %d comments, %d bytes", request.key,
-                 interaction.user.id, result.comments, result.size)
+        return result
 
 
 #: The formats as the "Export this thread" menu offers them, in order (from the registry).

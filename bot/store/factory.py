@@ -12,6 +12,7 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
+from bot.config import is_postgres_url, postgres_available
 from bot.errors import StoreError
 from bot.store.base import Store
 from bot.store.lock import BotLock
@@ -20,28 +21,13 @@ from bot.store.sqlite import SQLiteStore
 #: What FILMCLUB_DB and --db name: a SQLite file, or a PostgreSQL URL.
 DatabaseTarget = Path | str
 
-_SCHEMES = ("postgresql", "postgres")
-
-
-def is_postgres(target: object) -> bool:
-    """Whether ``target`` is a PostgreSQL URL (``postgresql://`` or ``postgres://``)."""
-    return isinstance(target, str) and target.split("://", 1)[0] in _SCHEMES \
-        and "://" in target
+is_postgres = is_postgres_url
 
 
 def parse_target(text: str) -> DatabaseTarget:
     """FILMCLUB_DB's or --db's text: a PostgreSQL URL as it is, anything else a file path."""
     text = text.strip()
     return text if is_postgres(text) else Path(text)
-
-
-def postgres_available() -> bool:
-    """Whether the PostgreSQL driver (the ``postgres`` extra) is installed."""
-    try:
-        import asyncpg  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def describe_target(target: DatabaseTarget) -> str:

@@ -20,6 +20,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.config import is_postgres_url
 from bot.errors import StoreError
 from bot.files import DestinationError, put_in_place
 from bot.store.migrations import APPLICATION_ID, SCHEMA_VERSION
@@ -152,7 +153,7 @@ def describe_failure(path: Path | str, exc: BaseException) -> str:
     Damage gets the check's first finding; anything else (a locked or read-only file,
     text that is not UTF-8) is said as it is.
     """
-    if _is_postgres(path):
+    if is_postgres_url(path):
         from bot.store.postgres import describe
 
         return f"{describe(str(path))}: {error_text(exc)}"
@@ -171,13 +172,9 @@ def describe_failure(path: Path | str, exc: BaseException) -> str:
     return f"{path}: {error_text(exc)}"
 
 
-def _is_postgres(target: object) -> bool:
-    return isinstance(target, str) and target.split("://", 1)[0] in ("postgresql", "postgres")
-
-
 def check(path: Path | str) -> CheckResult:
     """Integrity, owner and schema version of the database at ``path`` (read only)."""
-    if _is_postgres(path):
+    if is_postgres_url(path):
         raise StoreError("PostgreSQL databases are checked by bot.store.pg_maintenance")
     path = Path(path)
     conn = _open_read_only(path)
@@ -277,7 +274,7 @@ def backup(path: Path | str, destination: Path) -> CheckResult:
     that fails removes its own (and SQLite's journal beside it). (PostgreSQL:
     bot.store.pg_maintenance.)
     """
-    if _is_postgres(path):
+    if is_postgres_url(path):
         raise StoreError("PostgreSQL databases are backed up by bot.store.pg_maintenance")
     path = Path(path)
     if destination.exists() or destination.is_symlink():

@@ -25,7 +25,6 @@ from bot.files import DestinationError, put_in_place
 from bot.store.maintenance import CheckResult, clear_stale_temporaries, temp_name
 from bot.store.pg_dialect import KEYS
 from bot.store.postgres import (
-    APPLICATION,
     SCHEMA_VERSION,
     connect,
     describe,
@@ -150,4 +149,4 @@ def backup(url: str, destination: Path) -> CheckResult:
     return CheckResult(destination, result.schema, True, [], result.prompts, result.comments)
 
 
-__all__ = ["APPLICATION", "backup", "check", "pg_dump_program"]
+__all__ = ["backup", "check", "pg_dump_program"]

@@ -30,8 +30,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
+import socket
 import sqlite3
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -58,11 +62,6 @@ _MIGRATION_LOCK = -1
 #: Tables whose ids the database numbers (identity columns).
 IDENTITY_TABLES = ("audit_log", "feeds", "queue", "export_history", "watchlists",
                    "watch_entries", "films")
-
-
-def is_postgres_url(target: object) -> bool:
-    """Whether ``target`` names a PostgreSQL database (``postgresql://`` or ``postgres://``)."""
-    return isinstance(target, str) and target.split("://", 1)[0] in ("postgresql", "postgres")
 
 
 def describe(url: str) -> str:
@@ -277,6 +276,14 @@ class Cursor:
             yield row
 
 
+class Unreachable(StoreError):
+    """The server could not be reached (or refused the connection)."""
+
+
+#: What the server shows of this process's connections (pg_stat_activity), and what a
+#: second process on a shard this one holds is told.
+APPLICATION_NAME = f"filmclub pid {os.getpid()} on {socket.gethostname()}"[:63]
+
 #: How long a connection attempt may take.
 CONNECT_TIMEOUT = 10.0
 
@@ -284,10 +291,11 @@ CONNECT_TIMEOUT = 10.0
 async def connect(url: str) -> asyncpg.Connection:
     """A connection to ``url``; a failure is one StoreError line."""
     try:
-        return await asyncpg.connect(url, timeout=CONNECT_TIMEOUT)
+        return await asyncpg.connect(url, timeout=CONNECT_TIMEOUT,
+                                     server_settings={"application_name": APPLICATION_NAME})
     except _FAULTS as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise StoreError(f"cannot connect to PostgreSQL at {describe(url)}: {reason}") from exc
+        raise Unreachable(f"cannot connect to PostgreSQL at {describe(url)}: {reason}") from exc
 
 
 _NULL_TEST = re.compile(r"\$(\d+)(\s+IS\s+(?:NOT\s+)?NULL\b)", re.IGNORECASE)
@@ -338,24 +346,32 @@ async def _typed_nulls(conn: asyncpg.Connection, sql: str) -> str:
         sql)
 
 
+_MAX_STATEMENTS = 512
+
+
 class _Session:
     """One asyncpg connection with its prepared statements (either side's)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.conn: asyncpg.Connection | None = None
-        self._statements: dict[str, _Statement] = {}
+        #: Prepared statements, most recently used last. Lists of marks (``IN (?, ?)``)
+        #: make a text per length: the least used go past _MAX_STATEMENTS (asyncpg closes
+        #: them on the server once they are collected).
+        self._statements: OrderedDict[str, _Statement] = OrderedDict()
 
     async def open(self) -> asyncpg.Connection:
         if self.conn is None or self.conn.is_closed():
-            self._statements = {}
+            self._statements = OrderedDict()
             self.conn = await connect(self.url)
         return self.conn
 
     async def statement(self, sql: str) -> _Statement:
         translated = translate(sql)
         found = self._statements.get(translated.sql)
-        if found is None:
+        if found is not None:
+            self._statements.move_to_end(translated.sql)
+        else:
             conn = await self.open()
             try:
                 try:
@@ -367,6 +383,8 @@ class _Session:
                 raise
             found = _Statement(translated, prepared)
             self._statements[translated.sql] = found
+            if len(self._statements) > _MAX_STATEMENTS:
+                self._statements.popitem(last=False)
         return found
 
     async def run(self, sql: str, params: Any) -> Cursor:
@@ -383,7 +401,7 @@ class _Session:
     async def drop(self) -> None:
         """Forget the connection (lost, or closing)."""
         conn, self.conn = self.conn, None
-        self._statements = {}
+        self._statements = OrderedDict()
         if conn is not None and not conn.is_closed():
             try:
                 await asyncio.wait_for(conn.close(), 5)
@@ -408,7 +426,7 @@ class WriterConnection:
                 self.in_transaction = False
                 self._loop.run_until_complete(self._session.drop())
             raise as_sqlite_error(exc) from exc
-        except StoreError as exc:  # could not (re)connect: the server is away
+        except Unreachable as exc:  # could not (re)connect: the server is away
             self.in_transaction = False
             error = sqlite3.OperationalError(str(exc))
             error.sqlite_errorcode = sqlite3.SQLITE_IOERR  # type: ignore[attr-defined]
@@ -507,35 +525,48 @@ class AsyncCursor(Cursor):
 
 
 class Reader:
-    """Reads on the bot's event loop: one connection, one statement at a time (as aiosqlite)."""
+    """Reads on the bot's event loop, shaped like aiosqlite's connection.
 
-    def __init__(self, url: str) -> None:
-        self._session = _Session(url)
-        self._lock = asyncio.Lock()
+    ``size`` connections, each with its prepared statements; a read takes a free one.
+    One by default, as SQLite's reader: reads are answered in the order they were asked,
+    which the bot's concurrent tasks (two polls ending at once) rely on for the order of
+    what they post. Each read fetches its rows at once (a cursor over a long thread streams
+    from memory).
+    """
+
+    def __init__(self, url: str, size: int = 1) -> None:
+        self._sessions = [_Session(url) for _ in range(size)]
+        self._free: asyncio.Queue[_Session] = asyncio.Queue()
+        for session in self._sessions:
+            self._free.put_nowait(session)
 
     async def open(self) -> None:
-        await self._session.open()
+        await self._sessions[0].open()  # the others connect when first needed
 
     def execute(self, sql: str, params: Any = None) -> _Read:
         return _Read(self, sql, params)
 
     async def query(self, sql: str, params: Any) -> AsyncCursor:
-        async with self._lock:
+        session = await self._free.get()
+        try:
             for attempt in (1, 2):
                 try:
-                    found = await self._session.run(sql, params)
+                    found = await session.run(sql, params)
                     return AsyncCursor(found._rows, found.rowcount)
                 except _FAULTS as exc:
                     if _lost(exc):
-                        await self._session.drop()
+                        await session.drop()
                         if attempt == 1:  # a read is safe to repeat on a new connection
                             log.warning("reader: connection to PostgreSQL lost; reconnecting")
                             continue
                     raise as_sqlite_error(exc) from exc
+        finally:
+            self._free.put_nowait(session)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def close(self) -> None:
-        await self._session.drop()
+        for session in self._sessions:
+            await session.drop()
 
 
 # -- the schema ------------------------------------------------------------------------
@@ -627,7 +658,6 @@ class PostgresStore(SQLiteStore):
         self._start_writer()
 
     def _start_writer(self) -> None:
-        import threading
         self._loop = asyncio.get_running_loop()
         self._closing = False
         self._writer = threading.Thread(target=self._write_forever, name="filmclub-writer",
@@ -642,10 +672,7 @@ class PostgresStore(SQLiteStore):
     def _open_writer(self) -> WriterConnection:  # type: ignore[override]
         conn = WriterConnection(self.url)
         try:
-            try:
-                conn.open()
-            except StoreError:
-                raise
+            conn.open()
             conn.run_async(lambda c: migrate(c, self.where, create=self.create))
             self._load_guild_votes(conn)  # type: ignore[arg-type]
         except BaseException:
@@ -681,8 +708,7 @@ class PostgresStore(SQLiteStore):
             raise
         if not held:
             holder = await conn.fetchval(
-                "SELECT a.application_name || ' pid ' || l.pid || ' on '"
-                " || coalesce(a.client_addr::text, 'a local socket') FROM pg_locks l"
+                "SELECT nullif(a.application_name, '') FROM pg_locks l"
                 " JOIN pg_stat_activity a ON a.pid = l.pid"
                 " WHERE l.locktype = 'advisory' AND l.classid = $1::oid AND l.objid = $2::oid"
                 " AND l.granted LIMIT 1", LOCK_CLASS, shard_id)

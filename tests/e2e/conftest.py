@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from bot.emulator import DiscordEmulator
 from tests.e2e.harness import TOKEN, RunningBot, World, discord_endpoints_restored, make_world
 from tests.e2e.prompting import stop_all
+from tests.pgserver import fresh_database
 
 
 @pytest.fixture
@@ -21,9 +23,21 @@ async def emu() -> AsyncIterator[DiscordEmulator]:
             assert emulator.problems == [], emulator.problems
 
 
+#: FILMCLUB_E2E_BACKEND=postgresql runs the end-to-end tests with the bot on PostgreSQL
+#: (issue 15; tests that read the SQLite file themselves do not apply there).
+E2E_BACKEND = os.environ.get("FILMCLUB_E2E_BACKEND", "sqlite")
+
+
 @pytest.fixture
-async def world(emu: DiscordEmulator, tmp_path: Path) -> World:
-    return await make_world(emu, tmp_path)
+async def world(emu: DiscordEmulator, tmp_path: Path,
+                request: pytest.FixtureRequest) -> AsyncIterator[World]:
+    made = await make_world(emu, tmp_path)
+    if E2E_BACKEND != "postgresql":
+        yield made
+        return
+    with fresh_database(request.getfixturevalue("postgres_server")) as url:
+        made.db_url = url
+        yield made
 
 
 @pytest.fixture

@@ -40,12 +40,19 @@ class World:
     db_path: Path
     articles: Path = ROOT / "data" / "articles"
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: Issue 15: a PostgreSQL database (its URL) the bot uses instead of db_path.
+    db_url: str | None = None
+
+    @property
+    def database(self) -> str:
+        """FILMCLUB_DB: the PostgreSQL URL, else the SQLite file."""
+        return self.db_url if self.db_url is not None else str(self.db_path)
 
     def env(self) -> dict[str, str]:
         """The environment `filmclub run` would be started with."""
         return {
             "DISCORD_TOKEN": self.emu.token,
-            "FILMCLUB_DB": str(self.db_path),
+            "FILMCLUB_DB": self.database,
             "FILMCLUB_ARTICLES": str(self.articles),
             "DISCORD_API_BASE": self.emu.api_base,
             "DISCORD_GATEWAY_URL": self.emu.gateway_url,

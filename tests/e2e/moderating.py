@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, cast
 
 from bot.emulator.interactions import InteractionRecord
@@ -89,10 +89,34 @@ async def forget_confirmed(world: World, user: Any) -> tuple[str, str]:
     return text(forget), (confirm.original or {}).get("content", "")
 
 
-def dump(db_path: Path) -> list[str]:
-    """Everything in the database but the meta table, as SQL text (to compare states)."""
-    with sqlite3.connect(db_path) as db:
+def dump(world: World) -> list[str]:
+    """Everything in the database but the meta table, as text (to compare states)."""
+    if world.db_url is not None:  # issue 15: the bot on PostgreSQL
+        return _pg_dump(world.db_url)
+    with sqlite3.connect(world.db_path) as db:
         return [line for line in db.iterdump() if "INSERT INTO \"meta\"" not in line]
+
+
+def _pg_dump(url: str) -> list[str]:
+    """Every row of every table but meta, table by table, in a stable order."""
+    import asyncpg
+
+    async def read() -> list[str]:
+        conn = await asyncpg.connect(url)
+        try:
+            tables = [r[0] for r in await conn.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+                " AND tablename != 'meta' ORDER BY tablename")]
+            lines = []
+            for table in tables:
+                rows = await conn.fetch(f'SELECT * FROM "{table}"')  # noqa: S608 - catalog names
+                lines += sorted(f"{table} {tuple(row)!r}" for row in rows)
+            return lines
+        finally:
+            await conn.close()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # called from a running loop
+        return pool.submit(asyncio.run, read()).result()
 
 
 async def post(world: World, slug: str = "vertigo-the-second-fall") -> int:

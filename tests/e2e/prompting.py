@@ -136,7 +136,7 @@ async def fire(runner: RunningBot, world: World, clock: Clock, moment: datetime,
 async def filmclub(world: World, *args: str) -> tuple[int, str, str]:
     """Run the CLI (``python -m bot``, as a user would) against the world's database and library."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "FILMCLUB_"))}
-    env.update(PYTHONPATH=str(ROOT), FILMCLUB_DB=str(world.db_path),
+    env.update(PYTHONPATH=str(ROOT), FILMCLUB_DB=world.database,
                FILMCLUB_ARTICLES=str(world.articles))
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", *args, cwd=world.db_path.parent, env=env,

@@ -52,7 +52,7 @@ async def test_exports_from_the_command_line_name_places_and_people(
     await running.settle()
     assert await running.stop() == 0
 
-    settings = {"FILMCLUB_DB": str(world.db_path)}
+    settings = {"FILMCLUB_DB": world.database}
     single = await afilmclub("export", "--thread", str(thread), "--format", "json",
                              "--out", "-", cwd=tmp_path, **settings)
     assert single.returncode == 0, single.stderr
@@ -101,13 +101,13 @@ async def test_stats_on_the_command_line_are_those_of_slash_stats(
         return found
 
     offline = await afilmclub("stats", "--thread", str(thread), cwd=tmp_path,
-                              FILMCLUB_DB=str(world.db_path))
+                              FILMCLUB_DB=world.database)
     assert offline.returncode == 0, offline.stderr
     expected = fields(on_discord)
     assert {"Comments", "Participants", "Votes", "Busiest hour"} <= set(expected)
     assert fields(offline.stdout) == expected
     server = await afilmclub("stats", "--guild", str(world.guild.id), cwd=tmp_path,
-                             FILMCLUB_DB=str(world.db_path))
+                             FILMCLUB_DB=world.database)
     assert fields(server.stdout) == fields(server_on_discord)
 
 

@@ -149,7 +149,7 @@ async def test_moderator_commands_refuse_a_plain_member_and_change_nothing(
     problems = []
     for command in refusing:
         name = command.qualified_name
-        before = (dump(world.db_path), discord_state(world))
+        before = (dump(world), discord_state(world))
         inter = await run(world, member, where["thread"], name,
                           options_for(world, name, where))
         await running.settle()
@@ -157,7 +157,7 @@ async def test_moderator_commands_refuse_a_plain_member_and_change_nothing(
         if not (inter.ephemeral and answer.startswith("You need the ")
                 and answer.endswith(" to do that.")):
             problems.append(f"/{name} answered {answer!r}")
-        if (dump(world.db_path), discord_state(world)) != before:
+        if (dump(world), discord_state(world)) != before:
             problems.append(f"/{name} changed something")
         if inter.files:
             problems.append(f"/{name} sent a file")
@@ -274,10 +274,10 @@ async def walk(world: World, running: RunningBot, who: Any, where: int,
         if target_resolver_of(command) is HERE:  # judged where it runs, not on ``targets``:
             continue  # test_a_command_judged_where_it_runs covers those (/poll)
         name = command.qualified_name
-        before = (dump(world.db_path), discord_state(world))
+        before = (dump(world), discord_state(world))
         inter = await run(world, who, where, name, options_for(world, name, scene))
         await running.settle()
-        changed = (dump(world.db_path), discord_state(world)) != before
+        changed = (dump(world), discord_state(world)) != before
         seen[name] = (text(inter) if inter.ephemeral else "(not private)", changed,
                       bool(inter.files))
     return seen

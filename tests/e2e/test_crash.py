@@ -16,10 +16,9 @@ import signal
 import sqlite3
 import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-from bot.store import SQLiteStore
+from bot.store import make_store
 from tests.e2e.catchup_helpers import discord_view, eventually, store_view
 from tests.e2e.harness import ROOT, RunningBot, World
 from tests.e2e.test_discussion import post_prompt
@@ -153,19 +152,36 @@ def world_reactions(world: World, message_id: str) -> set[tuple[int, str]]:
     return {(u, e) for e, users in world.emu.reactions_of(message_id).items() for u in users}
 
 
-def stored_comments(db_path: Path) -> int:
-    """Comments committed so far (read beside the running bot, as WAL allows)."""
-    if not db_path.exists():
+async def stored_comments(world: World) -> int:
+    """Comments committed so far (read beside the running bot, as WAL allows; on
+    PostgreSQL, on a connection of its own)."""
+    if world.db_url is not None:
+        import asyncpg
+
+        conn = await asyncpg.connect(world.db_url)
+        try:
+            if await conn.fetchval("SELECT to_regclass('comments') IS NULL"):
+                return 0
+            return int(await conn.fetchval("SELECT count(*) FROM comments WHERE seen = 1"))
+        finally:
+            await conn.close()
+    if not world.db_path.exists():
         return 0
-    with contextlib.closing(sqlite3.connect(db_path)) as db:
+    with contextlib.closing(sqlite3.connect(world.db_path)) as db:
         try:
             return db.execute("SELECT count(*) FROM comments WHERE seen = 1").fetchone()[0]
         except sqlite3.OperationalError:  # not created yet
             return 0
 
 
-def integrity(db_path: Path) -> str:
-    with sqlite3.connect(db_path) as db:
+async def integrity(world: World) -> str:
+    """SQLite's integrity check; on PostgreSQL, `db check`'s (tables, triggers, indexes)."""
+    if world.db_url is not None:
+        from bot.store import pg_maintenance
+
+        found = await asyncio.to_thread(pg_maintenance.check, world.db_url)
+        return "ok" if found.ok else "; ".join(found.problems)
+    with contextlib.closing(sqlite3.connect(world.db_path)) as db:
         return db.execute("PRAGMA integrity_check").fetchone()[0]
 
 
@@ -182,7 +198,7 @@ async def test_sigkill_mid_burst_then_restart_loses_nothing(world: World) -> Non
         acting = asyncio.create_task(burst.act(BURST // 2))  # and members go on talking
 
         async def storing() -> bool:
-            return stored_comments(world.db_path) >= FLOOD // 10
+            return await stored_comments(world) >= FLOOD // 10
 
         # Killed as soon as the first of the flood is committed: the writer keeps up with
         # a flood within a fraction of a second, so waiting longer would kill an idle bot.
@@ -193,8 +209,8 @@ async def test_sigkill_mid_burst_then_restart_loses_nothing(world: World) -> Non
     dropped = "gateway: the bot's connection dropped without a close frame"
     assert dropped in world.emu.problems  # what a killed process does; nothing else may be
     world.emu.problems.remove(dropped)
-    assert integrity(world.db_path) == "ok"
-    stored_at_kill = stored_comments(world.db_path)
+    assert await integrity(world) == "ok"
+    stored_at_kill = await stored_comments(world)
     await burst.act(BURST - BURST // 2)  # members keep talking while the bot is down
 
     async with bot_process(world) as bot:
@@ -202,8 +218,8 @@ async def test_sigkill_mid_burst_then_restart_loses_nothing(world: World) -> Non
         summary = await bot.wait_for_line(CAUGHT_UP)
         assert await bot.stop(signal.SIGTERM) == 0
 
-    assert integrity(world.db_path) == "ok"
-    async with SQLiteStore(world.db_path) as store:
+    assert await integrity(world) == "ok"
+    async with make_store(world.database) as store:
         comments = [c async for c in store.iter_comments(thread)]
     expected = discord_view(world.emu, thread)
     got = store_view(comments)
@@ -239,11 +255,10 @@ async def test_ctrl_c_flushes_and_exits_zero(world: World) -> None:
         await world.emu.ping_bot()
         assert await bot.stop(signal.SIGINT) == 0
         assert any("stopped cleanly" in line for line in bot.lines)
-    with sqlite3.connect(world.db_path) as db:
-        stored = {row[0] for row in db.execute(
-            "SELECT id FROM comments WHERE thread_id = ? AND seen = 1", (thread,))}
+    async with make_store(world.database, create=False) as store:
+        stored = {c.id async for c in store.iter_comments(thread, include_hidden=True)}
     assert stored == {int(m["id"]) for m in sent}
-    assert integrity(world.db_path) == "ok"
+    assert await integrity(world) == "ok"
 
 
 async def test_sigterm_during_catch_up_exits_zero(world: World) -> None:
@@ -261,5 +276,5 @@ async def test_sigterm_during_catch_up_exits_zero(world: World) -> None:
         assert not any("threads caught up" in line for line in bot.lines)
         assert any("catch-up: stopped" in line for line in bot.lines)
         assert any("stopped cleanly" in line for line in bot.lines)
-    assert integrity(world.db_path) == "ok"
-    assert stored_comments(world.db_path) < 1500
+    assert await integrity(world) == "ok"
+    assert await stored_comments(world) < 1500

@@ -123,7 +123,7 @@ async def test_discussion_is_stored_and_exported(world: World, running: RunningB
     assert "\u22121" in markdown  # Ben's score, with a real minus sign
 
     out = tmp_path / "cli.md"
-    env = {**os.environ, "FILMCLUB_DB": str(world.db_path), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "FILMCLUB_DB": world.database, "PYTHONPATH": str(ROOT)}
     env.pop("DISCORD_TOKEN", None)
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "export", "--thread", str(thread), "--format", "md",

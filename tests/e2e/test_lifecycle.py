@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import sys
 
+from bot.store import make_store
 from tests.e2e.harness import ROOT, RunningBot, World
 from tests.e2e.test_discussion import post_prompt
 
@@ -89,8 +90,12 @@ async def test_sigterm_flushes_and_exits_zero(world: World) -> None:
             proc.kill()
             await proc.wait()
     assert proc.returncode == 0, stderr.decode()[-2000:]
-    with sqlite3.connect(world.db_path) as db:
-        stored = {row[0] for row in db.execute(
-            "SELECT id FROM comments WHERE thread_id = ? AND seen = 1", (thread,))}
-        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    if world.db_url is not None:  # issue 15: the bot on PostgreSQL
+        async with make_store(world.db_url, create=False) as store:
+            stored = {c.id async for c in store.iter_comments(thread, include_hidden=True)}
+    else:
+        with sqlite3.connect(world.db_path) as db:
+            stored = {row[0] for row in db.execute(
+                "SELECT id FROM comments WHERE thread_id = ? AND seen = 1", (thread,))}
+            assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert stored == {int(m["id"]) for m in sent}

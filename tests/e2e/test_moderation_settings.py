@@ -62,7 +62,7 @@ async def test_channel_the_bot_cannot_post_in_is_refused(world: World, running: 
         "deny": str(Permissions.SEND_MESSAGES | Permissions.EMBED_LINKS),
     }])
     await running.settle()
-    before = dump(world.db_path)
+    before = dump(world)
     for option, purpose in (("prompt_channel", "post prompts"),
                             ("log_channel", "post the moderator log")):
         inter = await run(world, admin, world.lobby, "filmclub settings set",
@@ -70,7 +70,7 @@ async def test_channel_the_bot_cannot_post_in_is_refused(world: World, running: 
         line = one_line_refusal(inter)
         assert line.startswith(f"I can't {purpose} in <#{closed.id}>: I lack Send Messages")
     await running.settle()
-    assert dump(world.db_path) == before
+    assert dump(world) == before
 
 
 @pytest.mark.parametrize(("options", "expected"), [

@@ -20,9 +20,14 @@ async def test_a_second_bot_on_the_same_database_refuses_to_start(
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 2 and out == b""
-    assert err.decode().startswith(
-        f"filmclub: another filmclub bot is running on {world.db_path} (pid {os.getpid()} on "
-        f"{socket.gethostname()}, since ")
+    if world.db_url is None:
+        assert err.decode().startswith(
+            f"filmclub: another filmclub bot is running on {world.db_path} (pid {os.getpid()} on "
+            f"{socket.gethostname()}, since ")
+    else:  # issue 15: on PostgreSQL, the shard's advisory lock says it
+        assert err.decode().startswith(
+            f"filmclub: shard 0 is already running on {world.db_url} (held by filmclub pid "
+            f"{os.getpid()} on {socket.gethostname()}")
     assert err.decode().count("\n") == 1 and "Traceback" not in err.decode()
     assert world.emu.identify_count == identified  # it never connected
     # The first bot is untouched and still answers.

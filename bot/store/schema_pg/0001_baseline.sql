@@ -325,10 +325,10 @@ CREATE TABLE server_settings (
     spoiler_days      BIGINT CHECK (spoiler_days IS NULL OR spoiler_days BETWEEN 1 AND 366),
     updated_at        TEXT COLLATE "C",
     updated_by        BIGINT,
-    suggest_access TEXT COLLATE "C"
-    CHECK (suggest_access IN ('everyone', 'moderators')), poll_hours BIGINT
-    CHECK (poll_hours BETWEEN 1 AND 768), anonymise_members BIGINT
-    CHECK (anonymise_members IN (0, 1)));
+    suggest_access    TEXT COLLATE "C" CHECK (suggest_access IN ('everyone', 'moderators')),
+    poll_hours        BIGINT CHECK (poll_hours BETWEEN 1 AND 768),
+    anonymise_members BIGINT CHECK (anonymise_members IN (0, 1))
+);
 
 CREATE TABLE article_films (
     slug     TEXT COLLATE "C" PRIMARY KEY,
@@ -373,28 +373,19 @@ INSERT INTO export_state (id, generation) VALUES (1, 1);
 
 -- Export change tracking (SQLite's migrations 5 and 10): each change of a comment, its
 -- attachments, reactions or hiding, and each prompt posted, carries the current export
--- generation.
-CREATE FUNCTION filmclub_comment_changed(comment BIGINT) RETURNS void
-LANGUAGE sql AS $$
-    INSERT INTO comment_changes (comment_id, generation)
-    VALUES (comment, (SELECT generation FROM export_state WHERE id = 1))
-    ON CONFLICT (comment_id) DO UPDATE SET generation = excluded.generation;
-$$;
-
+-- generation. (Everything a trigger runs is PL/pgSQL, whose plans are kept: a SQL-language
+-- helper would be planned again for every row.)
 CREATE FUNCTION export_comment_created() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM filmclub_comment_changed(NEW.id);
+    INSERT INTO comment_changes (comment_id, generation)
+    VALUES (NEW.id, (SELECT generation FROM export_state WHERE id = 1))
+    ON CONFLICT (comment_id) DO UPDATE SET generation = excluded.generation;
     RETURN NULL;
 END $$;
 CREATE TRIGGER export_comment_created AFTER INSERT ON comments
 FOR EACH ROW EXECUTE FUNCTION export_comment_created();
 
 -- Only real changes count: a replayed event that rewrites the same values does not.
-CREATE FUNCTION export_comment_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM filmclub_comment_changed(NEW.id);
-    RETURN NULL;
-END $$;
 CREATE TRIGGER export_comment_changed
 AFTER UPDATE OF seen, author_name, parent_id, content, edited_at, deleted_at ON comments
 FOR EACH ROW
@@ -403,11 +394,13 @@ WHEN (NEW.seen IS DISTINCT FROM OLD.seen OR NEW.author_name IS DISTINCT FROM OLD
       OR NEW.content IS DISTINCT FROM OLD.content
       OR NEW.edited_at IS DISTINCT FROM OLD.edited_at
       OR NEW.deleted_at IS DISTINCT FROM OLD.deleted_at)
-EXECUTE FUNCTION export_comment_changed();
+EXECUTE FUNCTION export_comment_created();
 
 CREATE FUNCTION export_of_comment_id() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM filmclub_comment_changed(NEW.comment_id);
+    INSERT INTO comment_changes (comment_id, generation)
+    VALUES (NEW.comment_id, (SELECT generation FROM export_state WHERE id = 1))
+    ON CONFLICT (comment_id) DO UPDATE SET generation = excluded.generation;
     RETURN NULL;
 END $$;
 CREATE TRIGGER export_attachment_added AFTER INSERT ON attachments
@@ -424,9 +417,10 @@ FOR EACH ROW EXECUTE FUNCTION export_of_comment_id();
 
 CREATE FUNCTION export_comment_restored() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM comments WHERE id = OLD.comment_id) THEN
-        PERFORM filmclub_comment_changed(OLD.comment_id);
-    END IF;
+    INSERT INTO comment_changes (comment_id, generation)
+    SELECT OLD.comment_id, (SELECT generation FROM export_state WHERE id = 1)
+    WHERE EXISTS (SELECT 1 FROM comments WHERE id = OLD.comment_id)
+    ON CONFLICT (comment_id) DO UPDATE SET generation = excluded.generation;
     RETURN NULL;
 END $$;
 CREATE TRIGGER export_comment_restored AFTER DELETE ON hidden_comments
@@ -446,19 +440,18 @@ FOR EACH ROW EXECUTE FUNCTION export_prompt_posted();
 -- keep their rows with the placeholder text and name, read from meta ('forgotten_text',
 -- 'forgotten_name', written there from Python, bot.records.member_data), so that a
 -- replayed event cannot bring back what was removed.
-CREATE FUNCTION filmclub_forgotten(author BIGINT, created TEXT) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-    SELECT EXISTS (SELECT 1 FROM forgotten_members f
-                   WHERE f.user_id = author AND created <= f.forgotten_at);
-$$;
-
 CREATE FUNCTION forgotten_comment() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    placeholder TEXT := (SELECT value FROM meta WHERE key = 'forgotten_text');
-    removed     TEXT := (SELECT value FROM meta WHERE key = 'forgotten_name');
+    placeholder TEXT;
+    removed     TEXT;
 BEGIN
-    IF (NEW.content IS DISTINCT FROM placeholder OR NEW.author_name IS DISTINCT FROM removed)
-       AND filmclub_forgotten(NEW.author_id, NEW.created_at) THEN
+    IF NOT EXISTS (SELECT 1 FROM forgotten_members f
+                   WHERE f.user_id = NEW.author_id AND NEW.created_at <= f.forgotten_at) THEN
+        RETURN NULL;
+    END IF;
+    placeholder := (SELECT value FROM meta WHERE key = 'forgotten_text');
+    removed := (SELECT value FROM meta WHERE key = 'forgotten_name');
+    IF NEW.content IS DISTINCT FROM placeholder OR NEW.author_name IS DISTINCT FROM removed THEN
         UPDATE comments SET content = placeholder, author_name = removed WHERE id = NEW.id;
         IF TG_OP = 'UPDATE' THEN
             DELETE FROM versions WHERE comment_id = NEW.id;
@@ -511,9 +504,11 @@ FOR EACH ROW EXECUTE FUNCTION forgotten_reaction();
 CREATE FUNCTION member_name_written() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.seen = 1 AND NEW.author_name IS NOT NULL
-       AND NEW.author_name IS DISTINCT FROM (SELECT value FROM meta WHERE key = 'forgotten_name')
        AND (TG_OP = 'INSERT' OR OLD.seen = 0 OR NEW.author_name IS DISTINCT FROM OLD.author_name)
-       AND NOT filmclub_forgotten(NEW.author_id, NEW.created_at) THEN
+       AND NEW.author_name IS DISTINCT FROM (SELECT value FROM meta WHERE key = 'forgotten_name')
+       AND NOT EXISTS (SELECT 1 FROM forgotten_members f
+                       WHERE f.user_id = NEW.author_id AND NEW.created_at <= f.forgotten_at)
+    THEN
         INSERT INTO member_names (guild_id, user_id, name, seen_at)
         SELECT p.guild_id, NEW.author_id, NEW.author_name, NEW.created_at
         FROM prompts p WHERE p.thread_id = NEW.thread_id
