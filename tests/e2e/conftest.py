@@ -26,13 +26,32 @@ async def emu() -> AsyncIterator[DiscordEmulator]:
 #: FILMCLUB_E2E_BACKEND=postgresql runs the end-to-end tests with the bot on PostgreSQL
 #: (issue 15; tests that read the SQLite file themselves do not apply there).
 E2E_BACKEND = os.environ.get("FILMCLUB_E2E_BACKEND", "sqlite")
+#: The end-to-end tests that touch the store most run on both backends in every run
+#: (issue 15): prompt -> capture -> export, moderation, catch-up, the crash test and the
+#: property test.
+BOTH_BACKENDS = frozenset({"test_discussion", "test_export", "test_moderation",
+                           "test_catchup", "test_crash", "test_events_property"})
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run the modules of ``BOTH_BACKENDS`` once with the bot on each backend."""
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    if module in BOTH_BACKENDS and "world" in metafunc.fixturenames:
+        metafunc.parametrize("e2e_backend", ["sqlite", "postgresql"], indirect=True)
 
 
 @pytest.fixture
-async def world(emu: DiscordEmulator, tmp_path: Path,
+def e2e_backend(request: pytest.FixtureRequest) -> str:
+    """The store the bot runs on: the parameter where a module runs on both, else
+    FILMCLUB_E2E_BACKEND (default SQLite)."""
+    return str(getattr(request, "param", E2E_BACKEND))
+
+
+@pytest.fixture
+async def world(emu: DiscordEmulator, tmp_path: Path, e2e_backend: str,
                 request: pytest.FixtureRequest) -> AsyncIterator[World]:
     made = await make_world(emu, tmp_path)
-    if E2E_BACKEND != "postgresql":
+    if e2e_backend != "postgresql":
         yield made
         return
     with fresh_database(request.getfixturevalue("postgres_server")) as url:
