@@ -218,3 +218,47 @@ def rounds_args(doc: str | None, argv: list[str] | None) -> tuple[bool, int]:
 def quiet_logging() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("discord").setLevel(logging.ERROR)
+
+
+#: What a stored burst must hold in its thread, each a count by SQL (``?``: the thread).
+BURST_COUNTS = {
+    "comments": "SELECT count(*) FROM comments WHERE thread_id = ? AND seen = 1",
+    "deleted": "SELECT count(*) FROM comments WHERE thread_id = ? AND deleted_at IS NOT NULL",
+    "edited": "SELECT count(*) FROM comments WHERE thread_id = ? AND edited_at IS NOT NULL",
+    "versions": "SELECT count(*) FROM versions JOIN comments ON id = comment_id"
+                " WHERE thread_id = ?",
+    "reactions": "SELECT count(*) FROM reactions JOIN comments ON id = comment_id"
+                 " WHERE thread_id = ?",
+    "replies": "SELECT count(*) FROM comments WHERE thread_id = ? AND parent_id IS NOT NULL",
+}
+
+
+def burst_check(found: dict[str, int], sizes: dict[str, int], expected: dict[str, Any],
+                where: str) -> dict[str, int]:
+    """Raise unless ``found`` (BURST_COUNTS' counts) is the burst stored exactly once."""
+    want = {
+        "comments": sizes["messages"] + 1,  # and the sentinel
+        "deleted": sizes["deletes"],
+        "edited": sizes["edits"],
+        "versions": 2 * sizes["edits"],  # the first text and the edit, of edited ones only
+        "reactions": expected["distinct_reactions"],
+        "replies": expected["replies"],
+    }
+    if found != want:
+        raise AssertionError(f"{where} does not hold the burst exactly once: "
+                             f"{found} != {want}")
+    return found
+
+
+async def check_postgres(url: str, thread: int, sizes: dict[str, int],
+                         expected: dict[str, Any]) -> dict[str, int]:
+    """Every event of ``thread``'s burst is in the PostgreSQL database at ``url`` once."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        found = {name: int(await conn.fetchval(sql.replace("?", "$1"), thread))
+                 for name, sql in BURST_COUNTS.items()}
+    finally:
+        await conn.close()
+    return burst_check(found, sizes, expected, f"PostgreSQL (thread {thread})")

@@ -28,7 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import (
+    BURST_COUNTS,
     EmulatorProcess,
+    burst_check,
     ceiling_client,
     emulator_process,
     median,
@@ -48,35 +50,11 @@ QUICK = {"messages": 2_000, "reactions": 200, "edits": 100, "deletes": 50}
 
 def check_store(db_path: Path, thread: int, sizes: dict[str, int],
                 expected: dict[str, Any]) -> dict[str, int]:
-    """Every event of the burst is in the store once; returns what was found."""
+    """Every event of the burst is in the SQLite store once; returns what was found."""
     with sqlite3.connect(db_path) as db:
-        def one(sql: str) -> int:
-            return db.execute(sql, (thread,)).fetchone()[0]
-
-        found = {
-            "comments": one("SELECT count(*) FROM comments WHERE thread_id = ? AND seen = 1"),
-            "deleted": one("SELECT count(*) FROM comments WHERE thread_id = ?"
-                           " AND deleted_at IS NOT NULL"),
-            "edited": one("SELECT count(*) FROM comments WHERE thread_id = ?"
-                          " AND edited_at IS NOT NULL"),
-            "versions": one("SELECT count(*) FROM versions JOIN comments ON id = comment_id"
-                            " WHERE thread_id = ?"),
-            "reactions": one("SELECT count(*) FROM reactions JOIN comments ON id = comment_id"
-                             " WHERE thread_id = ?"),
-            "replies": one("SELECT count(*) FROM comments WHERE thread_id = ?"
-                           " AND parent_id IS NOT NULL"),
-        }
-    want = {
-        "comments": sizes["messages"] + 1,  # and the sentinel
-        "deleted": sizes["deletes"],
-        "edited": sizes["edits"],
-        "versions": 2 * sizes["edits"],  # the first text and the edit, of edited ones only
-        "reactions": expected["distinct_reactions"],
-        "replies": expected["replies"],
-    }
-    if found != want:
-        raise AssertionError(f"store does not hold the burst exactly once: {found} != {want}")
-    return found
+        found = {name: db.execute(sql, (thread,)).fetchone()[0]
+                 for name, sql in BURST_COUNTS.items()}
+    return burst_check(found, sizes, expected, "the store")
 
 
 def events_of(sizes: dict[str, int]) -> int:

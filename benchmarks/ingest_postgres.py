@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 
 from benchmarks.common import (
     EmulatorProcess,
+    check_postgres,
     emulator_process,
     median,
     quiet_logging,
@@ -109,40 +110,6 @@ async def database(server: pgserver.PostgresServer, synchronous_commit: str
         yield server.url(name)
     finally:
         server.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-async def check_postgres(url: str, thread: int, sizes: dict[str, int],
-                         expected: dict[str, Any]) -> None:
-    """benchmarks.ingest's check, on PostgreSQL: every event stored exactly once."""
-    import asyncpg
-
-    conn = await asyncpg.connect(url)
-    try:
-        async def one(sql: str) -> int:
-            return int(await conn.fetchval(sql.replace("?", "$1"), thread))
-
-        found = {
-            "comments": await one("SELECT count(*) FROM comments WHERE thread_id = ?"
-                                  " AND seen = 1"),
-            "deleted": await one("SELECT count(*) FROM comments WHERE thread_id = ?"
-                                 " AND deleted_at IS NOT NULL"),
-            "edited": await one("SELECT count(*) FROM comments WHERE thread_id = ?"
-                                " AND edited_at IS NOT NULL"),
-            "versions": await one("SELECT count(*) FROM versions JOIN comments"
-                                  " ON id = comment_id WHERE thread_id = ?"),
-            "reactions": await one("SELECT count(*) FROM reactions JOIN comments"
-                                   " ON id = comment_id WHERE thread_id = ?"),
-            "replies": await one("SELECT count(*) FROM comments WHERE thread_id = ?"
-                                 " AND parent_id IS NOT NULL"),
-        }
-    finally:
-        await conn.close()
-    want = {"comments": sizes["messages"] + 1, "deleted": sizes["deletes"],
-            "edited": sizes["edits"], "versions": 2 * sizes["edits"],
-            "reactions": expected["distinct_reactions"], "replies": expected["replies"]}
-    if found != want:
-        raise AssertionError(f"PostgreSQL does not hold the burst exactly once: "
-                             f"{found} != {want}")
 
 
 async def bot_side(emu: EmulatorProcess, thread: int, sizes: dict[str, int], folder: str,

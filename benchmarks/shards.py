@@ -31,6 +31,7 @@ from typing import Any
 from benchmarks.common import (
     ROOT,
     EmulatorProcess,
+    check_postgres,
     emulator_process,
     median,
     report,
@@ -161,36 +162,8 @@ async def wait_committed(url: str, threads: list[int], bots: BotProcesses) -> No
 async def check_store(url: str, threads: list[int], built: dict[str, Any],
                       sizes: dict[str, int]) -> None:
     """Every event of every thread's burst is in the database once."""
-    import asyncpg
-
-    conn = await asyncpg.connect(url)
-    try:
-        for thread in threads:
-            expected = built["threads"][str(thread)]
-
-            async def one(sql: str, thread: int = thread) -> int:
-                return int(await conn.fetchval(sql, thread))
-
-            found = {
-                "comments": await one("SELECT count(*) FROM comments WHERE thread_id = $1"
-                                      " AND seen = 1"),
-                "deleted": await one("SELECT count(*) FROM comments WHERE thread_id = $1"
-                                     " AND deleted_at IS NOT NULL"),
-                "edited": await one("SELECT count(*) FROM comments WHERE thread_id = $1"
-                                    " AND edited_at IS NOT NULL"),
-                "versions": await one("SELECT count(*) FROM versions JOIN comments"
-                                      " ON id = comment_id WHERE thread_id = $1"),
-                "reactions": await one("SELECT count(*) FROM reactions JOIN comments"
-                                       " ON id = comment_id WHERE thread_id = $1"),
-            }
-            want = {"comments": sizes["messages"] + 1, "deleted": sizes["deletes"],
-                    "edited": sizes["edits"], "versions": 2 * sizes["edits"],
-                    "reactions": expected["distinct_reactions"]}
-            if found != want:
-                raise AssertionError(f"thread {thread}: not stored exactly once: "
-                                     f"{found} != {want}")
-    finally:
-        await conn.close()
+    for thread in threads:
+        await check_postgres(url, thread, sizes, built["threads"][str(thread)])
 
 
 async def side(emu: EmulatorProcess, server: Any, name: str, threads: list[int],
