@@ -200,6 +200,12 @@ async def _serve(config: Config, token: str, stop: asyncio.Event, library: Artic
                 # shard 0. (SQLite: the file lock above.)
                 for shard in config.shards.running:
                     await store.hold_shard_lock(shard)
+                if config.db_url is None and len(config.shards.running) < (
+                        config.shards.count or 1):
+                    log.warning("this process runs %s on a SQLite file, which no other "
+                                "process can share: the servers of the other shards have no "
+                                "bot until it runs them too; several shard processes need "
+                                "FILMCLUB_DB=postgresql://…", config.shards.describe())
                 bot = make_bot(config, store, library, log_channels=LogChannels)
                 if on_start is not None:
                     on_start(bot)

@@ -87,9 +87,11 @@ async def test_one_process_runs_two_shards(emu: DiscordEmulator, tmp_path: Path,
 
 
 async def test_a_process_looks_after_its_own_shards_only(
-        emu: DiscordEmulator, tmp_path: Path, runners: list[RunningBot]) -> None:
+        emu: DiscordEmulator, tmp_path: Path, runners: list[RunningBot],
+        caplog: pytest.LogCaptureFixture) -> None:
     """Shard 0 of 2 alone posts the due slots of its servers, not shard 1's, and syncs the
-    commands; shard 1 of 2 alone then posts shard 1's slot and syncs nothing."""
+    commands; shard 1 of 2 alone then posts shard 1's slot and syncs nothing. Each start
+    warns that on SQLite the other shard's servers have no bot meanwhile."""
     servers = add_servers(emu)
     db = tmp_path / "filmclub.db"
     async with SQLiteStore(db) as store:
@@ -104,8 +106,14 @@ async def test_a_process_looks_after_its_own_shards_only(
         synced = commands_synced(emu)
         runner = RunningBot(world, configure=lambda bot: setattr(bot, "clock", clock))
         runners.append(runner)
+        caplog.clear()
         bot = await runner.start(timeout=30)
         assert emu.connected_shards() == {(shard, 2)}
+        assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"
+                and "which no other process can share" in r.getMessage()] == [
+            f"this process runs shards {shard} of 2 on a SQLite file, which no other process "
+            "can share: the servers of the other shards have no bot until it runs them too; "
+            "several shard processes need FILMCLUB_DB=postgresql://…"]
         assert {g.id for g in bot.guilds} == {s.guild.id for s in servers if s.shard == shard}
         mine = [s for s in servers if s.shard == shard]
         await emu.wait_until(lambda mine=mine, world=world: all(
