@@ -27,6 +27,7 @@ from tests.e2e.sharding import (
     stored_once,
     world_of,
 )
+from tests.e2e.test_operations import free_port, scrape, until_health
 
 
 @pytest.fixture
@@ -153,4 +154,25 @@ async def test_a_shard_starting_a_fresh_session_alone_is_caught_up(
     assert [c.id for c in stored] == [int(m["id"]) for m in missed]
     assert stored_once(emu, thread, stored) == []
     assert emu.connected_shards() == {(0, 2), (1, 2)}
+    assert await runner.stop() == 0
+
+
+async def test_metrics_and_health_report_each_shard(emu: DiscordEmulator, tmp_path: Path,
+                                                    runners: list[RunningBot]) -> None:
+    """Shards 0-1 of 2 with FILMCLUB_METRICS_PORT: /healthz names both shards connected,
+    /metrics gives each its gateway latency and connection."""
+    servers = add_servers(emu)
+    port = free_port()
+    world = world_of(emu, servers, tmp_path / "filmclub.db", FILMCLUB_SHARD_COUNT="2",
+                     FILMCLUB_SHARD_IDS="0-1", FILMCLUB_METRICS_PORT=str(port))
+    runner = RunningBot(world)
+    runners.append(runner)
+    await runner.start(timeout=30)
+    body = await until_health(port, 200, timeout=60)
+    assert body["gateway"] == {"connected": True,
+                               "shards": {"0": "connected", "1": "connected"}}, body
+    samples = await scrape(port)
+    shards_seen = {dict(labels).get("shard") for name, labels in samples
+                   if name == "filmclub_gateway_latency_seconds"}
+    assert shards_seen == {"0", "1"}, sorted(samples)
     assert await runner.stop() == 0
