@@ -43,9 +43,10 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from bot.errors import StoreError
+from bot.store.events_sql import _UNREACT, _UNREACT_ROW
 from bot.store.migrations import CONSTANTS, load_migrations
 from bot.store.pg_dialect import OVERRIDES, Translated, translate
-from bot.store.sql_store import _UNREACT, _UNREACT_ROW, SQLStore
+from bot.store.sql_store import SQLStore
 
 log = logging.getLogger(__name__)
 
