@@ -31,14 +31,17 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import StoreError
 from bot.models import Event, MessageCreated
 from bot.store.base import StorageListener, StorageNotice
 from bot.store.events_sql import _CREATE_WIDTH, _create_row, _Creates
+
+if TYPE_CHECKING:
+    import aiosqlite
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +127,41 @@ _Settled = list[tuple[asyncio.Future[Any], Any]]
 
 class SQLWriter:
     """The writer thread and its queue (mixed into ``SQLStore``)."""
+
+    def _init_writer(self) -> None:
+        """The writer's state, before the store opens (from ``SQLStore.__init__``)."""
+        #: While the database cannot be written, the ``failing`` notice (set by the writer).
+        self.trouble: StorageNotice | None = None
+        self.shed_events = 0  # events not kept in all (their threads go to catch-up)
+        self._storage_listeners: list[StorageListener] = []
+        self._shed_threads: set[int] = set()  # event loop side, until the next recovery
+        self._shed_now = 0
+        self._retry_wake = threading.Event()
+        self._abandoned = False
+        self._given_up = 0  # events let go when the store closed while it could not write
+        self._given_up_threads: set[int] = set()
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()  # chunks, then _STOP
+        self._chunk: list[Any] = []  # what the event loop gathers before handing it over
+        self._submitted = 0  # events, ops and flushes queued (event loop side)
+        self._handed = 0  # how many of them were handed to the writer
+        self._committed = 0  # items committed (written by the writer thread only)
+        self._space = asyncio.Event()  # set by the writer once a full queue has drained
+        self._drained = threading.Event()
+        self._space_wanted = False
+        self._held_warned = 0.0
+        self._writer: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wconn: sqlite3.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._closing = False
+        self.failed_events = 0
+        #: Called on the event loop after each commit with the batch and the wall-clock
+        #: time the commit finished (the latency benchmark).
+        self.commit_hooks: list[Callable[[Sequence[Event | _Op], float], None]] = []
+        #: Told in the writer thread after each commit: the events committed by record
+        #: type and the seconds the transaction took (``bot.metrics``); counted per
+        #: batch, so the gateway's hot path is the same with or without it.
+        self.commit_observer: Callable[[Mapping[type, int], float], None] | None = None
 
     # -- life cycle ------------------------------------------------------------
     # ``open`` (the backend's) makes the connections, ``_wconn`` and ``_reader``, then
