@@ -52,7 +52,7 @@ OUTCOMES = ("completed", "refused", "invalid", "failed")
 
 @runtime_checkable
 class ObservedStore(Protocol):
-    """What a store offers to be watched: the SQLite store has it (``bot.store.sqlite``)."""
+    """What a store offers to be watched: the SQL stores have it (``bot.store.writer``)."""
 
     commit_observer: CommitObserver | None
 

@@ -1,6 +1,6 @@
-"""The SQLite side of issue 19: activity per hour for the charts.
+"""The SQL store's side of issue 19: activity per hour for the charts.
 
-``ChartsSQL`` is mixed into ``SQLiteStore`` like ``ClubSQL``: it reads through the reader
+``ChartsSQL`` is mixed into ``SQLStore`` like ``ClubSQL``: it reads through the reader
 ``_db``.
 """
 

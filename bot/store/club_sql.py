@@ -1,6 +1,6 @@
-"""The SQLite side of issue 17: watchlists, ratings and polls.
+"""The SQL store's side of issue 17: watchlists, ratings and polls.
 
-``ClubSQL`` is mixed into ``SQLiteStore``: writes are functions of the writer's
+``ClubSQL`` is mixed into ``SQLStore``: writes are functions of the writer's
 connection run through ``_call`` (in order with the gateway's events), reads go
 through the reader connection ``_db``.
 """

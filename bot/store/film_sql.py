@@ -1,6 +1,6 @@
-"""The SQLite side of issue 18: films, article films, the lookup cache, a film's history.
+"""The SQL store's side of issue 18: films, article films, the lookup cache, a film's history.
 
-``FilmSQL`` is mixed into ``SQLiteStore`` like ``ClubSQL``: writes go through the writer
+``FilmSQL`` is mixed into ``SQLStore`` like ``ClubSQL``: writes go through the writer
 (``_call``), reads through the reader connection.
 """
 

@@ -1,6 +1,6 @@
-"""The SQL of a member's own data for the SQLite store: what /mydata reads and what
+"""The SQL of a member's own data for the SQL store: what /mydata reads and what
 /forget removes (``bot.records.member_data``). Writes are functions of the writer's
-connection, run through ``SQLiteStore._call`` in order with the events."""
+connection, run through ``SQLStore._call`` in order with the events."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from bot.records.member_data import PLACEHOLDER, REMOVED_NAME, ForgetReport
 
 # -- the member's own data --------------------------------------------------------------
 
-#: Where each comment is and whether it is hidden, then the columns SQLiteStore._comment reads.
+#: Where each comment is and whether it is hidden, then the columns ReportsSQL._comment reads.
 OWN_COMMENTS = """
 SELECT p.guild_id, p.article, EXISTS (SELECT 1 FROM hidden_comments h WHERE h.comment_id = c.id),
        c.id, c.thread_id, c.author_id, c.author_name, c.parent_id, c.created_at, c.content,

@@ -1,9 +1,9 @@
 """SQLite's SQL, as the shared store logic writes it, in PostgreSQL's dialect (issue 15).
 
-The store's queries are written once, for SQLite (``bot/store/sqlite.py`` and its
-``*_sql`` modules). :func:`translate` turns each text into PostgreSQL's once (cached):
-parameters (``?``, ``?N``, ``:name``) become ``$n``, and the few SQLite idioms the
-store uses become PostgreSQL's own:
+The store's queries are written once, for SQLite (``bot/store/sql_store.py`` and its role
+modules, ``writer.py`` and the ``*_sql`` modules). :func:`translate` turns each text into
+PostgreSQL's once (cached): parameters (``?``, ``?N``, ``:name``) become ``$n``, and the
+few SQLite idioms the store uses become PostgreSQL's own:
 
 - ``INSERT OR IGNORE`` → ``ON CONFLICT DO NOTHING``; ``INSERT OR REPLACE`` → an upsert
   on the table's key; ``ON CONFLICT DO UPDATE`` without a target gets the key;

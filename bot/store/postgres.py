@@ -1,8 +1,8 @@
-"""The PostgreSQL store (issue 15): the same store logic as SQLite's, on asyncpg.
+"""The PostgreSQL store (issue 15): the store's shared logic on asyncpg.
 
-``PostgresStore`` is ``SQLiteStore``'s logic (the writer thread with its batches, group
-commits, idempotent event SQL, storage-trouble keeping and retrying, and every read)
-given PostgreSQL's connections instead of SQLite's:
+``PostgresStore`` is, like ``SQLiteStore``, a ``SQLStore`` (``bot.store.sql_store``: the
+writer thread with its batches, group commits, idempotent event SQL, storage-trouble
+keeping and retrying, and every read) given PostgreSQL's connections:
 
 - the writer thread owns one asyncpg connection, run on an event loop of its own
   (:class:`WriterConnection`), shaped like the ``sqlite3`` connection the shared
@@ -34,7 +34,6 @@ import os
 import re
 import socket
 import sqlite3
-import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -44,9 +43,10 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from bot.errors import StoreError
+from bot.store.events_sql import _UNREACT, _UNREACT_ROW
 from bot.store.migrations import CONSTANTS, load_migrations
 from bot.store.pg_dialect import OVERRIDES, Translated, translate
-from bot.store.sqlite import _UNREACT, _UNREACT_ROW, SQLiteStore
+from bot.store.sql_store import SQLStore
 
 log = logging.getLogger(__name__)
 
@@ -633,12 +633,12 @@ async def reset_identities(conn: asyncpg.Connection) -> None:
 
 # -- the store -------------------------------------------------------------------------
 
-class PostgresStore(SQLiteStore):
-    """The store on PostgreSQL: SQLiteStore's logic with PostgreSQL's connections."""
+class PostgresStore(SQLStore):
+    """The store on PostgreSQL: SQLStore's logic with PostgreSQL's connections."""
 
     def __init__(self, url: str, **options: Any) -> None:
         options.pop("busy_timeout", None)
-        super().__init__(Path("postgresql"), **options)
+        super().__init__(**options)
         self.url = url
         self.where = describe(url)
         self._shard_locks: dict[int, asyncpg.Connection] = {}
@@ -656,13 +656,6 @@ class PostgresStore(SQLiteStore):
             raise
         self._reader = reader  # type: ignore[assignment]
         self._start_writer()
-
-    def _start_writer(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._closing = False
-        self._writer = threading.Thread(target=self._write_forever, name="filmclub-writer",
-                                        daemon=True)
-        self._writer.start()
 
     def _close_writer_conn(self) -> None:
         if self._wconn is not None:

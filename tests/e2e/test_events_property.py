@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.models import Prompt, snowflake_time, utcnow
-from bot.store.sqlite import DEFAULT_VOTE_VALUES, vote_key
+from bot.store import DEFAULT_VOTE_VALUES, vote_key
 from tests.e2e.harness import RunningBot, World
 from tests.e2e.test_discussion import ARTICLE
 

@@ -24,7 +24,8 @@ from bot.models import (
     snowflake_time,
 )
 from bot.store import SQLiteStore
-from bot.store.sqlite import _flat_values, snowflake_ts, ts
+from bot.store.events_sql import _flat_values, snowflake_ts
+from bot.store.sql_values import ts
 from tests.store.test_contract import ARTICLE, T0, THREAD, at, sf
 
 
@@ -64,7 +65,7 @@ async def test_back_pressure_holds_the_caller_and_loses_nothing(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """Far more events than ``max_pending`` at once: submit waits for the writer, keeps all."""
     store = await open_store(tmp_path / "db", max_pending=40, max_batch=8)
-    caplog.set_level(logging.WARNING, logger="bot.store.sqlite")
+    caplog.set_level(logging.WARNING, logger="bot.store.writer")
     try:
         for i in range(2_000):
             store.submit(message(i))
@@ -80,7 +81,7 @@ async def test_put_waits_without_blocking_the_loop(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """The async path waits for space while other tasks go on running."""
     store = await open_store(tmp_path / "db", max_pending=20, max_batch=4)
-    caplog.set_level(logging.WARNING, logger="bot.store.sqlite")
+    caplog.set_level(logging.WARNING, logger="bot.store.writer")
     ticks = 0
 
     async def ticker() -> None:
