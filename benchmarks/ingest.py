@@ -32,6 +32,7 @@ from benchmarks.common import (
     EmulatorProcess,
     burst_check,
     ceiling_client,
+    check_postgres,
     emulator_process,
     median,
     real_bot,
@@ -78,13 +79,17 @@ async def ceiling_side(emu: EmulatorProcess, thread: int, sizes: dict[str, int],
 
 
 async def bot_side(emu: EmulatorProcess, thread: int, sizes: dict[str, int], folder: str,
-                   switch_off: Callable[[FilmClub], None] | None = None) -> float:
+                   switch_off: Callable[[FilmClub], None] | None = None,
+                   database: str | None = None) -> float:
     """The real bot stores the burst, checked to be all there: its rate in events a second.
+
+    ``database``: a PostgreSQL URL to store it in (benchmarks.ingest_postgres), else a
+    SQLite file in ``folder``.
 
     ``switch_off`` (benchmarks.ingest_breakdown) turns parts of the bot off; the store
     is then not checked, since it is not meant to hold the burst.
     """
-    async with real_bot(emu.info, thread, Path(folder)) as run_:
+    async with real_bot(emu.info, thread, Path(folder), database=database) as run_:
         await asyncio.sleep(SETTLE)  # start-up catch-up of the empty thread
         if switch_off is not None:
             switch_off(run_.bot)
@@ -95,8 +100,10 @@ async def bot_side(emu: EmulatorProcess, thread: int, sizes: dict[str, int], fol
         await done
         await run_.bot.store.flush()
         rate = built["frames"] / (time.perf_counter() - started)
-    if switch_off is None:
+    if switch_off is None and database is None:
         check_store(run_.db_path, thread, sizes, built)
+    elif switch_off is None and database is not None:
+        await check_postgres(database, thread, sizes, built)
     return rate
 
 

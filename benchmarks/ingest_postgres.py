@@ -27,73 +27,36 @@ import asyncio
 import contextlib
 import itertools
 import os
-import shutil
-import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from benchmarks.common import (
-    EmulatorProcess,
-    check_postgres,
     emulator_process,
     median,
     quiet_logging,
-    real_bot,
     report,
-    sentinel_waiter,
     temp_folder,
     timed_rounds,
 )
-from benchmarks.ingest import FULL, QUICK, SETTLE, check_store, events_of
+from benchmarks.ingest import FULL, QUICK, bot_side, events_of
 from tests import pgserver
 
 SIDES = ("sqlite", "postgresql")
 GOAL = 0.5
 
 
-class _DurableCluster(pgserver._Cluster):
-    """The tests' throw-away cluster, with PostgreSQL's durability as it ships."""
-
-    def __init__(self, bindir: Path, synchronous_commit: str) -> None:
-        super().__init__(bindir)
-        self.synchronous_commit = synchronous_commit
-
-    def start(self) -> pgserver.PostgresServer:
-        subprocess.run(self._command(str(self.bindir / "initdb"), "-D", str(self.data),
-                                     "-U", "filmclub", "--auth=trust", "-E", "UTF8",
-                                     "--locale=C"),
-                       check=True, capture_output=True, timeout=120)
-        options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} "
-                   f"-c unix_socket_directories={self.root} -c max_connections=50 "
-                   f"-c synchronous_commit={self.synchronous_commit}")
-        subprocess.run(self._command(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-w",
-                                     "-t", "60", "-o", options, "-l", str(self.root / "log"),
-                                     "start"),
-                       check=True, capture_output=True, timeout=90)
-        return pgserver.PostgresServer("127.0.0.1", self.port, "filmclub")
-
-
 @contextlib.contextmanager
 def postgres(given: str | None, synchronous_commit: str) -> Iterator[pgserver.PostgresServer]:
-    """The server the benchmark creates its databases on."""
-    if given:
-        parts = urlsplit(given)
-        yield pgserver.PostgresServer(parts.hostname or "127.0.0.1", parts.port or 5432,
-                                      parts.username or "postgres", parts.password)
-        return
-    bindir = pgserver._binaries()
-    if bindir is None or shutil.which("psql") is None:
-        raise SystemExit("benchmarks.ingest_postgres: no PostgreSQL server programs found "
-                         "(Debian: apt install postgresql), and no --postgres URL given")
-    cluster = _DurableCluster(bindir, synchronous_commit)
+    """The server the benchmark creates its databases on: ``given``, or a throw-away cluster
+    with PostgreSQL's durability as it ships (fsync on)."""
     try:
-        yield cluster.start()
-    finally:
-        cluster.stop()
+        with pgserver.running_server(given, durable=True,
+                                     synchronous_commit=synchronous_commit) as server:
+            yield server
+    except pgserver.NoPostgres as exc:
+        raise SystemExit(f"benchmarks.ingest_postgres: {exc} (Debian: apt install "
+                         "postgresql), and no --postgres URL given") from exc
 
 
 _names = itertools.count()
@@ -112,25 +75,6 @@ async def database(server: pgserver.PostgresServer, synchronous_commit: str
         server.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-async def bot_side(emu: EmulatorProcess, thread: int, sizes: dict[str, int], folder: str,
-                   url: str | None) -> float:
-    """The real bot stores the burst in SQLite (``url`` None) or PostgreSQL: events/s."""
-    async with real_bot(emu.info, thread, Path(folder), database=url) as run_:
-        await asyncio.sleep(SETTLE)  # start-up catch-up of the empty thread
-        built = await emu.ask("build", thread=thread, **sizes)
-        done = sentinel_waiter(run_.bot)
-        started = time.perf_counter()
-        await emu.ask("send")
-        await done
-        await run_.bot.store.flush()
-        rate = built["frames"] / (time.perf_counter() - started)
-    if url is None:
-        check_store(run_.db_path, thread, sizes, built)
-    else:
-        await check_postgres(url, thread, sizes, built)
-    return rate
-
-
 async def run(quick: bool, rounds: int, server: pgserver.PostgresServer,
               synchronous_commit: str) -> dict[str, Any]:
     sizes = QUICK if quick else FULL
@@ -140,9 +84,9 @@ async def run(quick: bool, rounds: int, server: pgserver.PostgresServer,
 
             async def time_one(side: str, thread: int) -> float:
                 if side == "sqlite":
-                    return await bot_side(emu, thread, sizes, folder, None)
+                    return await bot_side(emu, thread, sizes, folder)
                 async with database(server, synchronous_commit) as url:
-                    return await bot_side(emu, thread, sizes, folder, url)
+                    return await bot_side(emu, thread, sizes, folder, database=url)
 
             async for index, now in timed_rounds(emu, SIDES, rounds, time_one):
                 for side, rate in now.items():

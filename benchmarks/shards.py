@@ -52,21 +52,11 @@ def postgres() -> Iterator[Any]:
     """A PostgreSQL server: the one FILMCLUB_TEST_POSTGRES names, or a throw-away cluster."""
     from tests import pgserver
 
-    given = os.environ.get(pgserver.URL_VARIABLE)
-    if given:
-        from urllib.parse import urlsplit
-        parts = urlsplit(given)
-        yield pgserver.PostgresServer(parts.hostname or "127.0.0.1", parts.port or 5432,
-                                      parts.username or "postgres", parts.password)
-        return
-    bindir = pgserver._binaries()
-    if bindir is None:
-        raise SystemExit(f"benchmarks.shards: {pgserver.HOW}")
-    cluster = pgserver._Cluster(bindir)
     try:
-        yield cluster.start()
-    finally:
-        cluster.stop()
+        with pgserver.running_server() as server:
+            yield server
+    except pgserver.NoPostgres as exc:
+        raise SystemExit(f"benchmarks.shards: {exc}; {pgserver.HOW}") from exc
 
 
 @contextlib.asynccontextmanager

@@ -29,6 +29,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -50,6 +51,13 @@ class PostgresServer:
     user: str
     password: str | None = None
 
+    @classmethod
+    def from_url(cls, url: str) -> PostgresServer:
+        """The server ``url`` names (its database part is ignored)."""
+        parts = urlsplit(url)
+        return cls(parts.hostname or "127.0.0.1", parts.port or 5432,
+                   parts.username or "postgres", parts.password)
+
     def url(self, database: str = "postgres") -> str:
         auth = self.user if self.password is None else f"{self.user}:{self.password}"
         return f"postgresql://{auth}@{self.host}:{self.port}/{database}"
@@ -66,7 +74,7 @@ class PostgresServer:
         return done.stdout
 
 
-def _binaries() -> Path | None:
+def binaries() -> Path | None:
     """The folder holding initdb and pg_ctl, or None."""
     found = shutil.which("initdb")
     if found and shutil.which("pg_ctl"):
@@ -94,11 +102,19 @@ def _run_as() -> str | None:
     raise RuntimeError("running as root and no unprivileged user (postgres, nobody) exists")
 
 
-class _Cluster:
-    """initdb, pg_ctl start and stop, in a temporary folder."""
+class Cluster:
+    """initdb, pg_ctl start and stop, in a temporary folder.
 
-    def __init__(self, bindir: Path) -> None:
+    For the tests, durability is off (nothing here must survive a power cut); ``durable``
+    keeps PostgreSQL's as it ships (fsync on), with ``synchronous_commit`` as given, for
+    the benchmarks.
+    """
+
+    def __init__(self, bindir: Path, *, durable: bool = False,
+                 synchronous_commit: str = "off") -> None:
         self.bindir = bindir
+        self.durable = durable
+        self.synchronous_commit = synchronous_commit
         self.user = _run_as()
         self.root = Path(tempfile.mkdtemp(prefix="filmclub-pg-"))
         self.data = self.root / "data"
@@ -115,11 +131,13 @@ class _Cluster:
     def start(self) -> PostgresServer:
         subprocess.run(self._command(str(self.bindir / "initdb"), "-D", str(self.data),
                                      "-U", "filmclub", "--auth=trust", "-E", "UTF8",
-                                     "--locale=C", "--no-sync"),
+                                     "--locale=C", *(() if self.durable else ("--no-sync",))),
                        check=True, capture_output=True, timeout=120)
         options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} "
-                   f"-c unix_socket_directories={self.root} -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+                   f"-c unix_socket_directories={self.root} -c max_connections=200 "
+                   f"-c synchronous_commit={self.synchronous_commit}")
+        if not self.durable:
+            options += " -c fsync=off -c full_page_writes=off"
         subprocess.run(self._command(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-w",
                                      "-t", "60", "-o", options, "-l", str(self.root / "log"),
                                      "start"),
@@ -134,40 +152,47 @@ class _Cluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get(REQUIRE_VARIABLE) == "1":
-        pytest.fail(f"{REQUIRE_VARIABLE}=1 and no PostgreSQL: {reason}", pytrace=False)
-    pytest.skip(HOW)
+class NoPostgres(Exception):
+    """No server given and none could be started here (the message says why)."""
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """A PostgreSQL server for this test session (see the module's docstring)."""
-    given = os.environ.get(URL_VARIABLE)
+@contextlib.contextmanager
+def running_server(given: str | None = None, *, durable: bool = False,
+                   synchronous_commit: str = "off") -> Iterator[PostgresServer]:
+    """The server ``given`` (a URL) or ``FILMCLUB_TEST_POSTGRES`` names, else a throw-away
+    cluster for the block's length; ``NoPostgres`` when there is neither."""
+    given = given or os.environ.get(URL_VARIABLE)
     if given:
-        from urllib.parse import urlsplit
-        parts = urlsplit(given)
-        yield PostgresServer(parts.hostname or "127.0.0.1", parts.port or 5432,
-                             parts.username or "postgres", parts.password)
+        yield PostgresServer.from_url(given)
         return
-    bindir = _binaries()
+    bindir = binaries()
     if bindir is None or shutil.which("psql") is None:
-        _unavailable("no initdb/pg_ctl/psql found")
-    assert bindir is not None
-    cluster = _Cluster(bindir)
+        raise NoPostgres("no initdb/pg_ctl/psql found")
+    cluster = Cluster(bindir, durable=durable, synchronous_commit=synchronous_commit)
     try:
         server = cluster.start()
     except (subprocess.SubprocessError, OSError, RuntimeError) as exc:
         detail = getattr(exc, "stderr", b"") or b""
         cluster.stop()
-        _unavailable(f"the throw-away cluster did not start: {exc} "
-                     f"{detail.decode(errors='replace').strip()}")
-        raise
-    log.info("throw-away PostgreSQL on 127.0.0.1:%d", server.port)
+        raise NoPostgres(f"the throw-away cluster did not start: {exc} "
+                         f"{detail.decode(errors='replace').strip()}") from exc
     try:
         yield server
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for this test session (see the module's docstring)."""
+    try:
+        with running_server() as server:
+            log.info("PostgreSQL for the tests on %s:%d", server.host, server.port)
+            yield server
+    except NoPostgres as exc:
+        if os.environ.get(REQUIRE_VARIABLE) == "1":
+            pytest.fail(f"{REQUIRE_VARIABLE}=1 and no PostgreSQL: {exc}", pytrace=False)
+        pytest.skip(HOW)
 
 
 _names = itertools.count()

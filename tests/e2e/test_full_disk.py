@@ -11,8 +11,6 @@ keep. At the end the store holds every message the emulator has, once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -24,7 +22,7 @@ from bot.errors import StoreError
 from tests.e2e.catchup_helpers import caught_up
 from tests.e2e.harness import RunningBot, World
 from tests.e2e.test_discussion import post_prompt
-from tests.store.test_storage_trouble import grow, small_filesystem
+from tests.store.test_storage_trouble import fill, grow, small_filesystem
 
 SENT = 20_000
 
@@ -114,12 +112,7 @@ async def test_an_export_on_a_full_disk_fails_in_one_line_and_leaves_nothing(
     with small_filesystem(tmp_path / "exportdisk") as disk:
         folder = disk / "exports"
         folder.mkdir()
-        ballast = disk / "ballast"
-        fd = os.open(ballast, os.O_WRONLY | os.O_CREAT, 0o600)
-        with contextlib.suppress(OSError):  # fill the filesystem to its last block
-            while True:
-                os.write(fd, b"\0" * 4096)
-        os.close(fd)
+        ballast = fill(disk)
         world.extra_env["FILMCLUB_EXPORT_TMP"] = str(folder)
         runner = RunningBot(world)
         await runner.start()

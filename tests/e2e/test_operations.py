@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -27,7 +26,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.errors import FilmclubError
 from tests.e2e.harness import RunningBot, World
 from tests.e2e.test_discussion import ARTICLE, post_prompt
-from tests.store.test_storage_trouble import grow, small_filesystem
+from tests.store.test_storage_trouble import fill, grow, small_filesystem
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -163,12 +162,7 @@ async def test_a_full_disk_turns_health_to_503_and_back(world: World, tmp_path: 
             thread = await post_prompt(world, runner)
             await runner.settle()
             assert (await health(port))[0] == 200
-            ballast = disk / "ballast"
-            fd = os.open(ballast, os.O_WRONLY | os.O_CREAT, 0o600)
-            with contextlib.suppress(OSError):  # fill the filesystem to its last block
-                while True:
-                    os.write(fd, b"\0" * 4096)
-            os.close(fd)
+            ballast = fill(disk)
             member = world.members[0]
             messages = [world.emu.build_message(member.id, thread, f"{n} " + "words " * 60)
                         for n in range(600)]

@@ -224,6 +224,19 @@ def grow(where: Path, size: str) -> None:
     subprocess.run(["mount", "-o", f"remount,size={size}", str(where)], check=True)
 
 
+def fill(where: Path) -> Path:
+    """Fill ``where``'s filesystem to its last block with a file ``ballast``; its path."""
+    ballast = where / "ballast"
+    fd = os.open(ballast, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        with contextlib.suppress(OSError):
+            while True:
+                os.write(fd, b"\0" * 4096)
+    finally:
+        os.close(fd)
+    return ballast
+
+
 async def test_a_full_filesystem_loses_nothing(tmp_path: Path) -> None:
     """A 1 MiB filesystem fills up: every event is stored or named for catch-up; none lost."""
     with small_filesystem(tmp_path / "disk") as disk:
