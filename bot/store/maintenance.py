@@ -28,6 +28,16 @@ from bot.store.migrations import APPLICATION_ID, SCHEMA_VERSION
 log = logging.getLogger(__name__)
 
 
+def schema_mismatch(version: int, current: int) -> str | None:
+    """What ``db check`` says of a database at schema ``version`` when this filmclub writes
+    ``current`` (either backend's numbering); None when they agree."""
+    if version > current:
+        return f"schema {version} is newer than this filmclub knows ({current}); upgrade filmclub"
+    if version < current:
+        return f"schema {version} is older than {current}; the bot migrates it at its next start"
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     """What ``filmclub db check`` found."""
@@ -185,12 +195,8 @@ def check(path: Path | str) -> CheckResult:
         filmclub = app_id == APPLICATION_ID
         if not filmclub:
             problems.append(f"{path} is not a filmclub database (application id {app_id:#x})")
-        elif version > SCHEMA_VERSION:
-            problems.append(f"schema {version} is newer than this filmclub knows "
-                            f"({SCHEMA_VERSION}); upgrade filmclub")
-        elif version < SCHEMA_VERSION:
-            problems.append(f"schema {version} is older than {SCHEMA_VERSION}; the bot migrates "
-                            "it at its next start")
+        elif (mismatch := schema_mismatch(version, SCHEMA_VERSION)) is not None:
+            problems.append(mismatch)
         found = _damage(conn)
         problems.extend(row if row.startswith("schema: ") else f"integrity: {row}"
                         for row in found)

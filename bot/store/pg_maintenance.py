@@ -22,7 +22,12 @@ import asyncpg
 
 from bot.errors import StoreError
 from bot.files import DestinationError, put_in_place
-from bot.store.maintenance import CheckResult, clear_stale_temporaries, temp_name
+from bot.store.maintenance import (
+    CheckResult,
+    clear_stale_temporaries,
+    schema_mismatch,
+    temp_name,
+)
 from bot.store.pg_dialect import KEYS
 from bot.store.postgres import (
     SCHEMA_VERSION,
@@ -54,12 +59,8 @@ async def _check(url: str) -> CheckResult:
                             + (f" ({tables} tables of something else)" if tables else
                                " (it is empty)"))
             return CheckResult(where, 0, False, problems)
-        if version > SCHEMA_VERSION:
-            problems.append(f"schema {version} is newer than this filmclub knows "
-                            f"({SCHEMA_VERSION}); upgrade filmclub")
-        elif version < SCHEMA_VERSION:
-            problems.append(f"schema {version} is older than {SCHEMA_VERSION}; the bot migrates "
-                            "it at its next start")
+        if (mismatch := schema_mismatch(version, SCHEMA_VERSION)) is not None:
+            problems.append(mismatch)
         present = {row[0] for row in await conn.fetch(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
         problems += [f"integrity: table {name} is missing" for name in sorted(KEYS)
